@@ -1,0 +1,25 @@
+# gatehouse_module(NAME SOURCES ... DEPS ...): one static library per engine module, target gh_<name>.
+function(gatehouse_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(gh_${name} STATIC ${M_SOURCES})
+  add_library(Gatehouse::${name} ALIAS gh_${name})
+  target_include_directories(gh_${name} PUBLIC ${PROJECT_SOURCE_DIR}/gateway)
+  target_link_libraries(gh_${name} PUBLIC Gatehouse::options ${M_DEPS})
+endfunction()
+
+# gatehouse_test(NAME SOURCES ... DEPS ... [ENV k=v ...]): one Qt Test executable per class.
+function(gatehouse_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;DEPS;ENV;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE Gatehouse::options Qt6::Test ${T_DEPS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;GATEHOUSE_BUILD_DIR=${PROJECT_BINARY_DIR};GATEHOUSE_SOURCE_DIR=${PROJECT_SOURCE_DIR};${T_ENV}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()
