@@ -49,6 +49,8 @@ Result<std::chrono::milliseconds> parseDuration(QStringView text)
         }
         if (i == digitsStart)
             return durationError(QStringLiteral("expected a number followed by a unit (ms, s, m, h, d)"), text);
+        if (i < text.size() && (text[i] == QLatin1Char('.') || text[i] == QLatin1Char(',')))
+            return durationError(QStringLiteral("fractions are not supported; write 1h30m rather than 1.5h"), text);
         const qsizetype unitStart = i;
         while (i < text.size() && text[i].isLetter())
             ++i;
