@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QHostAddress>
+#include <QList>
+#include <QUrlQuery>
+
+#include <utility>
+
+namespace gh {
+
+using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
+
+// One parsed HTTP/1.1 request as a handler sees it: complete, with its whole body.
+struct HttpRequest {
+    QByteArray method;          // "GET", "POST", ...
+    QByteArray path;            // raw (still percent-encoded), without the query
+    QByteArray rawQuery;        // the query string as sent, without '?'
+    QUrlQuery query;
+    HttpHeaders headers;        // in arrival order, names as sent
+    QByteArray body;
+    QHostAddress peer;
+    quint16 peerPort = 0;
+    int httpMinor = 1;          // HTTP/1.<minor>
+
+    // The first value of a header, names compared case-insensitively; empty when absent.
+    QByteArray header(QByteArrayView name) const
+    {
+        for (const auto &h : headers) {
+            if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+                return h.second;
+        }
+        return {};
+    }
+    bool hasHeader(QByteArrayView name) const
+    {
+        for (const auto &h : headers) {
+            if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+                return true;
+        }
+        return false;
+    }
+};
+
+} // namespace gh

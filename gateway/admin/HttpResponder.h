@@ -1,0 +1,49 @@
+#pragma once
+
+#include "admin/HttpRequest.h"
+
+#include <QByteArray>
+#include <QJsonValue>
+#include <QPointer>
+
+#include <functional>
+
+class QObject;
+
+namespace gh {
+
+class HttpConnection;
+
+// The answering end of one request. Cheap to copy: a handler may keep it and answer later.
+// Answering a request whose connection has gone, or answering twice, is a harmless no-op.
+// Use it from the server's thread only.
+class HttpResponder {
+public:
+    HttpResponder() = default;
+    HttpResponder(HttpConnection *connection, quint64 serial);
+
+    // A complete response with Content-Length.
+    void send(int status, const QByteArray &contentType, const QByteArray &body,
+              const HttpHeaders &extraHeaders = {}) const;
+    void sendJson(int status, const QJsonValue &json, const HttpHeaders &extraHeaders = {}) const;
+    // {"error": code, "message": message}, the shape every admin API error has.
+    void sendError(int status, const QByteArray &code, const QString &message) const;
+
+    // A response of unknown length (Server-Sent Events, long downloads): chunked transfer,
+    // every write() goes out as it is made. end() finishes it; the connection may be reused.
+    void beginStream(int status, const QByteArray &contentType, const HttpHeaders &extraHeaders = {}) const;
+    void write(const QByteArray &chunk) const;
+    void end() const;
+
+    // True while this request can still be answered or streamed to.
+    bool isOpen() const;
+    // Calls `gone` (in `context`'s thread, later) when the client disconnects before the
+    // response ended; at once, queued, when it already has.
+    void onClientGone(QObject *context, std::function<void()> gone) const;
+
+private:
+    QPointer<HttpConnection> m_connection;
+    quint64 m_serial = 0;
+};
+
+} // namespace gh

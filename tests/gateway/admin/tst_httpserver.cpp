@@ -1,0 +1,349 @@
+#include "admin/HttpServer.h"
+#include "RawHttpClient.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+#include <QTimer>
+
+using namespace gh;
+using gh::test::RawHttpClient;
+
+class tst_HttpServer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void keepAliveServesTwoRequestsOnOneConnection();
+    void pipelinedRequestWaitsForTheFirstAnswer();
+    void bodyWithContentLength();
+    void chunkedBody();
+    void queryAndHeadersAreParsed();
+    void oversizedHeaderBlockGets431();
+    void bodyOverLimitGets413_data();
+    void bodyOverLimitGets413();
+    void malformedRequestGets400AndClose_data();
+    void malformedRequestGets400AndClose();
+    void streamingResponseArrivesIncrementally();
+    void slowHeadersAreCutAfterTimeout();
+    void idleKeepAliveIsClosed();
+    void clientGoneIsReportedAndLateAnswerIsHarmless();
+    void closeFinishesInFlightAndDrains();
+    void listenRejectsBadHost();
+
+private:
+    quint16 start(HttpServerLimits limits = {});
+
+    std::unique_ptr<HttpServer> m_server;
+    QList<HttpRequest> m_seen;
+    QList<HttpResponder> m_held;    // requests a test answers later
+};
+
+void tst_HttpServer::init()
+{
+    m_seen.clear();
+    m_held.clear();
+    m_server = std::make_unique<HttpServer>();
+    m_server->setHandler([this](const HttpRequest &req, HttpResponder res) {
+        m_seen.append(req);
+        if (req.path == "/hold") {
+            m_held.append(res);
+        } else if (req.path == "/echo") {
+            res.send(200, QByteArrayLiteral("application/octet-stream"), req.body);
+        } else if (req.path == "/stream") {
+            res.beginStream(200, QByteArrayLiteral("text/event-stream"));
+            res.write(QByteArrayLiteral("data: first\n\n"));
+            m_held.append(res);
+        } else {
+            res.sendJson(200, QJsonObject{{QStringLiteral("path"), QString::fromUtf8(req.path)}});
+        }
+    });
+}
+
+void tst_HttpServer::cleanup()
+{
+    m_held.clear();
+    m_server.reset();
+}
+
+quint16 tst_HttpServer::start(HttpServerLimits limits)
+{
+    m_server->setLimits(limits);
+    auto port = m_server->listen(ListenAddress{QStringLiteral("127.0.0.1"), 0});
+    if (!port.ok())
+        qFatal("listen failed: %s", qPrintable(port.error().message));
+    return *port;
+}
+
+void tst_HttpServer::keepAliveServesTwoRequestsOnOneConnection()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(client.waitForResponses(1));
+    client.write("GET /two HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(client.waitForResponses(2));
+
+    QVERIFY(client.connected());
+    QCOMPARE(m_server->connectionCount(), 1);
+    const auto &r = client.responses();
+    QCOMPARE(r[0].status, 200);
+    QCOMPARE(QJsonDocument::fromJson(r[0].body).object().value(QStringLiteral("path")).toString(), QStringLiteral("/one"));
+    QCOMPARE(QJsonDocument::fromJson(r[1].body).object().value(QStringLiteral("path")).toString(), QStringLiteral("/two"));
+    QCOMPARE(r[1].header("Content-Type"), QByteArray("application/json"));
+    QCOMPARE(r[1].header("Cache-Control"), QByteArray("no-store"));
+    QCOMPARE(m_seen.size(), 2);
+    QCOMPARE(m_seen[0].peer, QHostAddress(QHostAddress::LocalHost));
+}
+
+void tst_HttpServer::pipelinedRequestWaitsForTheFirstAnswer()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+    QTest::qWait(50);
+    QCOMPARE(m_seen.size(), 1);   // the second request is not handed out while the first is open
+
+    m_held.first().send(202, QByteArrayLiteral("text/plain"), QByteArrayLiteral("held"));
+    QVERIFY(client.waitForResponses(2));
+    QCOMPARE(client.responses()[0].status, 202);
+    QCOMPARE(client.responses()[0].body, QByteArray("held"));
+    QCOMPARE(client.responses()[1].status, 200);
+    QCOMPARE(m_seen[1].path, QByteArray("/after"));
+}
+
+void tst_HttpServer::bodyWithContentLength()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello");
+    QTest::qWait(30);
+    client.write(" world");
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].body, QByteArray("hello world"));
+    QCOMPARE(client.responses()[0].header("content-length"), QByteArray("11"));
+}
+
+void tst_HttpServer::chunkedBody()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].body, QByteArray("hello world"));
+    QVERIFY(client.connected());
+}
+
+void tst_HttpServer::queryAndHeadersAreParsed()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /api/v1/sessions%2Fx?subject=ann+lee&since=1h HTTP/1.1\r\nHost: x\r\n"
+                 "X-Gatehouse-Source: rules.toml\r\nx-empty:\r\nAuthorization:  Bearer abc \r\n\r\n");
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(m_seen.size(), 1);
+    const HttpRequest &req = m_seen.first();
+    QCOMPARE(req.method, QByteArray("GET"));
+    QCOMPARE(req.path, QByteArray("/api/v1/sessions%2Fx"));
+    QCOMPARE(req.query.queryItemValue(QStringLiteral("subject"), QUrl::FullyDecoded), QStringLiteral("ann lee"));
+    QCOMPARE(req.query.queryItemValue(QStringLiteral("since")), QStringLiteral("1h"));
+    QCOMPARE(req.header("x-gatehouse-source"), QByteArray("rules.toml"));
+    QCOMPARE(req.header("AUTHORIZATION"), QByteArray("Bearer abc"));
+    QVERIFY(req.hasHeader("X-Empty"));
+    QCOMPARE(req.header("X-Empty"), QByteArray());
+}
+
+void tst_HttpServer::oversizedHeaderBlockGets431()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    QByteArray request = "GET / HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 70; ++i)
+        request += "X-Filler-" + QByteArray::number(i) + ": " + QByteArray(1000, 'a') + "\r\n";
+    request += "\r\n";
+    client.write(request);
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].status, 431);
+    QVERIFY(client.waitForDisconnected());
+    QVERIFY(m_seen.isEmpty());
+}
+
+void tst_HttpServer::bodyOverLimitGets413_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::newRow("content-length above the limit")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n") + QByteArray(100, 'x');
+    QTest::newRow("chunked past the limit")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "400\r\n") + QByteArray(1024, 'x') + "\r\n400\r\n" + QByteArray(1024, 'y') + "\r\n0\r\n\r\n";
+}
+
+void tst_HttpServer::bodyOverLimitGets413()
+{
+    QFETCH(QByteArray, request);
+    HttpServerLimits limits;
+    limits.maxBodyBytes = 1500;
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start(limits)));
+    client.write(request);
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].status, 413);
+    QCOMPARE(QJsonDocument::fromJson(client.responses()[0].body).object().value(QStringLiteral("error")).toString(),
+             QStringLiteral("body_too_large"));
+    QVERIFY(client.waitForDisconnected());
+    QVERIFY(m_seen.isEmpty());
+}
+
+void tst_HttpServer::malformedRequestGets400AndClose_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::newRow("garbage request line") << QByteArray("HELLO THERE\r\n\r\n");
+    QTest::newRow("bad version") << QByteArray("GET / HTTP/x.y\r\nHost: x\r\n\r\n");
+    QTest::newRow("space in header name") << QByteArray("GET / HTTP/1.1\r\nBad Header: 1\r\n\r\n");
+    QTest::newRow("content-length and transfer-encoding")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5\r\nhello\r\n0\r\n\r\n");
+    QTest::newRow("duplicate differing content-length")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+    QTest::newRow("transfer-encoding other than chunked")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    QTest::newRow("bad chunk size")
+        << QByteArray("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+}
+
+void tst_HttpServer::malformedRequestGets400AndClose()
+{
+    QFETCH(QByteArray, request);
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write(request);
+    QVERIFY(client.waitForResponses(1));
+    const auto &r = client.responses()[0];
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+    QCOMPARE(r.header("Connection"), QByteArray("close"));
+    const QJsonObject body = QJsonDocument::fromJson(r.body).object();
+    QCOMPARE(body.value(QStringLiteral("error")).toString(), QStringLiteral("bad_request"));
+    QVERIFY(!body.value(QStringLiteral("message")).toString().isEmpty());
+    QVERIFY(client.waitForDisconnected());
+    QVERIFY(m_seen.isEmpty());   // nothing of a refused request reaches the handler
+}
+
+void tst_HttpServer::streamingResponseArrivesIncrementally()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(client.responses().size(), 1);
+    QTRY_COMPARE(client.responses()[0].body, QByteArray("data: first\n\n"));
+    QVERIFY(!client.responses()[0].complete);
+    QCOMPARE(client.responses()[0].header("Transfer-Encoding"), QByteArray("chunked"));
+    QCOMPARE(client.responses()[0].header("Content-Type"), QByteArray("text/event-stream"));
+    QCOMPARE(m_held.size(), 1);
+    QVERIFY(m_held.first().isOpen());
+
+    m_held.first().write(QByteArrayLiteral("data: second\n\n"));
+    QTRY_COMPARE(client.responses()[0].body, QByteArray("data: first\n\ndata: second\n\n"));
+    m_held.first().end();
+    QVERIFY(client.waitForResponses(1));
+    QVERIFY(!m_held.first().isOpen());
+
+    // The connection is still good for the next request.
+    client.write("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(client.waitForResponses(2));
+    QCOMPARE(client.responses()[1].status, 200);
+}
+
+void tst_HttpServer::slowHeadersAreCutAfterTimeout()
+{
+    HttpServerLimits limits;
+    limits.headerTimeout = std::chrono::milliseconds(200);
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start(limits)));
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n");   // never finished
+    QVERIFY(client.waitForDisconnected(3000));
+    QCOMPARE(client.completeCount(), 1);
+    QCOMPARE(client.responses()[0].status, 408);
+    QVERIFY(m_seen.isEmpty());
+}
+
+void tst_HttpServer::idleKeepAliveIsClosed()
+{
+    HttpServerLimits limits;
+    limits.idleTimeout = std::chrono::milliseconds(200);
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start(limits)));
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(client.waitForResponses(1));
+    QVERIFY(client.waitForDisconnected(3000));
+    QCOMPARE(client.completeCount(), 1);
+    QTRY_COMPARE(m_server->connectionCount(), 0);
+}
+
+void tst_HttpServer::clientGoneIsReportedAndLateAnswerIsHarmless()
+{
+    QObject context;
+    bool gone = false;
+    {
+        RawHttpClient client;
+        QVERIFY(client.connectTo(start()));
+        client.write("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTRY_COMPARE(m_held.size(), 1);
+        m_held.first().onClientGone(&context, [&gone] { gone = true; });
+        QVERIFY(m_held.first().isOpen());
+    }
+    QTRY_VERIFY(gone);
+    QVERIFY(!m_held.first().isOpen());
+    m_held.first().send(200, QByteArrayLiteral("text/plain"), QByteArrayLiteral("too late"));
+    m_held.first().write(QByteArrayLiteral("x"));
+    m_held.first().end();
+    QTRY_COMPARE(m_server->connectionCount(), 0);
+    QTest::qWait(20);   // the connection object is gone now: answering must still be a no-op
+    m_held.first().send(200, QByteArrayLiteral("text/plain"), QByteArrayLiteral("later still"));
+    QVERIFY(!m_held.first().isOpen());
+}
+
+void tst_HttpServer::closeFinishesInFlightAndDrains()
+{
+    const quint16 port = start();
+    RawHttpClient busy, idle;
+    QVERIFY(busy.connectTo(port));
+    QVERIFY(idle.connectTo(port));
+    idle.write("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(idle.waitForResponses(1));
+    busy.write("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+
+    QSignalSpy drained(m_server.get(), &HttpServer::drained);
+    m_server->close();
+    QVERIFY(idle.waitForDisconnected());
+    QVERIFY(busy.connected());
+    QCOMPARE(drained.size(), 0);
+
+    RawHttpClient late;
+    late.socket().connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(!late.socket().waitForConnected(1000) || late.waitForDisconnected(1000));
+
+    m_held.first().send(200, QByteArrayLiteral("text/plain"), QByteArrayLiteral("done"));
+    QVERIFY(busy.waitForResponses(1));
+    QCOMPARE(busy.responses()[0].body, QByteArray("done"));
+    QCOMPARE(busy.responses()[0].header("Connection"), QByteArray("close"));
+    QVERIFY(busy.waitForDisconnected());
+    QTRY_COMPARE(drained.size(), 1);
+}
+
+void tst_HttpServer::listenRejectsBadHost()
+{
+    const auto result = m_server->listen(ListenAddress{QStringLiteral("not-an-address"), 0});
+    QVERIFY(!result.ok());
+    QVERIFY(result.error().message.contains(QStringLiteral("not-an-address")));
+    QVERIFY(!m_server->isListening());
+}
+
+QTEST_GUILESS_MAIN(tst_HttpServer)
+#include "tst_httpserver.moc"
