@@ -1,0 +1,69 @@
+#include "MainWindow.h"
+
+#include "ConnectionsModel.h"
+#include "GatewayLink.h"
+#include "ResourcePage.h"
+#include "RulesModel.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStatusBar>
+#include <QTabWidget>
+
+namespace gh {
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_link(new GatewayLink(this))
+    , m_tabs(new QTabWidget(this))
+    , m_connections(new ResourcePage(m_link, QStringLiteral("/api/v1/connections"), new ConnectionsModel(this), m_tabs))
+    , m_rules(new ResourcePage(m_link, QStringLiteral("/api/v1/rules"), new RulesModel(this), m_tabs))
+    , m_state(new QLabel(this))
+{
+    setWindowTitle(tr("Gatehouse"));
+    m_connections->setObjectName(QStringLiteral("connectionsPage"));
+    m_rules->setObjectName(QStringLiteral("rulesPage"));
+    m_tabs->addTab(m_connections, tr("&Connections"));
+    m_tabs->addTab(m_rules, tr("R&ules"));
+    setCentralWidget(m_tabs);
+
+    m_state->setObjectName(QStringLiteral("connectionState"));
+    statusBar()->addWidget(m_state, 1);
+
+    QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction *refresh = fileMenu->addAction(tr("&Refresh"));
+    connect(refresh, &QAction::triggered, m_connections, &ResourcePage::refresh);
+    connect(refresh, &QAction::triggered, m_rules, &ResourcePage::refresh);
+    fileMenu->addSeparator();
+    QAction *quit = fileMenu->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction *about = helpMenu->addAction(tr("&About Gatehouse"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About Gatehouse"),
+                           tr("Gatehouse %1\nAdmin and audit workstation for the Gatehouse security gateway.")
+                               .arg(QApplication::applicationVersion()));
+    });
+
+    connect(m_link, &GatewayLink::stateChanged, this, &MainWindow::onLinkStateChanged);
+    onLinkStateChanged();
+    resize(960, 600);
+}
+
+void MainWindow::setRefreshInterval(std::chrono::milliseconds interval)
+{
+    m_connections->setRefreshInterval(interval);
+    m_rules->setRefreshInterval(interval);
+}
+
+void MainWindow::onLinkStateChanged()
+{
+    m_state->setText(m_link->describe());
+}
+
+} // namespace gh
