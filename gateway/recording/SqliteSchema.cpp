@@ -1,0 +1,155 @@
+#include "recording/SqliteSchema.h"
+
+#include "recording/SqliteConnection.h"
+
+namespace gh {
+
+namespace {
+
+// Times: resources, tokens and approvals in milliseconds since the epoch (UTC); sessions and
+// events in microseconds, the resolution recordings are replayed at.
+constexpr const char schemaV1[] = R"sql(
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value ANY
+) STRICT;
+
+CREATE TABLE connections (
+    name       TEXT PRIMARY KEY NOT NULL,
+    json       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE rules (
+    name       TEXT PRIMARY KEY NOT NULL,
+    position   INTEGER NOT NULL UNIQUE,
+    json       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+-- issued_at IS NULL marks a revocation of a token this gateway never recorded;
+-- expires_at IS NULL an expiry nobody told us (kept until deleted).
+CREATE TABLE issued_tokens (
+    jti        TEXT PRIMARY KEY NOT NULL,
+    subject    TEXT NOT NULL DEFAULT '',
+    groups     TEXT NOT NULL DEFAULT '[]',
+    issued_at  INTEGER,
+    expires_at INTEGER,
+    revoked_at INTEGER
+) STRICT;
+CREATE INDEX issued_tokens_revoked ON issued_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX issued_tokens_expires ON issued_tokens (expires_at);
+
+-- connection is a name, not a foreign key: the record of a session outlives its connection.
+CREATE TABLE sessions (
+    id             TEXT PRIMARY KEY NOT NULL,
+    connection     TEXT NOT NULL,
+    subject        TEXT NOT NULL,
+    groups         TEXT NOT NULL DEFAULT '[]',
+    issuer         TEXT NOT NULL DEFAULT '',
+    client_addr    TEXT NOT NULL DEFAULT '',
+    started_at_us  INTEGER NOT NULL,
+    ended_at_us    INTEGER,
+    bytes_in       INTEGER NOT NULL DEFAULT 0,
+    bytes_out      INTEGER NOT NULL DEFAULT 0,
+    event_count    INTEGER NOT NULL DEFAULT 0,
+    head_hash      BLOB,
+    head_signature BLOB
+) STRICT;
+CREATE INDEX sessions_started    ON sessions (started_at_us);
+CREATE INDEX sessions_connection ON sessions (connection, started_at_us);
+CREATE INDEX sessions_subject    ON sessions (subject, started_at_us);
+
+-- raw_size lets a reader refuse an oversized body before inflating it.
+CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL CHECK (seq >= 0),
+    ts_us      INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    encoding   TEXT NOT NULL CHECK (encoding IN ('identity', 'zstd')),
+    raw_size   INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    hash       BLOB NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) STRICT;
+
+CREATE TABLE approvals (
+    id         TEXT PRIMARY KEY NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+    connection TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    json       TEXT NOT NULL
+) STRICT;
+CREATE INDEX approvals_state ON approvals (state, created_at);
+)sql";
+
+constexpr SqliteSchema::Step allSteps[] = {
+    {1, schemaV1},
+};
+
+} // namespace
+
+std::span<const SqliteSchema::Step> SqliteSchema::steps()
+{
+    return allSteps;
+}
+
+int SqliteSchema::latestVersion()
+{
+    return steps().back().version;
+}
+
+Result<int> SqliteSchema::version(SqliteConnection &db)
+{
+    Result<SqliteQuery> q = db.query("PRAGMA user_version");
+    if (!q)
+        return q.error();
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    return *row ? int(q->int64(0)) : 0;
+}
+
+Status SqliteSchema::migrate(SqliteConnection &db, std::span<const Step> steps)
+{
+    const int latest = steps.empty() ? 0 : steps.back().version;
+    // IMMEDIATE: two processes opening the same file at once must not both migrate.
+    if (Status s = db.exec("BEGIN IMMEDIATE"); !s)
+        return s;
+    auto fail = [&db](Error e) -> Status {
+        (void)db.exec("ROLLBACK");
+        return e;
+    };
+    Result<int> current = version(db);
+    if (!current)
+        return fail(current.error());
+    if (*current > latest)
+        return fail(Error(QStringLiteral("database schema version %1 is newer than this Gatehouse "
+                                         "supports (%2); upgrade Gatehouse or use a matching data dir")
+                              .arg(*current)
+                              .arg(latest),
+                          db.path(), 0, QStringLiteral("user_version")));
+    for (const Step &step : steps) {
+        if (step.version <= *current)
+            continue;
+        if (Status s = db.exec(step.sql); !s)
+            return fail(Error(QStringLiteral("schema migration to version %1 failed: %2")
+                                  .arg(step.version)
+                                  .arg(s.error().message),
+                              db.path(), 0, QString()));
+    }
+    if (latest > *current) {
+        // PRAGMA takes no bound parameters; the number is ours, not user input.
+        const QByteArray setVersion = "PRAGMA user_version = " + QByteArray::number(latest);
+        if (Status s = db.exec(setVersion.constData()); !s)
+            return fail(s.error());
+    }
+    return db.exec("COMMIT");
+}
+
+} // namespace gh

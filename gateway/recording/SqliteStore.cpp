@@ -1,0 +1,1051 @@
+#include "recording/SqliteStore.h"
+
+#include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
+#include "recording/StoreWriter.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMutexLocker>
+#include <QSet>
+#include <QUuid>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace gh {
+
+namespace {
+
+constexpr qint64 msPerDay = qint64(24) * 60 * 60 * 1000;
+constexpr int maxListLimit = 10000;
+
+std::optional<qint64> toMs(const QDateTime &t)
+{
+    if (!t.isValid())
+        return std::nullopt;
+    return t.toMSecsSinceEpoch();
+}
+
+QDateTime fromMs(const std::optional<qint64> &ms)
+{
+    if (!ms)
+        return {};
+    return QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC);
+}
+
+QString compactJson(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QString groupsJson(const QStringList &groups)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(groups)).toJson(QJsonDocument::Compact));
+}
+
+Result<QJsonDocument> parseStored(const QString &text, const QString &what)
+{
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &err);
+    if (err.error != QJsonParseError::NoError)
+        return Error(QStringLiteral("stored %1 is corrupt: %2 at offset %3")
+                         .arg(what, err.errorString())
+                         .arg(err.offset));
+    return doc;
+}
+
+Result<QStringList> parseGroups(const QString &text, const QString &what)
+{
+    Result<QJsonDocument> doc = parseStored(text, what);
+    if (!doc)
+        return doc.error();
+    if (!doc->isArray())
+        return Error(QStringLiteral("stored %1 is corrupt: groups are not a JSON array").arg(what));
+    QStringList groups;
+    for (const QJsonValue &v : doc->array()) {
+        if (!v.isString())
+            return Error(QStringLiteral("stored %1 is corrupt: a group is not a string").arg(what));
+        groups.append(v.toString());
+    }
+    return groups;
+}
+
+QString resourceKey(const char *kind, const QString &name)
+{
+    return QStringLiteral("%1 \"%2\"").arg(QLatin1String(kind), name);
+}
+
+// Errors from the core validators name the key inside the resource; say which resource too.
+Error inResource(Error e, const char *kind, const QString &name, int line)
+{
+    const QString where = resourceKey(kind, name);
+    if (!e.key.startsWith(where))
+        e.key = e.key.isEmpty() ? where : where + QLatin1String(": ") + e.key;
+    if (e.line == 0)
+        e.line = line;
+    return e;
+}
+
+Result<Connection> parseConnectionRow(const QString &name, const QString &json)
+{
+    const QString where = resourceKey("connection", name);
+    Result<QJsonDocument> doc = parseStored(json, where);
+    if (!doc)
+        return Error(doc.error().message, QString(), 0, where);
+    if (!doc->isObject())
+        return Error(QStringLiteral("stored %1 is corrupt: not a JSON object").arg(where), QString(), 0, where);
+    Result<Connection> c = connectionFromJson(doc->object());
+    if (!c)
+        return Error(QStringLiteral("stored %1 is corrupt: %2").arg(where, c.error().toString()),
+                     QString(), 0, where);
+    return c;
+}
+
+Result<Rule> parseRuleRow(const QString &name, const QString &json)
+{
+    const QString where = resourceKey("rule", name);
+    Result<QJsonDocument> doc = parseStored(json, where);
+    if (!doc)
+        return Error(doc.error().message, QString(), 0, where);
+    if (!doc->isObject())
+        return Error(QStringLiteral("stored %1 is corrupt: not a JSON object").arg(where), QString(), 0, where);
+    Result<Rule> r = ruleFromJson(doc->object());
+    if (!r)
+        return Error(QStringLiteral("stored %1 is corrupt: %2").arg(where, r.error().toString()),
+                     QString(), 0, where);
+    return r;
+}
+
+// What goes in must come back out: validating through the JSON form the store keeps means a
+// row that was accepted can always be read again.
+Status checkStorable(const Connection &c)
+{
+    Result<Connection> back = connectionFromJson(toJson(c));
+    if (!back)
+        return inResource(back.error(), "connection", c.name, c.line);
+    return {};
+}
+
+Status checkStorable(const Rule &r)
+{
+    Result<Rule> back = ruleFromJson(toJson(r));
+    if (!back)
+        return inResource(back.error(), "rule", r.name, r.line);
+    return {};
+}
+
+Result<PutOutcome> upsertConnection(SqliteConnection &db, const Connection &c, qint64 nowMs)
+{
+    Result<SqliteQuery> select = db.query("SELECT json FROM connections WHERE name = ?1");
+    if (!select)
+        return select.error();
+    select->bind(1, c.name);
+    Result<bool> found = select->step();
+    if (!found)
+        return found.error();
+    const QString json = compactJson(toJson(c));
+    if (*found) {
+        // A stored row that no longer parses is simply replaced: apply is how it gets repaired.
+        Result<Connection> existing = parseConnectionRow(c.name, select->text(0));
+        if (existing && *existing == c)
+            return PutOutcome::Unchanged;
+        Result<SqliteQuery> update =
+            db.query("UPDATE connections SET json = ?2, updated_at = ?3 WHERE name = ?1");
+        if (!update)
+            return update.error();
+        if (Status s = update->bind(1, c.name).bind(2, json).bind(3, nowMs).run(); !s)
+            return s.error();
+        return PutOutcome::Updated;
+    }
+    Result<SqliteQuery> insert = db.query(
+        "INSERT INTO connections (name, json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)");
+    if (!insert)
+        return insert.error();
+    if (Status s = insert->bind(1, c.name).bind(2, json).bind(3, nowMs).run(); !s)
+        return s.error();
+    return PutOutcome::Created;
+}
+
+Result<PutOutcome> upsertRule(SqliteConnection &db, const Rule &r, qint64 nowMs)
+{
+    Result<SqliteQuery> select = db.query("SELECT json FROM rules WHERE name = ?1");
+    if (!select)
+        return select.error();
+    select->bind(1, r.name);
+    Result<bool> found = select->step();
+    if (!found)
+        return found.error();
+    const QString json = compactJson(toJson(r));
+    if (*found) {
+        Result<Rule> existing = parseRuleRow(r.name, select->text(0));
+        if (existing && *existing == r)
+            return PutOutcome::Unchanged;
+        // An updated rule keeps its place in the order.
+        Result<SqliteQuery> update = db.query("UPDATE rules SET json = ?2, updated_at = ?3 WHERE name = ?1");
+        if (!update)
+            return update.error();
+        if (Status s = update->bind(1, r.name).bind(2, json).bind(3, nowMs).run(); !s)
+            return s.error();
+        return PutOutcome::Updated;
+    }
+    Result<SqliteQuery> insert = db.query(
+        "INSERT INTO rules (name, position, json, created_at, updated_at) "
+        "VALUES (?1, (SELECT COALESCE(MAX(position), -1) + 1 FROM rules), ?2, ?3, ?3)");
+    if (!insert)
+        return insert.error();
+    if (Status s = insert->bind(1, r.name).bind(2, json).bind(3, nowMs).run(); !s)
+        return s.error();
+    return PutOutcome::Created;
+}
+
+void record(ApplyOutcome &outcome, PutOutcome what, const QString &item)
+{
+    switch (what) {
+    case PutOutcome::Created: outcome.created.append(item); break;
+    case PutOutcome::Updated: outcome.updated.append(item); break;
+    case PutOutcome::Unchanged: outcome.unchanged.append(item); break;
+    }
+}
+
+// Reads that span statements see one snapshot; a read-only transaction never blocks the writer.
+class ReadTransaction final {
+public:
+    explicit ReadTransaction(SqliteConnection &db) : m_db(db), m_status(db.exec("BEGIN")) {}
+    ~ReadTransaction()
+    {
+        if (m_status)
+            (void)m_db.exec("ROLLBACK");
+    }
+    Q_DISABLE_COPY_MOVE(ReadTransaction)
+    const Status &status() const { return m_status; }
+
+private:
+    SqliteConnection &m_db;
+    Status m_status;
+};
+
+Result<SessionInfo> sessionFromRow(const SqliteQuery &q)
+{
+    SessionInfo s;
+    s.id = q.text(0);
+    s.connection = q.text(1);
+    s.subject = q.text(2);
+    Result<QStringList> groups = parseGroups(q.text(3), QStringLiteral("session %1").arg(s.id));
+    if (!groups)
+        return groups.error();
+    s.groups = *groups;
+    s.issuer = q.text(4);
+    s.clientAddr = q.text(5);
+    s.startedAtUs = q.int64(6);
+    s.endedAtUs = q.optionalInt64(7);
+    s.bytesIn = q.int64(8);
+    s.bytesOut = q.int64(9);
+    s.eventCount = q.int64(10);
+    s.headHash = q.blob(11);
+    s.headSignature = q.blob(12);
+    return s;
+}
+
+// Names the reason an UPDATE of an open session matched nothing.
+Status sessionNotWritable(SqliteConnection &db, const QString &id)
+{
+    Result<SqliteQuery> q = db.query("SELECT ended_at_us FROM sessions WHERE id = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, id);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return Error(QStringLiteral("no session %1").arg(id));
+    return Error(QStringLiteral("session %1 has already ended").arg(id));
+}
+
+struct EncodedEvent {
+    Event event;
+    BodyCodec::Encoded body;
+    qint64 rawSize = 0;
+};
+
+Status insertEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e)
+{
+    Result<SqliteQuery> bump = db.query(
+        "UPDATE sessions SET event_count = event_count + 1, head_hash = ?2 "
+        "WHERE id = ?1 AND ended_at_us IS NULL");
+    if (!bump)
+        return bump.error();
+    if (Status s = bump->bind(1, sessionId).bindBlob(2, e.event.hash).run(); !s)
+        return s;
+    if (db.changes() == 0)
+        return sessionNotWritable(db, sessionId);
+    Result<SqliteQuery> insert = db.query(
+        "INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!insert)
+        return insert.error();
+    return insert->bind(1, sessionId)
+        .bind(2, e.event.seq)
+        .bind(3, e.event.tsUs)
+        .bind(4, e.event.kind)
+        .bind(5, BodyCodec::encodingName(e.body.encoding))
+        .bind(6, e.rawSize)
+        .bindBlob(7, e.body.bytes)
+        .bindBlob(8, e.event.hash)
+        .run();
+}
+
+Status insertSession(SqliteConnection &db, const SessionStart &s)
+{
+    Result<SqliteQuery> q = db.query(
+        "INSERT INTO sessions (id, connection, subject, groups, issuer, client_addr, started_at_us) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!q)
+        return q.error();
+    return q->bind(1, s.id)
+        .bind(2, s.connection)
+        .bind(3, s.subject)
+        .bind(4, groupsJson(s.groups))
+        .bind(5, s.issuer)
+        .bind(6, s.clientAddr)
+        .bind(7, s.startedAtUs)
+        .run();
+}
+
+Status updateSessionEnd(SqliteConnection &db, const QString &id, const SessionEnd &end)
+{
+    Result<SqliteQuery> q = db.query(
+        "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "
+        "head_hash = COALESCE(?5, head_hash), head_signature = ?6 "
+        "WHERE id = ?1 AND ended_at_us IS NULL");
+    if (!q)
+        return q.error();
+    q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
+    if (end.headHash.isEmpty())
+        q->bindNull(5);
+    else
+        q->bindBlob(5, end.headHash);
+    if (end.headSignature.isEmpty())
+        q->bindNull(6);
+    else
+        q->bindBlob(6, end.headSignature);
+    if (Status s = q->run(); !s)
+        return s;
+    if (db.changes() == 0)
+        return sessionNotWritable(db, id);
+    return {};
+}
+
+Status checkSessionStart(const SessionStart &s)
+{
+    if (s.connection.isEmpty())
+        return Error(QStringLiteral("a session needs a connection"));
+    return {};
+}
+
+} // namespace
+
+// ---- read pool ------------------------------------------------------------------------------
+
+// A read connection on loan from the pool; goes back when the lease ends.
+class SqliteStore::ReadLease final {
+public:
+    ReadLease(const SqliteStore *store, std::unique_ptr<SqliteConnection> c)
+        : m_store(store), m_connection(std::move(c)) {}
+    ReadLease(ReadLease &&other) noexcept = default;
+    ReadLease &operator=(ReadLease &&) = delete;
+    ~ReadLease()
+    {
+        if (m_connection)
+            m_store->release(std::move(m_connection));
+    }
+    SqliteConnection &operator*() const { return *m_connection; }
+
+private:
+    const SqliteStore *m_store;
+    std::unique_ptr<SqliteConnection> m_connection;
+};
+
+struct SqliteStore::ResourceChange {
+    bool changed = false;
+};
+
+Result<SqliteStore::ReadLease> SqliteStore::reader() const
+{
+    {
+        QMutexLocker lock(&m_readersMutex);
+        if (!m_idleReaders.empty()) {
+            std::unique_ptr<SqliteConnection> c = std::move(m_idleReaders.back());
+            m_idleReaders.pop_back();
+            return ReadLease(this, std::move(c));
+        }
+    }
+    // Opened outside the lock: one slow open must not hold up readers that have a connection.
+    Result<std::unique_ptr<SqliteConnection>> c =
+        SqliteConnection::open(m_path, SqliteConnection::Access::ReadOnly, m_options.busyTimeoutMs);
+    if (!c)
+        return c.error();
+    return ReadLease(this, std::move(*c));
+}
+
+void SqliteStore::release(std::unique_ptr<SqliteConnection> connection) const
+{
+    // A connection left inside a transaction by an error path would pin an old snapshot.
+    if (connection->inTransaction())
+        (void)connection->exec("ROLLBACK");
+    QMutexLocker lock(&m_readersMutex);
+    m_idleReaders.push_back(std::move(connection));
+}
+
+// ---- open / close ---------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(QString path, Options options, quint64 revision)
+    : m_path(std::move(path)), m_options(options), m_revision(revision)
+{
+}
+
+SqliteStore::~SqliteStore()
+{
+    if (m_writer)
+        m_writer->stop();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Options options)
+{
+    if (!options.clock)
+        options.clock = &Clock::system();
+    // Create the file ourselves: SQLite would use 0644, and the WAL and shared-memory files
+    // inherit the main file's mode, so this one call keeps recordings private.
+    const QByteArray nativePath = QFile::encodeName(path);
+    const int fd = ::open(nativePath.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        ::close(fd);
+    else if (errno != EEXIST)
+        return Error(QStringLiteral("cannot create database file: %1").arg(QString::fromLocal8Bit(std::strerror(errno))),
+                     path, 0, QString());
+
+    Result<std::unique_ptr<SqliteConnection>> opened =
+        SqliteConnection::open(path, SqliteConnection::Access::ReadWrite, options.busyTimeoutMs);
+    if (!opened)
+        return opened.error();
+    std::unique_ptr<SqliteConnection> db = std::move(*opened);
+
+    {
+        Result<SqliteQuery> wal = db->query("PRAGMA journal_mode = WAL");
+        if (!wal)
+            return Error(QStringLiteral("not a usable database: %1").arg(wal.error().message), path, 0, QString());
+        Result<bool> walRow = wal->step();
+        if (!walRow)
+            return Error(QStringLiteral("not a usable database: %1").arg(walRow.error().message), path, 0, QString());
+        if (!*walRow || wal->text(0).compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+            return Error(QStringLiteral("cannot switch the database to WAL journal mode"), path, 0, QString());
+    }
+
+    // FULL: the WAL is synced on every commit. Group commit keeps that affordable, and it is
+    // what makes "recorded before forwarded" hold across power loss.
+    if (Status s = db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"); !s)
+        return s.error();
+    if (Status s = SqliteSchema::migrate(*db); !s)
+        return s.error();
+
+    quint64 revision = 0;
+    {
+        Result<SqliteQuery> rev = db->query("SELECT value FROM store_meta WHERE key = 'resource_revision'");
+        if (!rev)
+            return rev.error();
+        Result<bool> revRow = rev->step();
+        if (!revRow)
+            return revRow.error();
+        if (*revRow)
+            revision = quint64(rev->int64(0));
+    }
+
+    std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, revision));
+    const Clock *clock = options.clock;
+    auto probe = [clock](SqliteConnection &c) -> Status {
+        Result<SqliteQuery> q = c.query(
+            "INSERT INTO store_meta (key, value) VALUES ('health_probe', ?1) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        if (!q)
+            return q.error();
+        return q->bind(1, clock->now().toMSecsSinceEpoch()).run();
+    };
+    store->m_writer = std::make_unique<StoreWriter>(std::move(db), probe, options.probeInterval);
+    // Direct: health must reach listeners even when the store's own thread is busy.
+    connect(store->m_writer.get(), &StoreWriter::healthChanged, store.get(), &Store::healthChanged,
+            Qt::DirectConnection);
+    store->m_writer->start();
+    return store;
+}
+
+Status SqliteStore::health() const
+{
+    return m_writer->health();
+}
+
+Status SqliteStore::setWritesBlockedForTesting(bool blocked)
+{
+    return m_writer->runStandaloneSync([blocked](SqliteConnection &db) {
+        return db.exec(blocked ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0");
+    });
+}
+
+// ---- resources ------------------------------------------------------------------------------
+
+Status SqliteStore::writeResources(std::function<Status(SqliteConnection &, ResourceChange &)> work)
+{
+    auto revision = std::make_shared<std::optional<quint64>>();
+    return m_writer->runSync(
+        [work = std::move(work), revision](SqliteConnection &db) -> Status {
+            ResourceChange change;
+            if (Status s = work(db, change); !s)
+                return s;
+            if (!change.changed)
+                return {};
+            Result<SqliteQuery> bump = db.query(
+                "UPDATE store_meta SET value = value + 1 WHERE key = 'resource_revision' RETURNING value");
+            if (!bump)
+                return bump.error();
+            Result<bool> row = bump->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                return Error(QStringLiteral("store_meta has no resource_revision row"));
+            *revision = quint64(bump->int64(0));
+            return {};
+        },
+        // On the writer thread, in commit order, so the revision only ever grows.
+        [this, revision](const Status &s) {
+            if (s && revision->has_value()) {
+                m_revision.store(**revision);
+                Q_EMIT resourcesChanged(**revision);
+            }
+        });
+}
+
+Result<ApplyOutcome> SqliteStore::applyResources(const ResourceSet &set)
+{
+    QSet<QString> names;
+    for (const Connection &c : set.connections) {
+        if (names.contains(c.name))
+            return Error(QStringLiteral("defined twice"), QString(), c.line, resourceKey("connection", c.name));
+        names.insert(c.name);
+        if (Status s = checkStorable(c); !s)
+            return s.error();
+    }
+    names.clear();
+    for (const Rule &r : set.rules) {
+        if (names.contains(r.name))
+            return Error(QStringLiteral("defined twice"), QString(), r.line, resourceKey("rule", r.name));
+        names.insert(r.name);
+        if (Status s = checkStorable(r); !s)
+            return s.error();
+    }
+
+    ApplyOutcome outcome;
+    const qint64 nowMs = m_options.clock->now().toMSecsSinceEpoch();
+    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
+        outcome = {};   // a retried job starts clean
+        for (const Connection &c : set.connections) {
+            Result<PutOutcome> r = upsertConnection(db, c, nowMs);
+            if (!r)
+                return inResource(r.error(), "connection", c.name, c.line);
+            record(outcome, *r, QLatin1String("connection/") + c.name);
+        }
+        for (const Rule &rule : set.rules) {
+            Result<PutOutcome> r = upsertRule(db, rule, nowMs);
+            if (!r)
+                return inResource(r.error(), "rule", rule.name, rule.line);
+            record(outcome, *r, QLatin1String("rule/") + rule.name);
+        }
+        change.changed = !outcome.created.isEmpty() || !outcome.updated.isEmpty();
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return outcome;
+}
+
+Result<PutOutcome> SqliteStore::putConnection(const Connection &c)
+{
+    if (Status s = checkStorable(c); !s)
+        return s.error();
+    PutOutcome outcome = PutOutcome::Unchanged;
+    const qint64 nowMs = m_options.clock->now().toMSecsSinceEpoch();
+    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
+        Result<PutOutcome> r = upsertConnection(db, c, nowMs);
+        if (!r)
+            return inResource(r.error(), "connection", c.name, c.line);
+        outcome = *r;
+        change.changed = outcome != PutOutcome::Unchanged;
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return outcome;
+}
+
+Result<PutOutcome> SqliteStore::putRule(const Rule &rule)
+{
+    if (Status s = checkStorable(rule); !s)
+        return s.error();
+    PutOutcome outcome = PutOutcome::Unchanged;
+    const qint64 nowMs = m_options.clock->now().toMSecsSinceEpoch();
+    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
+        Result<PutOutcome> r = upsertRule(db, rule, nowMs);
+        if (!r)
+            return inResource(r.error(), "rule", rule.name, rule.line);
+        outcome = *r;
+        change.changed = outcome != PutOutcome::Unchanged;
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return outcome;
+}
+
+Result<bool> SqliteStore::deleteConnection(const QString &name)
+{
+    bool deleted = false;
+    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
+        Result<SqliteQuery> q = db.query("DELETE FROM connections WHERE name = ?1");
+        if (!q)
+            return q.error();
+        if (Status r = q->bind(1, name).run(); !r)
+            return r;
+        deleted = change.changed = db.changes() > 0;
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return deleted;
+}
+
+Result<bool> SqliteStore::deleteRule(const QString &name)
+{
+    bool deleted = false;
+    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
+        Result<SqliteQuery> q = db.query("DELETE FROM rules WHERE name = ?1");
+        if (!q)
+            return q.error();
+        if (Status r = q->bind(1, name).run(); !r)
+            return r;
+        deleted = change.changed = db.changes() > 0;
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return deleted;
+}
+
+Result<ResourceSet> SqliteStore::resources() const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    SqliteConnection &db = **lease;
+    ReadTransaction snapshot(db);
+    if (!snapshot.status())
+        return snapshot.status().error();
+
+    ResourceSet set;
+    {
+        Result<SqliteQuery> q = db.query("SELECT name, json FROM connections ORDER BY name");
+        if (!q)
+            return q.error();
+        for (;;) {
+            Result<bool> row = q->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                break;
+            Result<Connection> c = parseConnectionRow(q->text(0), q->text(1));
+            if (!c)
+                return c.error();
+            set.connections.append(std::move(*c));
+        }
+    }
+    Result<SqliteQuery> q = db.query("SELECT name, json FROM rules ORDER BY position");
+    if (!q)
+        return q.error();
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        Result<Rule> r = parseRuleRow(q->text(0), q->text(1));
+        if (!r)
+            return r.error();
+        set.rules.append(std::move(*r));
+    }
+    return set;
+}
+
+Result<std::optional<Connection>> SqliteStore::connection(const QString &name) const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query("SELECT json FROM connections WHERE name = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, name);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<Connection>();
+    Result<Connection> c = parseConnectionRow(name, q->text(0));
+    if (!c)
+        return c.error();
+    return std::optional<Connection>(std::move(*c));
+}
+
+Result<std::optional<Rule>> SqliteStore::rule(const QString &name) const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query("SELECT json FROM rules WHERE name = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, name);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<Rule>();
+    Result<Rule> r = parseRuleRow(name, q->text(0));
+    if (!r)
+        return r.error();
+    return std::optional<Rule>(std::move(*r));
+}
+
+// ---- tokens ---------------------------------------------------------------------------------
+
+Status SqliteStore::recordIssuedToken(const QString &jti, const QString &subject,
+                                      const QStringList &groups, const QDateTime &issuedAt,
+                                      const QDateTime &expiresAt)
+{
+    if (jti.isEmpty())
+        return Error(QStringLiteral("a token needs a jti"));
+    if (!issuedAt.isValid() || !expiresAt.isValid())
+        return Error(QStringLiteral("token %1 needs valid issue and expiry times").arg(jti));
+    const QString groupsText = groupsJson(groups);
+    return m_writer->runSync([&](SqliteConnection &db) -> Status {
+        // A bare revocation stored earlier (issued_at IS NULL) is completed, and stays revoked.
+        Result<SqliteQuery> q = db.query(
+            "INSERT INTO issued_tokens (jti, subject, groups, issued_at, expires_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT (jti) DO UPDATE SET subject = excluded.subject, groups = excluded.groups, "
+            "issued_at = excluded.issued_at, expires_at = excluded.expires_at "
+            "WHERE issued_tokens.issued_at IS NULL");
+        if (!q)
+            return q.error();
+        if (Status s = q->bind(1, jti)
+                           .bind(2, subject)
+                           .bind(3, groupsText)
+                           .bind(4, issuedAt.toMSecsSinceEpoch())
+                           .bind(5, expiresAt.toMSecsSinceEpoch())
+                           .run();
+            !s)
+            return s;
+        if (db.changes() == 0)
+            return Error(QStringLiteral("token %1 is already recorded").arg(jti));
+        return {};
+    });
+}
+
+Result<bool> SqliteStore::revokeToken(const QString &jti, const QDateTime &at, const QDateTime &expiresAt)
+{
+    if (jti.isEmpty())
+        return Error(QStringLiteral("a token needs a jti"));
+    const qint64 atMs = at.isValid() ? at.toMSecsSinceEpoch() : m_options.clock->now().toMSecsSinceEpoch();
+    const std::optional<qint64> expiresMs = toMs(expiresAt);
+    bool known = false;
+    Status s = m_writer->runSync([&](SqliteConnection &db) -> Status {
+        bool exists = false;
+        {
+            Result<SqliteQuery> select = db.query("SELECT issued_at FROM issued_tokens WHERE jti = ?1");
+            if (!select)
+                return select.error();
+            select->bind(1, jti);
+            Result<bool> row = select->step();
+            if (!row)
+                return row.error();
+            exists = *row;
+            known = *row && !select->isNull(0);
+        }
+        if (exists) {
+            Result<SqliteQuery> update = db.query(
+                "UPDATE issued_tokens SET revoked_at = COALESCE(revoked_at, ?2), "
+                "expires_at = COALESCE(expires_at, ?3) WHERE jti = ?1");
+            if (!update)
+                return update.error();
+            return update->bind(1, jti).bind(2, atMs).bindOptional(3, expiresMs).run();
+        }
+        Result<SqliteQuery> insert = db.query(
+            "INSERT INTO issued_tokens (jti, expires_at, revoked_at) VALUES (?1, ?2, ?3)");
+        if (!insert)
+            return insert.error();
+        return insert->bind(1, jti).bindOptional(2, expiresMs).bind(3, atMs).run();
+    });
+    if (!s)
+        return s.error();
+    return known;
+}
+
+Result<QHash<QString, QDateTime>> SqliteStore::revokedTokens() const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query(
+        "SELECT jti, expires_at FROM issued_tokens "
+        "WHERE revoked_at IS NOT NULL AND (expires_at IS NULL OR expires_at > ?1)");
+    if (!q)
+        return q.error();
+    q->bind(1, m_options.clock->now().toMSecsSinceEpoch());
+    QHash<QString, QDateTime> revoked;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        revoked.insert(q->text(0), fromMs(q->optionalInt64(1)));
+    }
+    return revoked;
+}
+
+Result<QList<IssuedToken>> SqliteStore::issuedTokens() const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query(
+        "SELECT jti, subject, groups, issued_at, expires_at, revoked_at FROM issued_tokens "
+        "WHERE issued_at IS NOT NULL ORDER BY issued_at DESC, jti");
+    if (!q)
+        return q.error();
+    QList<IssuedToken> tokens;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        IssuedToken t;
+        t.jti = q->text(0);
+        t.subject = q->text(1);
+        Result<QStringList> groups = parseGroups(q->text(2), QStringLiteral("token %1").arg(t.jti));
+        if (!groups)
+            return groups.error();
+        t.groups = *groups;
+        t.issuedAt = fromMs(q->optionalInt64(3));
+        t.expiresAt = fromMs(q->optionalInt64(4));
+        t.revokedAt = fromMs(q->optionalInt64(5));
+        tokens.append(std::move(t));
+    }
+    return tokens;
+}
+
+Result<qint64> SqliteStore::pruneExpiredTokens()
+{
+    // A day of slack: clocks of nodes and clients drift, and a just-expired revocation must
+    // still be visible to anyone checking a token that is "barely" valid for them.
+    const qint64 cutoff = m_options.clock->now().toMSecsSinceEpoch() - msPerDay;
+    qint64 pruned = 0;
+    Status s = m_writer->runSync([&](SqliteConnection &db) -> Status {
+        Result<SqliteQuery> q = db.query("DELETE FROM issued_tokens WHERE expires_at < ?1");
+        if (!q)
+            return q.error();
+        if (Status r = q->bind(1, cutoff).run(); !r)
+            return r;
+        pruned = db.changes();
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return pruned;
+}
+
+// ---- sessions -------------------------------------------------------------------------------
+
+Result<QString> SqliteStore::beginSession(const SessionStart &start)
+{
+    if (Status s = checkSessionStart(start); !s)
+        return s.error();
+    SessionStart copy = start;
+    if (copy.id.isEmpty())
+        copy.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    Status s = m_writer->runSync([&copy](SqliteConnection &db) { return insertSession(db, copy); });
+    if (!s)
+        return s.error();
+    return copy.id;
+}
+
+QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion done)
+{
+    SessionStart copy = start;
+    if (copy.id.isEmpty())
+        copy.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString id = copy.id;
+    if (Status s = checkSessionStart(copy); !s) {
+        if (done)
+            done(s);
+        return id;
+    }
+    m_writer->submit({[copy = std::move(copy)](SqliteConnection &db) { return insertSession(db, copy); },
+                      std::move(done)});
+    return id;
+}
+
+Status SqliteStore::appendEvent(const QString &sessionId, const Event &event)
+{
+    EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold), event.data.size()};
+    return m_writer->runSync([&](SqliteConnection &db) { return insertEvent(db, sessionId, e); });
+}
+
+void SqliteStore::appendEventAsync(const QString &sessionId, const Event &event, Completion done)
+{
+    // Compress on the caller's thread: the writer is the one serial section of the store.
+    EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold), event.data.size()};
+    e.event.data.clear();   // the encoded copy is all the writer needs
+    m_writer->submit({[sessionId, e = std::move(e)](SqliteConnection &db) { return insertEvent(db, sessionId, e); },
+                      std::move(done)});
+}
+
+Status SqliteStore::endSession(const QString &sessionId, const SessionEnd &end)
+{
+    return m_writer->runSync([&](SqliteConnection &db) { return updateSessionEnd(db, sessionId, end); });
+}
+
+void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done)
+{
+    m_writer->submit({[sessionId, end](SqliteConnection &db) { return updateSessionEnd(db, sessionId, end); },
+                      std::move(done)});
+}
+
+Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    // One statement per leading filter, so each can walk its own index newest first.
+#define GH_SESSION_SELECT(where)                                                                   \
+    "SELECT id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, "    \
+    "bytes_in, bytes_out, event_count, head_hash, head_signature FROM sessions WHERE " where       \
+    " AND (?3 IS NULL OR started_at_us >= ?3) AND (?4 IS NULL OR started_at_us < ?4) "            \
+    "ORDER BY started_at_us DESC, id DESC LIMIT ?5"
+    static constexpr const char byConnection[] =
+        GH_SESSION_SELECT("connection = ?1 AND (?2 IS NULL OR subject = ?2)");
+    static constexpr const char bySubject[] = GH_SESSION_SELECT("?1 IS NULL AND subject = ?2");
+    static constexpr const char byTime[] = GH_SESSION_SELECT("?1 IS NULL AND ?2 IS NULL");
+#undef GH_SESSION_SELECT
+
+    const char *sql = !filter.connection.isEmpty() ? byConnection
+                    : !filter.subject.isEmpty()    ? bySubject
+                                                   : byTime;
+    Result<SqliteQuery> q = (**lease).query(sql);
+    if (!q)
+        return q.error();
+    if (filter.connection.isEmpty())
+        q->bindNull(1);
+    else
+        q->bind(1, filter.connection);
+    if (filter.subject.isEmpty())
+        q->bindNull(2);
+    else
+        q->bind(2, filter.subject);
+    q->bindOptional(3, filter.sinceUs).bindOptional(4, filter.untilUs);
+    q->bind(5, qint64(filter.limit <= 0 ? 100 : std::min(filter.limit, maxListLimit)));
+
+    QList<SessionInfo> list;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        Result<SessionInfo> s = sessionFromRow(*q);
+        if (!s)
+            return s.error();
+        list.append(std::move(*s));
+    }
+    return list;
+}
+
+Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query(
+        "SELECT id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, "
+        "bytes_in, bytes_out, event_count, head_hash, head_signature FROM sessions WHERE id = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, id);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<SessionInfo>();
+    Result<SessionInfo> s = sessionFromRow(*q);
+    if (!s)
+        return s.error();
+    return std::optional<SessionInfo>(std::move(*s));
+}
+
+Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 fromSeq, int limit) const
+{
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query(
+        "SELECT seq, ts_us, kind, encoding, raw_size, data, hash FROM events "
+        "WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(limit <= 0 ? 1000 : std::min(limit, maxListLimit)));
+    QList<StoredEvent> list;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        StoredEvent e;
+        e.sessionId = sessionId;
+        e.seq = q->int64(0);
+        e.tsUs = q->int64(1);
+        e.kind = q->text(2);
+        const QString where = QStringLiteral("event %1 of session %2").arg(e.seq).arg(sessionId);
+        Result<BodyCodec::Encoding> encoding = BodyCodec::encodingFromName(q->text(3));
+        if (!encoding)
+            return Error(QStringLiteral("%1: %2").arg(where, encoding.error().message));
+        const qint64 rawSize = q->int64(4);
+        const QByteArray stored = q->blob(5);
+        e.storedSize = stored.size();
+        Result<QByteArray> data = BodyCodec::decode(*encoding, stored);
+        if (!data)
+            return Error(QStringLiteral("%1: %2").arg(where, data.error().message));
+        if (data->size() != rawSize)
+            return Error(QStringLiteral("%1: body is %2 bytes, the row says %3")
+                             .arg(where)
+                             .arg(data->size())
+                             .arg(rawSize));
+        e.data = std::move(*data);
+        e.hash = q->blob(6);
+        list.append(std::move(e));
+    }
+    return list;
+}
+
+} // namespace gh

@@ -1,0 +1,100 @@
+#pragma once
+
+#include "core/Clock.h"
+#include "recording/BodyCodec.h"
+#include "recording/Store.h"
+
+#include <QMutex>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace gh {
+
+class SqliteConnection;
+class StoreWriter;
+
+// The single-node Store: one SQLite file in WAL mode, written by one StoreWriter thread with
+// group commit and synchronous=FULL (a write reported done survives kill -9 and power loss),
+// read through a pool of read-only connections that never wait for the writer.
+class SqliteStore final : public Store {
+    Q_OBJECT
+
+public:
+    struct Options {
+        const Clock *clock = &Clock::system();   // must outlive the store
+        qsizetype compressThreshold = BodyCodec::defaultThreshold;
+        std::chrono::milliseconds probeInterval{std::chrono::seconds(5)};
+        int busyTimeoutMs = 5000;
+    };
+
+    // Creates the file (mode 0600) when missing; the directory is the caller's. Applies pending
+    // schema migrations; refuses a database written by a newer Gatehouse.
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &path, Options options);
+    static Result<std::unique_ptr<SqliteStore>> open(const QString &path) { return open(path, Options()); }
+    ~SqliteStore() override;   // finishes queued writes
+    Q_DISABLE_COPY_MOVE(SqliteStore)
+
+    QString path() const { return m_path; }
+
+    Status health() const override;
+
+    Result<ApplyOutcome> applyResources(const ResourceSet &set) override;
+    Result<ResourceSet> resources() const override;
+    Result<std::optional<Connection>> connection(const QString &name) const override;
+    Result<std::optional<Rule>> rule(const QString &name) const override;
+    Result<PutOutcome> putConnection(const Connection &c) override;
+    Result<PutOutcome> putRule(const Rule &r) override;
+    Result<bool> deleteConnection(const QString &name) override;
+    Result<bool> deleteRule(const QString &name) override;
+    quint64 resourceRevision() const override { return m_revision.load(); }
+
+    Status recordIssuedToken(const QString &jti, const QString &subject, const QStringList &groups,
+                             const QDateTime &issuedAt, const QDateTime &expiresAt) override;
+    Result<bool> revokeToken(const QString &jti, const QDateTime &at,
+                             const QDateTime &expiresAt) override;
+    Result<QHash<QString, QDateTime>> revokedTokens() const override;
+    Result<QList<IssuedToken>> issuedTokens() const override;
+    Result<qint64> pruneExpiredTokens() override;
+
+    Result<QString> beginSession(const SessionStart &start) override;
+    QString beginSessionAsync(const SessionStart &start, Completion done) override;
+    Status appendEvent(const QString &sessionId, const Event &event) override;
+    void appendEventAsync(const QString &sessionId, const Event &event, Completion done) override;
+    Status endSession(const QString &sessionId, const SessionEnd &end) override;
+    void endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done) override;
+    Result<QList<SessionInfo>> sessions(const SessionFilter &filter) const override;
+    Result<std::optional<SessionInfo>> session(const QString &id) const override;
+    Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
+                                      int limit) const override;
+
+    // Test seam: SQLite ignores file modes for root, so tests make the write connection refuse
+    // writes (PRAGMA query_only) to see the store turn unhealthy, and lift it to see it recover.
+    Status setWritesBlockedForTesting(bool blocked);
+
+    StoreWriter *writer() const { return m_writer.get(); }
+
+private:
+    class ReadLease;
+    struct ResourceChange;
+
+    SqliteStore(QString path, Options options, quint64 revision);
+
+    Result<ReadLease> reader() const;
+    void release(std::unique_ptr<SqliteConnection> connection) const;
+
+    // Runs `work` on the writer and, when it changed resources, publishes the new revision.
+    Status writeResources(std::function<Status(SqliteConnection &, ResourceChange &)> work);
+
+    QString m_path;
+    Options m_options;
+    std::unique_ptr<StoreWriter> m_writer;
+    std::atomic<quint64> m_revision;
+
+    mutable QMutex m_readersMutex;
+    mutable std::vector<std::unique_ptr<SqliteConnection>> m_idleReaders;
+};
+
+} // namespace gh

@@ -1,0 +1,281 @@
+#include "recording/StoreWriter.h"
+
+#include <QMutexLocker>
+
+#include <exception>
+#include <future>
+
+namespace gh {
+
+namespace {
+
+Status runGuarded(const std::function<Status(SqliteConnection &)> &work, SqliteConnection &db)
+{
+    // A throwing job must not take the writer thread (and with it every later write) down.
+    try {
+        return work(db);
+    } catch (const std::exception &e) {
+        return Error(QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(e.what())));
+    } catch (...) {
+        return Error(QStringLiteral("write failed: unknown exception"));
+    }
+}
+
+Status closedError()
+{
+    return Error(QStringLiteral("store is closed"));
+}
+
+} // namespace
+
+StoreWriter::StoreWriter(std::unique_ptr<SqliteConnection> connection,
+                         std::function<Status(SqliteConnection &)> probe,
+                         std::chrono::milliseconds probeInterval, QObject *parent)
+    : QThread(parent), m_connection(std::move(connection)), m_probe(std::move(probe)),
+      m_probeInterval(probeInterval)
+{
+    setObjectName(QStringLiteral("gh-store-writer"));
+}
+
+StoreWriter::~StoreWriter()
+{
+    stop();
+}
+
+void StoreWriter::submit(WriteJob job)
+{
+    {
+        QMutexLocker lock(&m_queueMutex);
+        if (!m_stopping) {
+            m_queue.push_back(std::move(job));
+            m_queueChanged.wakeOne();
+            return;
+        }
+    }
+    if (job.done)
+        job.done(closedError());
+}
+
+Status StoreWriter::runSync(std::function<Status(SqliteConnection &)> work,
+                            std::function<void(const Status &)> afterCommit)
+{
+    if (QThread::currentThread() == this)
+        return Error(QStringLiteral("runSync() called on the store's writer thread"));
+    auto promise = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = promise->get_future();
+    submit({std::move(work), [promise, after = std::move(afterCommit)](Status s) {
+                if (after)
+                    after(s);
+                promise->set_value(std::move(s));
+            }});
+    return result.get();
+}
+
+Status StoreWriter::runStandaloneSync(std::function<Status(SqliteConnection &)> work)
+{
+    if (QThread::currentThread() == this)
+        return Error(QStringLiteral("runStandaloneSync() called on the store's writer thread"));
+    auto promise = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = promise->get_future();
+    submit({std::move(work), [promise](Status s) { promise->set_value(std::move(s)); }, true});
+    return result.get();
+}
+
+void StoreWriter::stop()
+{
+    {
+        QMutexLocker lock(&m_queueMutex);
+        m_stopping = true;
+        m_queueChanged.wakeOne();
+    }
+    wait();
+    // Jobs queued to a writer that never ran must still hear back, or runSync() would hang.
+    std::deque<WriteJob> leftover;
+    {
+        QMutexLocker lock(&m_queueMutex);
+        leftover.swap(m_queue);
+    }
+    for (WriteJob &job : leftover)
+        if (job.done)
+            job.done(closedError());
+}
+
+Status StoreWriter::health() const
+{
+    QMutexLocker lock(&m_healthMutex);
+    return m_health;
+}
+
+void StoreWriter::run()
+{
+    for (;;) {
+        std::deque<WriteJob> batch;
+        {
+            QMutexLocker lock(&m_queueMutex);
+            if (m_queue.empty() && !m_stopping) {
+                if (health().ok())
+                    m_queueChanged.wait(&m_queueMutex);
+                else
+                    m_queueChanged.wait(&m_queueMutex, QDeadlineTimer(m_probeInterval));
+            }
+            if (m_queue.empty() && m_stopping)
+                return;
+            batch.swap(m_queue);
+        }
+        if (batch.empty()) {
+            if (!health().ok() && m_probe)
+                batch.push_back({m_probe, {}});
+            else
+                continue;
+        }
+        runBatch(batch);
+    }
+}
+
+void StoreWriter::runBatch(std::deque<WriteJob> &batch)
+{
+    // Queue order is kept: standalone jobs split the batch into groups around themselves.
+    while (!batch.empty()) {
+        if (batch.front().standalone) {
+            WriteJob job = std::move(batch.front());
+            batch.pop_front();
+            runStandalone(std::move(job));
+            continue;
+        }
+        std::deque<WriteJob> group;
+        while (!batch.empty() && !batch.front().standalone) {
+            group.push_back(std::move(batch.front()));
+            batch.pop_front();
+        }
+        runGroup(group);
+    }
+}
+
+void StoreWriter::runStandalone(WriteJob job)
+{
+    SqliteConnection &db = *m_connection;
+    db.takeStorageFault();
+    const qint64 changesBefore = db.totalChanges();
+    Status status = runGuarded(job.work, db);
+    if (db.inTransaction())
+        (void)db.exec("ROLLBACK");   // a standalone job must not leave a transaction open
+    updateHealth(status.ok() && db.totalChanges() > changesBefore);
+    std::deque<Outcome> outcome;
+    outcome.push_back({std::move(job), std::move(status)});
+    finish(outcome);
+}
+
+void StoreWriter::updateHealth(bool wrote)
+{
+    if (std::optional<QString> fault = m_connection->takeStorageFault())
+        setHealth(Error(QStringLiteral("database cannot be written: %1").arg(*fault)));
+    else if (wrote)
+        setHealth({});   // only a write that really reached the file proves health
+}
+
+void StoreWriter::runGroup(std::deque<WriteJob> &batch)
+{
+    SqliteConnection &db = *m_connection;
+    db.takeStorageFault();   // only this group's faults count
+    const qint64 changesBefore = db.totalChanges();
+
+    std::deque<Outcome> finished;   // outcomes already final
+    std::deque<Outcome> pending;    // succeeded inside the open transaction, wait for COMMIT
+
+    Status open = db.exec("BEGIN IMMEDIATE");
+    while (open && !batch.empty()) {
+        WriteJob job = std::move(batch.front());
+        batch.pop_front();
+
+        Status status = [&]() -> Status {
+            Result<SqliteQuery> savepoint = db.query("SAVEPOINT job");
+            if (!savepoint)
+                return savepoint.error();
+            if (Status s = savepoint->run(); !s)
+                return s;
+            return runGuarded(job.work, db);
+        }();
+
+        if (!db.inTransaction()) {
+            // SQLite rolled the whole transaction back (I/O error, disk full, ...): the jobs
+            // before this one are lost too and must not be reported as done.
+            const QString reason = status ? QStringLiteral("transaction was rolled back")
+                                          : status.error().message;
+            for (Outcome &o : pending)
+                if (o.status)
+                    o.status = Error(QStringLiteral("write rolled back: %1").arg(reason));
+            std::move(pending.begin(), pending.end(), std::back_inserter(finished));
+            pending.clear();
+            finished.push_back({std::move(job), status ? Status(Error(reason)) : status});
+            if (!batch.empty())
+                open = db.exec("BEGIN IMMEDIATE");
+            continue;
+        }
+
+        if (status) {
+            Result<SqliteQuery> release = db.query("RELEASE job");
+            if (!release)
+                status = release.error();
+            else
+                status = release->run();
+        }
+        if (!status && db.inTransaction()) {
+            // Undo this job alone; the rest of the group goes on.
+            Result<SqliteQuery> rollback = db.query("ROLLBACK TO job");
+            if (rollback)
+                (void)rollback->run();
+            Result<SqliteQuery> release = db.query("RELEASE job");
+            if (release)
+                (void)release->run();
+        }
+        pending.push_back({std::move(job), std::move(status)});
+    }
+
+    bool committed = false;
+    if (!open) {
+        // Could not even begin: every job not yet run fails with that reason.
+        for (WriteJob &job : batch)
+            finished.push_back({std::move(job), open});
+        batch.clear();
+    }
+    if (db.inTransaction()) {
+        Status commit = db.exec("COMMIT");
+        if (commit) {
+            committed = true;
+            ++m_commits;
+        } else {
+            (void)db.exec("ROLLBACK");
+            for (Outcome &o : pending)
+                if (o.status)
+                    o.status = commit;
+        }
+    }
+    std::move(pending.begin(), pending.end(), std::back_inserter(finished));
+
+    updateHealth(committed && db.totalChanges() > changesBefore);
+    finish(finished);
+}
+
+void StoreWriter::finish(std::deque<Outcome> &outcomes)
+{
+    for (Outcome &o : outcomes) {
+        if (o.job.done)
+            o.job.done(o.status);
+        ++m_completedJobs;
+    }
+}
+
+void StoreWriter::setHealth(Status status)
+{
+    bool flipped = false;
+    {
+        QMutexLocker lock(&m_healthMutex);
+        flipped = status.ok() != m_health.ok()
+            || (!status.ok() && status.error().message != m_health.error().message);
+        m_health = status;
+    }
+    if (flipped)
+        Q_EMIT healthChanged(status.ok(), status.ok() ? QString() : status.error().message);
+}
+
+} // namespace gh

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "core/Result.h"
+#include "recording/SqliteConnection.h"
+
+#include <QMutex>
+#include <QThread>
+#include <QWaitCondition>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace gh {
+
+// One unit of work for the writer: `work` runs inside its own SAVEPOINT of the current group
+// transaction; `done` (optional) gets the final outcome once the transaction has committed (or
+// failed), on the writer thread. `done` must not block on the writer.
+struct WriteJob {
+    std::function<Status(SqliteConnection &)> work;
+    std::function<void(Status)> done;
+    // Runs alone, outside any transaction: for PRAGMAs and checkpoints that SQLite refuses
+    // (or ignores) inside one.
+    bool standalone = false;
+};
+
+// The thread that owns the store's only write connection. It drains every queued job into one
+// transaction (group commit: one fsync for many writes), isolates each job in a savepoint so a
+// failing job rolls back alone, and tracks whether the database can take writes at all.
+class StoreWriter final : public QThread {
+    Q_OBJECT
+
+public:
+    // While unhealthy and idle, `probe` (a small real write) runs every probeInterval so health
+    // recovers without traffic. Call start() to begin.
+    StoreWriter(std::unique_ptr<SqliteConnection> connection,
+                std::function<Status(SqliteConnection &)> probe,
+                std::chrono::milliseconds probeInterval = std::chrono::seconds(5),
+                QObject *parent = nullptr);
+    ~StoreWriter() override;   // runs what is queued, then stops
+    Q_DISABLE_COPY_MOVE(StoreWriter)
+
+    // Queues a job. After stop() the job fails at once with "store is closed".
+    void submit(WriteJob job);
+    // Queues a job and waits until it is durable (or failed). `afterCommit` (optional) sees the
+    // outcome on the writer thread first, in commit order. Refused on the writer thread itself,
+    // where waiting would deadlock.
+    Status runSync(std::function<Status(SqliteConnection &)> work,
+                   std::function<void(const Status &)> afterCommit = {});
+    // runSync() for a standalone job (see WriteJob::standalone).
+    Status runStandaloneSync(std::function<Status(SqliteConnection &)> work);
+    // Runs the queue empty and stops the thread; idempotent.
+    void stop();
+
+    Status health() const;
+    quint64 committedTransactions() const { return m_commits.load(); }
+    quint64 completedJobs() const { return m_completedJobs.load(); }
+
+Q_SIGNALS:
+    // Emitted on the writer thread when health flips.
+    void healthChanged(bool healthy, const QString &reason);
+
+protected:
+    void run() override;
+
+private:
+    struct Outcome {
+        WriteJob job;
+        Status status;
+    };
+
+    void runBatch(std::deque<WriteJob> &batch);
+    void runGroup(std::deque<WriteJob> &group);
+    void runStandalone(WriteJob job);
+    void updateHealth(bool wrote);
+    void setHealth(Status status);
+    void finish(std::deque<Outcome> &outcomes);
+
+    std::unique_ptr<SqliteConnection> m_connection;
+    const std::function<Status(SqliteConnection &)> m_probe;
+    const std::chrono::milliseconds m_probeInterval;
+
+    QMutex m_queueMutex;
+    QWaitCondition m_queueChanged;
+    std::deque<WriteJob> m_queue;
+    bool m_stopping = false;
+
+    mutable QMutex m_healthMutex;
+    Status m_health;
+
+    std::atomic<quint64> m_commits{0};
+    std::atomic<quint64> m_completedJobs{0};
+};
+
+} // namespace gh

@@ -1,0 +1,269 @@
+#include "recording/SqliteConnection.h"
+#include "recording/StoreWriter.h"
+
+#include <QSemaphore>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <fcntl.h>
+#include <memory>
+#include <unistd.h>
+#include <vector>
+
+using namespace gh;
+using namespace std::chrono_literals;
+
+namespace {
+
+Status insertItem(SqliteConnection &db, const QString &value)
+{
+    Result<SqliteQuery> q = db.query("INSERT INTO items (v) VALUES (?1)");
+    if (!q)
+        return q.error();
+    return q->bind(1, value).run();
+}
+
+Status probeWrite(SqliteConnection &db)
+{
+    return db.exec("INSERT INTO probes DEFAULT VALUES");
+}
+
+} // namespace
+
+// The writer's promises: grouped commits, per-job isolation, and an honest health signal.
+class tst_StoreWriter : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_path;
+    std::unique_ptr<StoreWriter> m_writer;
+
+    std::unique_ptr<StoreWriter> makeWriter(std::chrono::milliseconds probeInterval)
+    {
+        Result<std::unique_ptr<SqliteConnection>> db =
+            SqliteConnection::open(m_path, SqliteConnection::Access::ReadWrite, 2000);
+        if (!db)
+            qFatal("open: %s", qPrintable(db.error().toString()));
+        auto writer = std::make_unique<StoreWriter>(std::move(*db), &probeWrite, probeInterval);
+        writer->start();
+        return writer;
+    }
+
+    qint64 count(const char *sql)
+    {
+        Result<std::unique_ptr<SqliteConnection>> db =
+            SqliteConnection::open(m_path, SqliteConnection::Access::ReadOnly, 2000);
+        if (!db)
+            return -1;
+        Result<SqliteQuery> q = (*db)->query(sql);
+        if (!q)
+            return -1;
+        Result<bool> row = q->step();
+        return row && *row ? q->int64(0) : -1;
+    }
+
+private slots:
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        m_path = m_dir.filePath(QStringLiteral("writer-%1.db").arg(QLatin1String(QTest::currentTestFunction())));
+        const int fd = ::open(QFile::encodeName(m_path).constData(), O_CREAT | O_WRONLY, 0600);
+        QVERIFY(fd >= 0);
+        ::close(fd);
+        Result<std::unique_ptr<SqliteConnection>> db =
+            SqliteConnection::open(m_path, SqliteConnection::Access::ReadWrite, 2000);
+        QVERIFY2(db.ok(), qPrintable(db.ok() ? QString() : db.error().toString()));
+        QVERIFY((*db)->exec("PRAGMA journal_mode = WAL;"
+                            "CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE);"
+                            "CREATE TABLE probes (id INTEGER PRIMARY KEY);"
+                            "INSERT INTO items (v) VALUES ('taken')")
+                    .ok());
+        m_writer = makeWriter(1h);
+    }
+
+    void cleanup() { m_writer.reset(); }
+
+    void groupCommitsQueuedJobsFromManyThreadsInOneTransaction()
+    {
+        // Hold the writer inside a job so everything the threads queue meanwhile forms one group.
+        QSemaphore entered, release;
+        m_writer->submit({[&](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+        const quint64 commitsBefore = m_writer->committedTransactions();
+
+        constexpr int threads = 4, perThread = 50;
+        std::atomic<int> ok{0}, failed{0};
+        QString failure;
+        QMutex failureMutex;
+        std::vector<std::unique_ptr<QThread>> producers;
+        for (int t = 0; t < threads; ++t) {
+            producers.emplace_back(QThread::create([&, t] {
+                for (int i = 0; i < perThread; ++i) {
+                    // Exactly one job in the whole group collides with an existing row.
+                    const QString v = (t == 2 && i == 17) ? QStringLiteral("taken")
+                                                          : QStringLiteral("t%1-%2").arg(t).arg(i);
+                    m_writer->submit({[v](SqliteConnection &db) { return insertItem(db, v); },
+                                      [&](Status s) {
+                                          if (s) {
+                                              ++ok;
+                                          } else {
+                                              QMutexLocker lock(&failureMutex);
+                                              failure = s.error().message;
+                                              ++failed;
+                                          }
+                                      }});
+                }
+            }));
+            producers.back()->start();
+        }
+        for (auto &p : producers)
+            QVERIFY(p->wait(10000));
+        release.release();
+
+        QTRY_COMPARE_WITH_TIMEOUT(ok.load() + failed.load(), threads * perThread, 10000);
+        QCOMPARE(failed.load(), 1);
+        QVERIFY2(failure.contains(QLatin1String("UNIQUE")), qPrintable(failure));
+        // The gate's transaction plus one for all 200 jobs: one fsync instead of 200.
+        QCOMPARE(m_writer->committedTransactions() - commitsBefore, quint64(2));
+        QCOMPARE(count("SELECT count(*) FROM items"), qint64(1 + threads * perThread - 1));
+    }
+
+    void failingJobRollsBackAloneEvenAfterItWrote()
+    {
+        QSemaphore entered, release;
+        m_writer->submit({[&](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+        std::atomic<int> done{0};
+        QList<bool> results(3);
+        auto record = [&](int i) { return [&, i](Status s) { results[i] = s.ok(); ++done; }; };
+        m_writer->submit({[](SqliteConnection &db) { return insertItem(db, QStringLiteral("before")); }, record(0)});
+        m_writer->submit({[](SqliteConnection &db) -> Status {
+                              if (Status s = insertItem(db, QStringLiteral("half-done")); !s)
+                                  return s;
+                              return Error(QStringLiteral("changed my mind"));
+                          },
+                          record(1)});
+        m_writer->submit({[](SqliteConnection &db) { return insertItem(db, QStringLiteral("after")); }, record(2)});
+        release.release();
+        QTRY_COMPARE(done.load(), 3);
+        QCOMPARE(results, (QList<bool>{true, false, true}));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'half-done'"), qint64(0));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v IN ('before', 'after')"), qint64(2));
+    }
+
+    void throwingJobIsAnErrorAndTheWriterGoesOn()
+    {
+        const Status s = m_writer->runSync([](SqliteConnection &) -> Status {
+            throw std::runtime_error("boom");
+        });
+        QVERIFY(!s.ok());
+        QVERIFY(s.error().message.contains(QLatin1String("boom")));
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("still here")); }).ok());
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'still here'"), qint64(1));
+    }
+
+    void runSyncReportsOnlyAfterCommit()
+    {
+        // A reader on another connection sees the row the moment runSync returns.
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("durable")); }).ok());
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'durable'"), qint64(1));
+    }
+
+    void runSyncOnTheWriterThreadIsRefusedNotDeadlocked()
+    {
+        Status inner;
+        const Status outer = m_writer->runSync([&](SqliteConnection &) {
+            inner = m_writer->runSync([](SqliteConnection &) { return Status(); });
+            return Status();
+        });
+        QVERIFY(outer.ok());
+        QVERIFY(!inner.ok());
+    }
+
+    void jobsAfterStopFailInsteadOfHanging()
+    {
+        m_writer->stop();
+        const Status s = m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("late")); });
+        QVERIFY(!s.ok());
+        QVERIFY(s.error().message.contains(QLatin1String("closed")));
+    }
+
+    void stopFinishesQueuedJobs()
+    {
+        std::atomic<int> done{0};
+        for (int i = 0; i < 20; ++i)
+            m_writer->submit({[i](SqliteConnection &db) { return insertItem(db, QStringLiteral("q%1").arg(i)); },
+                              [&](Status s) { done += s.ok() ? 1 : 0; }});
+        m_writer->stop();
+        QCOMPARE(done.load(), 20);
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'q%'"), qint64(20));
+    }
+
+    // Root ignores file modes, so the write connection is made to refuse writes instead
+    // (PRAGMA query_only): SQLite then fails writes with SQLITE_READONLY, as for a read-only
+    // filesystem.
+    void healthFlipsWhenWritesFailAndRecoversOnTheNextWrite()
+    {
+        QSignalSpy spy(m_writer.get(), &StoreWriter::healthChanged);
+        QVERIFY(m_writer->health().ok());
+        QVERIFY(m_writer->runStandaloneSync([](SqliteConnection &db) { return db.exec("PRAGMA query_only = 1"); }).ok());
+
+        const Status refused = m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("x")); });
+        QVERIFY(!refused.ok());
+        const Status health = m_writer->health();
+        QVERIFY(!health.ok());
+        QVERIFY2(health.error().message.contains(QLatin1String("readonly")), qPrintable(health.error().message));
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.at(0).at(0).toBool(), false);
+
+        // A job that changes nothing proves nothing: health stays down.
+        QVERIFY(m_writer->runStandaloneSync([](SqliteConnection &db) { return db.exec("PRAGMA query_only = 0"); }).ok());
+        QVERIFY(!m_writer->health().ok());
+
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("y")); }).ok());
+        QVERIFY(m_writer->health().ok());
+        QCOMPARE(spy.size(), 2);
+        QCOMPARE(spy.at(1).at(0).toBool(), true);
+    }
+
+    void constraintErrorsDoNotMakeTheStoreUnhealthy()
+    {
+        QVERIFY(!m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("taken")); }).ok());
+        QVERIFY(m_writer->health().ok());
+    }
+
+    void probeRestoresHealthWithoutTraffic()
+    {
+        m_writer = makeWriter(20ms);
+        QSignalSpy spy(m_writer.get(), &StoreWriter::healthChanged);
+        QVERIFY(m_writer->runStandaloneSync([](SqliteConnection &db) { return db.exec("PRAGMA query_only = 1"); }).ok());
+        QVERIFY(!m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("x")); }).ok());
+        QVERIFY(!m_writer->health().ok());
+        const qint64 probesWhileBlocked = count("SELECT count(*) FROM probes");
+        QTest::qWait(100);   // several probe intervals: probes keep failing while blocked
+        QVERIFY(!m_writer->health().ok());
+        QCOMPARE(count("SELECT count(*) FROM probes"), probesWhileBlocked);
+
+        QVERIFY(m_writer->runStandaloneSync([](SqliteConnection &db) { return db.exec("PRAGMA query_only = 0"); }).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(m_writer->health().ok(), 5000);
+        QVERIFY(count("SELECT count(*) FROM probes") > probesWhileBlocked);
+        QCOMPARE(spy.size(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_StoreWriter)
+#include "tst_storewriter.moc"
