@@ -13,6 +13,8 @@ CREATE TABLE store_meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value ANY
 ) STRICT;
+-- Grows with every committed resource change; persisted so it never goes back across restarts.
+INSERT INTO store_meta (key, value) VALUES ('resource_revision', 0);
 
 CREATE TABLE connections (
     name       TEXT PRIMARY KEY NOT NULL,

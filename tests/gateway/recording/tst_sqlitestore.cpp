@@ -1,0 +1,622 @@
+#include "core/Clock.h"
+#include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
+#include "recording/SqliteStore.h"
+#include "recording/StoreWriter.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSemaphore>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+
+Q_DECLARE_METATYPE(gh::ResourceSet)
+
+using namespace gh;
+using namespace std::chrono_literals;
+
+namespace {
+
+Connection makeConnection(const QString &name, const QString &upstream = QStringLiteral("http://127.0.0.1:9000"))
+{
+    Connection c;
+    c.name = name;
+    c.type = QStringLiteral("http");
+    c.upstream = upstream;
+    c.allowGroups = {QStringLiteral("ml-eng")};
+    c.credential.header = QStringLiteral("Authorization");
+    c.credential.value = QStringLiteral("Bearer ${env:LLM_API_KEY}");
+    return c;
+}
+
+Rule makeRule(const QString &name, const QString &path = QStringLiteral("^/v1/models/.*/weights"))
+{
+    Rule r;
+    r.name = name;
+    r.kind = QStringLiteral("deny");
+    r.match.method = QStringLiteral("GET");
+    r.match.path = path;
+    return r;
+}
+
+QStringList names(const ResourceSet &set)
+{
+    QStringList out;
+    for (const Connection &c : set.connections)
+        out << QLatin1String("connection/") + c.name;
+    for (const Rule &r : set.rules)
+        out << QLatin1String("rule/") + r.name;
+    return out;
+}
+
+int fileMode(const QString &path)
+{
+    struct stat st{};
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return -1;
+    return int(st.st_mode & 07777);
+}
+
+// Opens the file behind the store's back, as an operator (or an attacker) with sqlite3 would.
+std::unique_ptr<SqliteConnection> raw(const QString &path)
+{
+    Result<std::unique_ptr<SqliteConnection>> c =
+        SqliteConnection::open(path, SqliteConnection::Access::ReadWrite, 2000);
+    return c ? std::move(*c) : nullptr;
+}
+
+qint64 scalar(SqliteConnection &db, const char *sql)
+{
+    Result<SqliteQuery> q = db.query(sql);
+    if (!q)
+        return -1;
+    Result<bool> row = q->step();
+    return row && *row ? q->int64(0) : -1;
+}
+
+template <typename T>
+QString errorText(const Result<T> &r)
+{
+    return r ? QString() : r.error().toString();
+}
+
+} // namespace
+
+// The store as the gateway and the admin API use it: durable, atomic resource changes, token
+// revocations, and recorded sessions that read back exactly as written.
+class tst_SqliteStore : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_path;
+    FakeClock m_clock;
+
+    SqliteStore::Options options()
+    {
+        SqliteStore::Options o;
+        o.clock = &m_clock;
+        o.probeInterval = 20ms;
+        return o;
+    }
+
+    std::unique_ptr<SqliteStore> openStore()
+    {
+        Result<std::unique_ptr<SqliteStore>> s = SqliteStore::open(m_path, options());
+        if (!s) {
+            qWarning("open failed: %s", qPrintable(s.error().toString()));
+            return nullptr;
+        }
+        return std::move(*s);
+    }
+
+    ResourceSet baseSet()
+    {
+        ResourceSet set;
+        set.connections = {makeConnection(QStringLiteral("llm")), makeConnection(QStringLiteral("search"))};
+        set.rules = {makeRule(QStringLiteral("no-weights")), makeRule(QStringLiteral("no-admin"), QStringLiteral("^/admin"))};
+        return set;
+    }
+
+private slots:
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        m_path = m_dir.filePath(QLatin1String(QTest::currentTestFunction()) + QLatin1String(".db"));
+    }
+
+    void freshOpenCreatesPrivateFileAndSchema()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QCOMPARE(fileMode(m_path), 0600);
+        QVERIFY(store->health().ok());
+        QCOMPARE(store->resourceRevision(), quint64(0));
+        QVERIFY(store->putConnection(makeConnection(QStringLiteral("llm"))).ok());
+        // The WAL holds recorded data too; it must be as private as the database.
+        QVERIFY(QFileInfo::exists(m_path + QLatin1String("-wal")));
+        QCOMPARE(fileMode(m_path + QLatin1String("-wal")), 0600);
+
+        auto db = raw(m_path);
+        QVERIFY(db);
+        QCOMPARE(scalar(*db, "PRAGMA user_version"), qint64(SqliteSchema::latestVersion()));
+        QCOMPARE(scalar(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                             "('connections', 'rules', 'issued_tokens', 'sessions', 'events', 'approvals')"),
+                 qint64(6));
+        Result<SqliteQuery> mode = db->query("PRAGMA journal_mode");
+        QVERIFY(mode && mode->step().ok());
+        QCOMPARE(mode->text(0), QStringLiteral("wal"));
+    }
+
+    void existingNonDatabaseFileIsRefused()
+    {
+        QFile f(m_path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(4096, 'x'));
+        f.close();
+        Result<std::unique_ptr<SqliteStore>> s = SqliteStore::open(m_path, options());
+        QVERIFY(!s.ok());
+        QCOMPARE(s.error().file, m_path);
+    }
+
+    void reopenKeepsData()
+    {
+        QString sessionId;
+        {
+            auto store = openStore();
+            QVERIFY(store);
+            QVERIFY(store->applyResources(baseSet()).ok());
+            Result<QString> id = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1});
+            QVERIFY(id.ok());
+            sessionId = *id;
+            QVERIFY(store->appendEvent(sessionId, {0, 2, QStringLiteral("http.request"), "{}", "h0"}).ok());
+        }
+        auto store = openStore();
+        QVERIFY(store);
+        Result<ResourceSet> set = store->resources();
+        QVERIFY2(set.ok(), qPrintable(errorText(set)));
+        QCOMPARE(set->connections, baseSet().connections);
+        QCOMPARE(set->rules, baseSet().rules);
+        // The revision keeps growing across restarts; a proxy never sees it go back.
+        QCOMPARE(store->resourceRevision(), quint64(1));
+        Result<std::optional<SessionInfo>> session = store->session(sessionId);
+        QVERIFY(session.ok() && session->has_value());
+        QCOMPARE((*session)->eventCount, qint64(1));
+    }
+
+    void databaseFromTheFutureIsRefusedUntouched()
+    {
+        {
+            auto store = openStore();
+            QVERIFY(store);
+        }
+        const int future = SqliteSchema::latestVersion() + 1;
+        {
+            auto db = raw(m_path);
+            QVERIFY(db);
+            QVERIFY(db->exec(QByteArray("PRAGMA user_version = " + QByteArray::number(future)).constData()).ok());
+        }
+        Result<std::unique_ptr<SqliteStore>> s = SqliteStore::open(m_path, options());
+        QVERIFY(!s.ok());
+        QVERIFY2(s.error().message.contains(QLatin1String("newer")), qPrintable(s.error().toString()));
+        QVERIFY(s.error().message.contains(QString::number(future)));
+        auto db = raw(m_path);
+        QCOMPARE(scalar(*db, "PRAGMA user_version"), qint64(future));
+    }
+
+    void applyIsIdempotent()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QSignalSpy changed(store.get(), &Store::resourcesChanged);
+
+        Result<ApplyOutcome> first = store->applyResources(baseSet());
+        QVERIFY2(first.ok(), qPrintable(errorText(first)));
+        QCOMPARE(first->created, names(baseSet()));
+        QVERIFY(first->updated.isEmpty());
+        QCOMPARE(store->resourceRevision(), quint64(1));
+        QCOMPARE(changed.size(), 1);
+
+        Result<ApplyOutcome> second = store->applyResources(baseSet());
+        QVERIFY(second.ok());
+        QCOMPARE(second->unchanged, names(baseSet()));
+        QVERIFY(second->created.isEmpty() && second->updated.isEmpty());
+        QCOMPARE(store->resourceRevision(), quint64(1));
+        QCOMPARE(changed.size(), 1);
+
+        ResourceSet edited = baseSet();
+        edited.connections[1].upstream = QStringLiteral("http://127.0.0.1:9001");
+        Result<ApplyOutcome> third = store->applyResources(edited);
+        QVERIFY(third.ok());
+        QCOMPARE(third->updated, QStringList{QStringLiteral("connection/search")});
+        QCOMPARE(third->unchanged.size(), 3);
+        QCOMPARE(store->resourceRevision(), quint64(2));
+        QCOMPARE(changed.size(), 2);
+        QCOMPARE(changed.at(1).at(0).toULongLong(), quint64(2));
+        Result<std::optional<Connection>> search = store->connection(QStringLiteral("search"));
+        QVERIFY(search.ok() && search->has_value());
+        QCOMPARE((*search)->upstream, QStringLiteral("http://127.0.0.1:9001"));
+    }
+
+    void applyIsAtomic_data()
+    {
+        QTest::addColumn<ResourceSet>("batch");
+        QTest::addColumn<QString>("namedInError");
+
+        // Each batch also edits an existing item and adds a new one: neither may land.
+        ResourceSet base;
+        base.connections = {makeConnection(QStringLiteral("llm"), QStringLiteral("http://127.0.0.1:9100")),
+                            makeConnection(QStringLiteral("fresh"))};
+        base.rules = {makeRule(QStringLiteral("no-weights"), QStringLiteral("^/changed"))};
+
+        ResourceSet badRule = base;
+        Rule r = makeRule(QStringLiteral("bad"));
+        r.kind = QStringLiteral("explode");
+        badRule.rules.append(r);
+        QTest::newRow("rule with unknown kind") << badRule << QStringLiteral("rule \"bad\"");
+
+        ResourceSet badPattern = base;
+        badPattern.rules.append(makeRule(QStringLiteral("broken-re"), QStringLiteral("([unclosed")));
+        QTest::newRow("rule whose pattern does not compile") << badPattern << QStringLiteral("rule \"broken-re\"");
+
+        ResourceSet badName = base;
+        badName.connections.append(makeConnection(QStringLiteral("Not A Name")));
+        QTest::newRow("connection with a bad name") << badName << QStringLiteral("connection \"Not A Name\"");
+
+        ResourceSet twice = base;
+        twice.connections.append(makeConnection(QStringLiteral("fresh"), QStringLiteral("http://127.0.0.1:9200")));
+        QTest::newRow("connection defined twice") << twice << QStringLiteral("connection \"fresh\"");
+
+        ResourceSet badUpstream = base;
+        badUpstream.connections.append(makeConnection(QStringLiteral("ftp"), QStringLiteral("ftp://127.0.0.1")));
+        QTest::newRow("http connection with ftp upstream") << badUpstream << QStringLiteral("connection \"ftp\"");
+
+        // Valid input the database itself refuses, after the other items were already written
+        // inside the transaction: they must roll back with it.
+        ResourceSet refusedByDatabase = base;
+        refusedByDatabase.rules.append(makeRule(QStringLiteral("trap")));
+        QTest::newRow("database refuses the last item") << refusedByDatabase << QStringLiteral("rule \"trap\"");
+    }
+
+    void applyIsAtomic()
+    {
+        QFETCH(ResourceSet, batch);
+        QFETCH(QString, namedInError);
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyResources(baseSet()).ok());
+        const quint64 revision = store->resourceRevision();
+        {
+            auto db = raw(m_path);
+            QVERIFY(db);
+            QVERIFY(db->exec("CREATE TRIGGER IF NOT EXISTS trap BEFORE INSERT ON rules WHEN NEW.name = 'trap' "
+                             "BEGIN SELECT RAISE(ABORT, 'trap refused'); END")
+                        .ok());
+        }
+
+        Result<ApplyOutcome> outcome = store->applyResources(batch);
+        QVERIFY(!outcome.ok());
+        QVERIFY2(outcome.error().toString().contains(namedInError), qPrintable(outcome.error().toString()));
+
+        Result<ResourceSet> after = store->resources();
+        QVERIFY(after.ok());
+        QCOMPARE(after->connections, baseSet().connections);
+        QCOMPARE(after->rules, baseSet().rules);
+        QCOMPARE(store->resourceRevision(), revision);
+    }
+
+    void rulesKeepTheirOrder()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        ResourceSet set;
+        set.rules = {makeRule(QStringLiteral("c")), makeRule(QStringLiteral("a")), makeRule(QStringLiteral("b"))};
+        QVERIFY(store->applyResources(set).ok());
+        QCOMPARE(store->putRule(makeRule(QStringLiteral("d"))).value(), PutOutcome::Created);
+        QCOMPARE(store->putRule(makeRule(QStringLiteral("a"), QStringLiteral("^/other"))).value(), PutOutcome::Updated);
+        QCOMPARE(store->putRule(makeRule(QStringLiteral("c"))).value(), PutOutcome::Unchanged);
+        Result<ResourceSet> after = store->resources();
+        QVERIFY(after.ok());
+        QStringList order;
+        for (const Rule &r : after->rules)
+            order << r.name;
+        // Policy is evaluated in this order: an edit must not move a rule.
+        QCOMPARE(order, (QStringList{QStringLiteral("c"), QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("d")}));
+        QCOMPARE(after->rules[1].match.path, QStringLiteral("^/other"));
+    }
+
+    void putReportsWhatHappened()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QCOMPARE(store->putConnection(makeConnection(QStringLiteral("llm"))).value(), PutOutcome::Created);
+        QCOMPARE(store->putConnection(makeConnection(QStringLiteral("llm"))).value(), PutOutcome::Unchanged);
+        QCOMPARE(store->resourceRevision(), quint64(1));
+        QCOMPARE(store->putConnection(makeConnection(QStringLiteral("llm"), QStringLiteral("https://127.0.0.1:9443"))).value(),
+                 PutOutcome::Updated);
+        QCOMPARE(store->resourceRevision(), quint64(2));
+        Result<PutOutcome> bad = store->putConnection(makeConnection(QStringLiteral("UPPER")));
+        QVERIFY(!bad.ok());
+        QCOMPARE(store->resourceRevision(), quint64(2));
+    }
+
+    void deleteRemovesAndReports()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyResources(baseSet()).ok());
+        QCOMPARE(store->deleteConnection(QStringLiteral("llm")).value(), true);
+        QCOMPARE(store->deleteRule(QStringLiteral("no-admin")).value(), true);
+        QCOMPARE(store->resourceRevision(), quint64(3));
+        QCOMPARE(store->deleteConnection(QStringLiteral("llm")).value(), false);
+        QCOMPARE(store->deleteRule(QStringLiteral("no-such-rule")).value(), false);
+        QCOMPARE(store->resourceRevision(), quint64(3));
+        QVERIFY(!store->connection(QStringLiteral("llm")).value().has_value());
+        QVERIFY(!store->rule(QStringLiteral("no-admin")).value().has_value());
+        QVERIFY(store->rule(QStringLiteral("no-weights")).value().has_value());
+    }
+
+    void revocations()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const QDateTime t0 = m_clock.now();
+        QVERIFY(store->recordIssuedToken(QStringLiteral("j1"), QStringLiteral("alice"), {QStringLiteral("ml-eng")}, t0,
+                                         t0.addSecs(900))
+                    .ok());
+        QVERIFY(store->recordIssuedToken(QStringLiteral("j2"), QStringLiteral("bob"), {}, t0, t0.addSecs(3600)).ok());
+        // A jti is unique: recording it twice is an error, not a silent overwrite.
+        QVERIFY(!store->recordIssuedToken(QStringLiteral("j1"), QStringLiteral("mallory"), {}, t0, t0.addSecs(60)).ok());
+
+        QCOMPARE(store->revokeToken(QStringLiteral("j1"), t0.addSecs(10), {}).value(), true);
+        // A token from elsewhere (an OIDC provider) can be blocked too.
+        QCOMPARE(store->revokeToken(QStringLiteral("leaked"), t0.addSecs(10), t0.addSecs(1800)).value(), false);
+        QCOMPARE(store->revokeToken(QStringLiteral("no-expiry"), t0.addSecs(10), {}).value(), false);
+
+        Result<QHash<QString, QDateTime>> revoked = store->revokedTokens();
+        QVERIFY(revoked.ok());
+        QCOMPARE(revoked->size(), 3);
+        QCOMPARE(revoked->value(QStringLiteral("j1")), t0.addSecs(900));
+        QCOMPARE(revoked->value(QStringLiteral("leaked")), t0.addSecs(1800));
+        QVERIFY(revoked->contains(QStringLiteral("no-expiry")));
+        QVERIFY(!revoked->contains(QStringLiteral("j2")));
+
+        Result<QList<IssuedToken>> issued = store->issuedTokens();
+        QVERIFY(issued.ok());
+        QCOMPARE(issued->size(), 2);   // bare revocations are not tokens we issued
+        for (const IssuedToken &t : *issued) {
+            if (t.jti == QLatin1String("j1")) {
+                QCOMPARE(t.subject, QStringLiteral("alice"));
+                QCOMPARE(t.groups, QStringList{QStringLiteral("ml-eng")});
+                QCOMPARE(t.revokedAt, t0.addSecs(10));
+            } else {
+                QVERIFY(!t.revokedAt.isValid());
+            }
+        }
+
+        // Once a revoked token has expired, nobody needs to be told about it any more.
+        m_clock.set(t0.addSecs(1000));
+        revoked = store->revokedTokens();
+        QVERIFY(!revoked->contains(QStringLiteral("j1")));
+        QVERIFY(revoked->contains(QStringLiteral("leaked")));
+
+        m_clock.set(t0.addDays(2));
+        QCOMPARE(store->pruneExpiredTokens().value(), qint64(3));
+        issued = store->issuedTokens();
+        QVERIFY(issued->isEmpty());
+        revoked = store->revokedTokens();
+        QCOMPARE(revoked->keys(), QStringList{QStringLiteral("no-expiry")});
+    }
+
+    void sessionsAndEventsRoundTrip()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        SessionStart start{{}, QStringLiteral("llm"), QStringLiteral("alice"),
+                           {QStringLiteral("ml-eng"), QStringLiteral("ci")}, QStringLiteral("https://idp.example.com"),
+                           QStringLiteral("127.0.0.1:50000"), 1'000'000};
+        Result<QString> id = store->beginSession(start);
+        QVERIFY2(id.ok(), qPrintable(errorText(id)));
+        QCOMPARE(id->size(), 36);   // a UUID
+
+        QJsonArray rows;
+        for (int i = 0; i < 2000; ++i)
+            rows.append(QJsonObject{{QStringLiteral("id"), i}, {QStringLiteral("email"), QStringLiteral("[EMAIL]")}});
+        const QByteArray big = QJsonDocument(rows).toJson(QJsonDocument::Compact);
+        const QByteArray small = R"({"method":"GET","path":"/v1/models"})";
+        QVERIFY(store->appendEvent(*id, {0, 1'000'010, QStringLiteral("http.request"), small, "hash-0"}).ok());
+        QVERIFY(store->appendEvent(*id, {1, 1'000'020, QStringLiteral("http.response"), big, "hash-1"}).ok());
+        QVERIFY(store->appendEvent(*id, {2, 1'000'030, QStringLiteral("policy.mask"), QByteArray(), "hash-2"}).ok());
+
+        // A duplicate seq is refused and does not count as an event.
+        QVERIFY(!store->appendEvent(*id, {1, 1'000'040, QStringLiteral("http.request"), small, "forged"}).ok());
+
+        Result<QList<StoredEvent>> events = store->events(*id, 0, 100);
+        QVERIFY2(events.ok(), qPrintable(errorText(events)));
+        QCOMPARE(events->size(), 3);
+        QCOMPARE(events->at(0).data, small);
+        QCOMPARE(events->at(0).kind, QStringLiteral("http.request"));
+        QCOMPARE(events->at(0).tsUs, qint64(1'000'010));
+        QCOMPARE(events->at(1).data, big);
+        QCOMPARE(events->at(1).hash, QByteArray("hash-1"));
+        QVERIFY2(events->at(1).storedSize < big.size() / 4, "a large JSON body is compressed at rest");
+        QCOMPARE(events->at(0).storedSize, qint64(small.size()));
+        QCOMPARE(events->at(2).data, QByteArray());
+        Result<QList<StoredEvent>> tail = store->events(*id, 1, 1);
+        QCOMPARE(tail->size(), 1);
+        QCOMPARE(tail->at(0).seq, qint64(1));
+
+        QVERIFY(store->endSession(*id, {2'000'000, 123, 4567, QByteArray(), "signature"}).ok());
+        Result<std::optional<SessionInfo>> info = store->session(*id);
+        QVERIFY(info.ok() && info->has_value());
+        const SessionInfo &s = **info;
+        QCOMPARE(s.connection, start.connection);
+        QCOMPARE(s.subject, start.subject);
+        QCOMPARE(s.groups, start.groups);
+        QCOMPARE(s.issuer, start.issuer);
+        QCOMPARE(s.clientAddr, start.clientAddr);
+        QCOMPARE(s.startedAtUs, qint64(1'000'000));
+        QCOMPARE(s.endedAtUs, std::optional<qint64>(2'000'000));
+        QCOMPARE(s.bytesIn, qint64(123));
+        QCOMPARE(s.bytesOut, qint64(4567));
+        QCOMPARE(s.eventCount, qint64(3));
+        QCOMPARE(s.headHash, QByteArray("hash-2"));   // kept from the last event
+        QCOMPARE(s.headSignature, QByteArray("signature"));
+
+        // A closed record stays closed.
+        const Status late = store->appendEvent(*id, {3, 2'000'001, QStringLiteral("http.request"), small, "h"});
+        QVERIFY(!late.ok());
+        QVERIFY(late.error().message.contains(QLatin1String("ended")));
+        QVERIFY(!store->endSession(*id, {3'000'000, 0, 0, {}, {}}).ok());
+        const Status unknown = store->appendEvent(QStringLiteral("no-such-session"), {0, 1, QStringLiteral("x"), {}, "h"});
+        QVERIFY(!unknown.ok());
+        QVERIFY(unknown.error().message.contains(QLatin1String("no session")));
+    }
+
+    void sessionListsFilterNewestFirst()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        struct Row { const char *connection; const char *subject; qint64 at; };
+        const Row rows[] = {{"llm", "alice", 100}, {"llm", "bob", 200}, {"db", "alice", 300},
+                            {"db", "bob", 400}, {"llm", "alice", 500}};
+        for (const Row &r : rows)
+            QVERIFY(store->beginSession({{}, QLatin1String(r.connection), QLatin1String(r.subject), {}, {}, {}, r.at}).ok());
+
+        auto startedAt = [&](const SessionFilter &f) {
+            QList<qint64> out;
+            Result<QList<SessionInfo>> list = store->sessions(f);
+            if (list)
+                for (const SessionInfo &s : *list)
+                    out << s.startedAtUs;
+            return out;
+        };
+        QCOMPARE(startedAt({}), (QList<qint64>{500, 400, 300, 200, 100}));
+        QCOMPARE(startedAt({QStringLiteral("llm"), {}, {}, {}, 100}), (QList<qint64>{500, 200, 100}));
+        QCOMPARE(startedAt({{}, QStringLiteral("alice"), {}, {}, 100}), (QList<qint64>{500, 300, 100}));
+        QCOMPARE(startedAt({QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, 100}), (QList<qint64>{500, 100}));
+        QCOMPARE(startedAt({{}, {}, 200, 500, 100}), (QList<qint64>{400, 300, 200}));
+        QCOMPARE(startedAt({{}, {}, {}, {}, 2}), (QList<qint64>{500, 400}));
+        QCOMPARE(startedAt({QStringLiteral("nowhere"), {}, {}, {}, 100}), QList<qint64>{});
+    }
+
+    void asyncWritesReportOnTheCallersThread()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QObject context;
+        QList<bool> results;
+        QList<QThread *> threads;
+        auto collect = Store::deliverTo(&context, [&](Status s) {
+            results << s.ok();
+            threads << QThread::currentThread();
+        });
+        const QString id = store->beginSessionAsync({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}, collect);
+        QVERIFY(!id.isEmpty());
+        for (int i = 0; i < 10; ++i)
+            store->appendEventAsync(id, {i, 10 + i, QStringLiteral("http.request"), "{}", "h"}, collect);
+        store->appendEventAsync(id, {3, 99, QStringLiteral("http.request"), "{}", "dup"}, collect);
+        store->endSessionAsync(id, {100, 1, 2, {}, {}}, collect);
+        QTRY_COMPARE(results.size(), 13);
+        QCOMPARE(results.count(false), 1);
+        QCOMPARE(results.at(11), false);   // the duplicate seq, reported in order
+        QCOMPARE(threads.count(QThread::currentThread()), 13);
+        QCOMPARE(store->session(id).value().value().eventCount, qint64(10));
+    }
+
+    void readsDoNotWaitForTheWriter()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyResources(baseSet()).ok());
+        QSemaphore entered, release;
+        store->writer()->submit({[&](SqliteConnection &) {
+                                     entered.release();
+                                     release.acquire();
+                                     return Status();
+                                 },
+                                 {}});
+        entered.acquire();
+        // The writer is stuck mid-transaction; the proxy must still see its rules.
+        Result<ResourceSet> set = store->resources();
+        release.release();
+        QVERIFY(set.ok());
+        QCOMPARE(set->rules.size(), 2);
+    }
+
+    void corruptedRowsAreErrorsNotCrashes()
+    {
+        QString sessionId;
+        {
+            auto store = openStore();
+            QVERIFY(store);
+            QVERIFY(store->applyResources(baseSet()).ok());
+            sessionId = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).value();
+            QVERIFY(store->appendEvent(sessionId, {0, 1, QStringLiteral("http.response"), QByteArray(8000, 'a'), "h"}).ok());
+            QVERIFY(store->appendEvent(sessionId, {1, 2, QStringLiteral("http.response"), QByteArray(8000, 'b'), "h"}).ok());
+        }
+        {
+            auto db = raw(m_path);
+            QVERIFY(db);
+            QVERIFY(db->exec("UPDATE connections SET json = '{\"name\": ' WHERE name = 'llm';"
+                             "UPDATE rules SET json = '{\"name\":\"no-admin\",\"kind\":\"explode\"}' WHERE name = 'no-admin';"
+                             "UPDATE events SET data = x'28b52ffd00deadbeef' WHERE seq = 0;"
+                             "UPDATE events SET raw_size = 99999999999 WHERE seq = 1;")
+                        .ok());
+        }
+        auto store = openStore();
+        QVERIFY(store);
+        Result<std::optional<Connection>> llm = store->connection(QStringLiteral("llm"));
+        QVERIFY(!llm.ok());
+        QVERIFY2(llm.error().toString().contains(QLatin1String("connection \"llm\"")), qPrintable(llm.error().toString()));
+        QVERIFY(llm.error().message.contains(QLatin1String("corrupt")));
+        QVERIFY(!store->rule(QStringLiteral("no-admin")).ok());
+        QVERIFY(store->rule(QStringLiteral("no-weights")).ok());
+        QVERIFY(!store->resources().ok());
+
+        Result<QList<StoredEvent>> first = store->events(sessionId, 0, 1);
+        QVERIFY(!first.ok());
+        QVERIFY2(first.error().message.contains(QLatin1String("event 0")), qPrintable(first.error().message));
+        Result<QList<StoredEvent>> second = store->events(sessionId, 1, 1);
+        QVERIFY(!second.ok());
+
+        // Applying the resources again repairs the broken rows.
+        Result<ApplyOutcome> repaired = store->applyResources(baseSet());
+        QVERIFY(repaired.ok());
+        QCOMPARE(repaired->updated, (QStringList{QStringLiteral("connection/llm"), QStringLiteral("rule/no-admin")}));
+        QVERIFY(store->resources().ok());
+    }
+
+    // As root SQLite writes through chmod 000, so the seam makes the write connection refuse
+    // writes (PRAGMA query_only), which fails them with SQLITE_READONLY like a read-only mount.
+    void unwritableDatabaseMakesTheStoreUnhealthyUntilItCanWriteAgain()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QSignalSpy spy(store.get(), &Store::healthChanged);
+        QVERIFY(store->setWritesBlockedForTesting(true).ok());
+
+        Result<QString> refused = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1});
+        QVERIFY(!refused.ok());
+        QVERIFY(!store->health().ok());
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.at(0).at(0).toBool(), false);
+        QVERIFY(!spy.at(0).at(1).toString().isEmpty());
+        // Reads keep working: the admin API can still show what happened.
+        QVERIFY(store->sessions({}).ok());
+
+        QVERIFY(store->setWritesBlockedForTesting(false).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(store->health().ok(), 5000);   // the probe write succeeded
+        QCOMPARE(spy.size(), 2);
+        QCOMPARE(spy.at(1).at(0).toBool(), true);
+        QVERIFY(store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_SqliteStore)
+#include "tst_sqlitestore.moc"
