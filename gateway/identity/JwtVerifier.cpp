@@ -170,9 +170,6 @@ JwtResult<DecodedJwt> JwtVerifier::decode(QByteArrayView compact)
     auto signature = Base64Url::decode(compact.sliced(dot2 + 1));
     if (!header || !payload || !signature)
         return fail(JwtError::Malformed, QStringLiteral("token is not valid base64url"));
-    if (signature->isEmpty())
-        return fail(JwtError::Malformed, QStringLiteral("token has no signature"));
-
     DecodedJwt out;
     QJsonParseError err;
     const QJsonDocument headerDoc = QJsonDocument::fromJson(*header, &err);
@@ -209,6 +206,8 @@ JwtResult<QString> JwtVerifier::verifySignature(const DecodedJwt &token, const J
         // "none" and the HMAC family never verify here: a public key is not a shared secret.
         return fail(JwtError::UnsupportedAlgorithm, QStringLiteral("token algorithm is not accepted"));
     }
+    if (token.signature.isEmpty())
+        return fail(JwtError::Malformed, QStringLiteral("token has no signature"));
     QList<const Jwk *> fitting;
     if (!token.kid.isEmpty()) {
         bool kidFound = false;

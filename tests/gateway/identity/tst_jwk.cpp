@@ -136,13 +136,13 @@ void tst_Jwk::refusesMalformedKeysNamingTheKid_data()
     offCurveY[offCurveY.size() - 2] = offCurveY.at(offCurveY.size() - 2) == QLatin1Char('A') ? QLatin1Char('B')
                                                                                              : QLatin1Char('A');
     QTest::newRow("RSA below 2048 bits") << m_rsa1024.jwk << QStringLiteral("2048");
-    QTest::newRow("RSA without e") << with(rsaJwk("a2", rfc::kA2N, "AQAB"), "e", QJsonValue()) << QStringLiteral("\"e\"");
+    QTest::newRow("RSA without e") << with(rsaJwk("a2", rfc::kA2N, "AQAB"), "e", QJsonValue(QJsonValue::Undefined)) << QStringLiteral("\"e\"");
     QTest::newRow("RSA n not base64url") << rsaJwk("a2", "not*base64", "AQAB") << QStringLiteral("\"n\"");
     QTest::newRow("RSA even exponent") << rsaJwk("a2", rfc::kA2N, "AQAA") << QStringLiteral("exponent");
     QTest::newRow("EC point not on curve") << with(a3, "y", offCurveY) << QStringLiteral("curve");
     QTest::newRow("EC short coordinate") << with(a3, "x", QStringLiteral("AQAB")) << QStringLiteral("bytes");
     QTest::newRow("EC unknown curve") << with(a3, "crv", QStringLiteral("secp256k1")) << QStringLiteral("curve");
-    QTest::newRow("EC without y") << with(a3, "y", QJsonValue()) << QStringLiteral("\"y\"");
+    QTest::newRow("EC without y") << with(a3, "y", QJsonValue(QJsonValue::Undefined)) << QStringLiteral("\"y\"");
     QTest::newRow("OKP X25519 (not a signing curve)")
         << with(with(edJwk(), "crv", QStringLiteral("X25519")), "kid", QStringLiteral("a3")) << QStringLiteral("curve");
     QTest::newRow("OKP wrong length") << with(with(edJwk(), "x", QStringLiteral("AQAB")), "kid", QStringLiteral("a3"))
