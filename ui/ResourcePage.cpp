@@ -84,9 +84,10 @@ void ResourcePage::refresh()
             return;
         self->m_loading = false;
         if (!reply.ok()) {
-            const QString why = reply.status == 0
-                ? reply.errorText
-                : tr("HTTP %1 %2").arg(reply.status).arg(reply.errorText).trimmed();
+            // The client already says "HTTP 404 Not Found" when the server gave no message.
+            QString why = reply.errorText;
+            if (reply.status != 0 && !why.startsWith(QLatin1String("HTTP ")))
+                why = why.isEmpty() ? tr("HTTP %1").arg(reply.status) : tr("HTTP %1: %2").arg(reply.status).arg(why);
             self->m_status->setText(tr("Could not load: %1").arg(why));
             return;
         }
