@@ -2,21 +2,46 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace gh {
 
 namespace {
 // Level 3 is zstd's default: most of the ratio for a fraction of the CPU of higher levels,
-// which matters because the writer compresses on the recording path.
+// which matters because bodies are compressed on the recording path.
 constexpr int compressionLevel = 3;
+
+struct CCtxDeleter {
+    void operator()(ZSTD_CCtx *c) const { ZSTD_freeCCtx(c); }
+};
+
+// One context per thread, reused: creating one per body would allocate on the hot path.
+ZSTD_CCtx *threadContext()
+{
+    thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx = [] {
+        std::unique_ptr<ZSTD_CCtx, CCtxDeleter> c(ZSTD_createCCtx());
+        if (c) {
+            ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, compressionLevel);
+            // The frame checksum turns a flipped bit at rest into an error instead of a
+            // silently different body.
+            ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1);
+            ZSTD_CCtx_setParameter(c.get(), ZSTD_c_contentSizeFlag, 1);
+        }
+        return c;
+    }();
+    return ctx.get();
+}
 } // namespace
 
 BodyCodec::Encoded BodyCodec::encode(const QByteArray &raw, qsizetype threshold)
 {
     if (raw.size() <= threshold)
         return {Encoding::Identity, raw};
+    ZSTD_CCtx *ctx = threadContext();
+    if (!ctx)
+        return {Encoding::Identity, raw};
     QByteArray out(qsizetype(ZSTD_compressBound(size_t(raw.size()))), Qt::Uninitialized);
-    const size_t n = ZSTD_compress(out.data(), size_t(out.size()), raw.constData(),
-                                   size_t(raw.size()), compressionLevel);
+    const size_t n = ZSTD_compress2(ctx, out.data(), size_t(out.size()), raw.constData(), size_t(raw.size()));
     if (ZSTD_isError(n) || qsizetype(n) >= raw.size())
         return {Encoding::Identity, raw};   // incompressible: keep it readable as is
     out.truncate(qsizetype(n));

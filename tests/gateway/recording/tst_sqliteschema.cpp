@@ -1,0 +1,102 @@
+#include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <array>
+
+using namespace gh;
+
+namespace {
+
+qint64 scalar(SqliteConnection &db, const char *sql)
+{
+    Result<SqliteQuery> q = db.query(sql);
+    if (!q)
+        return -1;
+    Result<bool> row = q->step();
+    return row && *row ? q->int64(0) : -1;
+}
+
+} // namespace
+
+// Upgrades must be all or nothing: a half-migrated database would be neither version.
+class tst_SqliteSchema : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<SqliteConnection> m_db;
+
+private slots:
+    void init()
+    {
+        const QString path = m_dir.filePath(QLatin1String(QTest::currentTestFunction()) + QLatin1String(".db"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        Result<std::unique_ptr<SqliteConnection>> db =
+            SqliteConnection::open(path, SqliteConnection::Access::ReadWrite, 1000);
+        QVERIFY(db.ok());
+        m_db = std::move(*db);
+    }
+
+    void pendingStepsRunInOrderAndSetTheVersion()
+    {
+        const std::array<SqliteSchema::Step, 3> steps{{
+            {1, "CREATE TABLE a (x INTEGER)"},
+            {2, "ALTER TABLE a ADD COLUMN y TEXT"},
+            {3, "CREATE INDEX a_y ON a (y)"},
+        }};
+        QVERIFY(SqliteSchema::migrate(*m_db, std::span(steps).first(1)).ok());
+        QCOMPARE(SqliteSchema::version(*m_db).value(), 1);
+        QVERIFY(SqliteSchema::migrate(*m_db, steps).ok());
+        QCOMPARE(SqliteSchema::version(*m_db).value(), 3);
+        QCOMPARE(scalar(*m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'a_y'"), qint64(1));
+        // Applied steps are not applied again.
+        QVERIFY(SqliteSchema::migrate(*m_db, steps).ok());
+    }
+
+    void aFailingStepLeavesTheDatabaseAsItWas()
+    {
+        const std::array<SqliteSchema::Step, 3> steps{{
+            {1, "CREATE TABLE a (x INTEGER)"},
+            {2, "CREATE TABLE b (x INTEGER)"},
+            {3, "CREATE TABLE c (x INTEGER"},   // syntax error
+        }};
+        const Status s = SqliteSchema::migrate(*m_db, steps);
+        QVERIFY(!s.ok());
+        QVERIFY2(s.error().message.contains(QLatin1String("version 3")), qPrintable(s.error().message));
+        QCOMPARE(SqliteSchema::version(*m_db).value(), 0);
+        QCOMPARE(scalar(*m_db, "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b')"), qint64(0));
+        QVERIFY(!m_db->inTransaction());
+    }
+
+    void newerDatabaseIsRefused()
+    {
+        QVERIFY(m_db->exec("PRAGMA user_version = 7").ok());
+        const Status s = SqliteSchema::migrate(*m_db);
+        QVERIFY(!s.ok());
+        QCOMPARE(s.error().key, QStringLiteral("user_version"));
+        QCOMPARE(SqliteSchema::version(*m_db).value(), 7);
+    }
+
+    void shippedSchemaAppliesToAnEmptyDatabase()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        QCOMPARE(SqliteSchema::version(*m_db).value(), SqliteSchema::latestVersion());
+        // Listing sessions newest first by connection or subject must not scan the table.
+        Result<SqliteQuery> plan = m_db->query(
+            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE subject = 'a' ORDER BY started_at_us DESC LIMIT 10");
+        QVERIFY(plan.ok());
+        QString detail;
+        while (plan->step().value())
+            detail += plan->text(3) + QLatin1Char('\n');
+        QVERIFY2(detail.contains(QLatin1String("sessions_subject")), qPrintable(detail));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_SqliteSchema)
+#include "tst_sqliteschema.moc"
