@@ -60,9 +60,10 @@ CREATE TABLE sessions (
     head_hash      BLOB,
     head_signature BLOB
 ) STRICT;
-CREATE INDEX sessions_started    ON sessions (started_at_us);
-CREATE INDEX sessions_connection ON sessions (connection, started_at_us);
-CREATE INDEX sessions_subject    ON sessions (subject, started_at_us);
+-- id breaks ties so "newest first ... LIMIT n" is read straight off the index, no sort.
+CREATE INDEX sessions_started    ON sessions (started_at_us, id);
+CREATE INDEX sessions_connection ON sessions (connection, started_at_us, id);
+CREATE INDEX sessions_subject    ON sessions (subject, started_at_us, id);
 
 -- raw_size lets a reader refuse an oversized body before inflating it.
 CREATE TABLE events (

@@ -108,7 +108,8 @@ struct SessionFilter {
 // Writes are serialised on one writer and grouped into transactions; the blocking forms return
 // once the write is durable. The Async forms queue the write and report through `done`, called
 // on the writer's thread (wrap it with deliverTo() to get it on your own thread). Reads never
-// wait for the writer. Every method may be called from any thread.
+// wait for the writer. Every method may be called from any thread. The signals are emitted on
+// the writer thread: connect with a receiver living elsewhere so they arrive queued.
 class Store : public QObject {
     Q_OBJECT
 
@@ -118,6 +119,7 @@ public:
     ~Store() override = default;
 
     // A Completion that runs `f` on `context`'s thread; dropped when `context` is gone first.
+    // Delete `context` only on its own thread (the usual rule for QObjects).
     static Completion deliverTo(QObject *context, Completion f)
     {
         return [ctx = QPointer<QObject>(context), f = std::move(f)](Status s) {

@@ -89,12 +89,14 @@ private slots:
         QCOMPARE(SqliteSchema::version(*m_db).value(), SqliteSchema::latestVersion());
         // Listing sessions newest first by connection or subject must not scan the table.
         Result<SqliteQuery> plan = m_db->query(
-            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE subject = 'a' ORDER BY started_at_us DESC LIMIT 10");
+            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE subject = 'a' "
+            "ORDER BY started_at_us DESC, id DESC LIMIT 10");
         QVERIFY(plan.ok());
         QString detail;
         while (plan->step().value())
             detail += plan->text(3) + QLatin1Char('\n');
         QVERIFY2(detail.contains(QLatin1String("sessions_subject")), qPrintable(detail));
+        QVERIFY2(!detail.contains(QLatin1String("TEMP B-TREE")), qPrintable(detail));
     }
 };
 
