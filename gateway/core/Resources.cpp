@@ -600,7 +600,8 @@ bool jsonValueToToml(const QJsonValue &v, const QString &key, Error &error,
     }
     case QJsonValue::Double: {
         const double d = v.toDouble();
-        if (d == double(qint64(d)) && std::abs(d) < 9.0e15) {
+        // Range first: converting an out-of-range double to an integer is undefined.
+        if (std::abs(d) < 9.0e15 && d == std::trunc(d)) {
             toml::value<int64_t> n{int64_t(d)};
             put(std::move(n));
         } else {
