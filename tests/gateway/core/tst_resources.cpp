@@ -136,6 +136,8 @@ private slots:
                                     << u"rule \"r\": match"_qs << u"null"_qs;
         QTest::newRow("approvals fraction") << QByteArray("{\"name\":\"r\",\"kind\":\"approve\",\"match\":{\"path\":\"x\"},\"approvers\":[\"s\"],\"approvals\":1.5}")
                                             << u"rule \"r\": approvals"_qs << u"expected an integer"_qs;
+        QTest::newRow("approvals huge") << QByteArray("{\"name\":\"r\",\"kind\":\"approve\",\"match\":{\"path\":\"x\"},\"approvers\":[\"s\"],\"approvals\":1e300}")
+                                        << u"rule \"r\": approvals"_qs << u"expected an integer"_qs;
         QTest::newRow("mask with approvers") << QByteArray("{\"name\":\"r\",\"kind\":\"mask\",\"detector\":\"email\",\"approvers\":[\"s\"]}")
                                              << u"rule \"r\": approvers"_qs << u"only approve rules"_qs;
     }
