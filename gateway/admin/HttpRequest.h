@@ -4,6 +4,7 @@
 #include <QByteArrayView>
 #include <QHostAddress>
 #include <QList>
+#include <QUrl>
 #include <QUrlQuery>
 
 #include <utility>
@@ -23,6 +24,10 @@ struct HttpRequest {
     QHostAddress peer;
     quint16 peerPort = 0;
     int httpMinor = 1;          // HTTP/1.<minor>
+
+    // The path with %XX decoded, for matching route segments; compare raw paths when a
+    // segment may itself hold an encoded '/'.
+    QString decodedPath() const { return QUrl::fromPercentEncoding(path); }
 
     // The first value of a header, names compared case-insensitively; empty when absent.
     QByteArray header(QByteArrayView name) const

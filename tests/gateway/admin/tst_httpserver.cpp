@@ -1,7 +1,12 @@
 #include "admin/HttpServer.h"
 #include "RawHttpClient.h"
 
+#include <QFile>
 #include <QJsonDocument>
+#include <QProcess>
+#include <QSslKey>
+#include <QSslSocket>
+#include <QTemporaryDir>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
@@ -33,6 +38,10 @@ private Q_SLOTS:
     void clientGoneIsReportedAndLateAnswerIsHarmless();
     void closeFinishesInFlightAndDrains();
     void listenRejectsBadHost();
+    void closeEndsOpenStreams();
+    void unsafeResponseHeadersAreDropped();
+    void connectionsBeyondTheLimitGet503();
+    void tlsOnEveryConnection();
 
 private:
     quint16 start(HttpServerLimits limits = {});
@@ -53,6 +62,9 @@ void tst_HttpServer::init()
             m_held.append(res);
         } else if (req.path == "/echo") {
             res.send(200, QByteArrayLiteral("application/octet-stream"), req.body);
+        } else if (req.path == "/inject") {
+            res.send(200, QByteArrayLiteral("text/plain"), QByteArrayLiteral("ok"),
+                     {{"X-Good", "yes"}, {"X-Evil", "a\r\nSet-Cookie: session=stolen"}, {"Content-Length", "999"}});
         } else if (req.path == "/stream") {
             res.beginStream(200, QByteArrayLiteral("text/event-stream"));
             res.write(QByteArrayLiteral("data: first\n\n"));
@@ -343,6 +355,104 @@ void tst_HttpServer::listenRejectsBadHost()
     QVERIFY(!result.ok());
     QVERIFY(result.error().message.contains(QStringLiteral("not-an-address")));
     QVERIFY(!m_server->isListening());
+}
+
+void tst_HttpServer::closeEndsOpenStreams()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+    QSignalSpy drained(m_server.get(), &HttpServer::drained);
+    m_server->close();
+    // A live event stream never finishes by itself: draining ends it cleanly.
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].body, QByteArray("data: first\n\n"));
+    QVERIFY(client.waitForDisconnected());
+    QTRY_COMPARE(drained.size(), 1);
+    QVERIFY(!m_held.first().isOpen());
+}
+
+void tst_HttpServer::unsafeResponseHeadersAreDropped()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    QTest::ignoreMessage(QtWarningMsg, "gatehoused: dropped an unsafe or reserved response header");
+    QTest::ignoreMessage(QtWarningMsg, "gatehoused: dropped an unsafe or reserved response header");
+    client.write("GET /inject HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(client.waitForResponses(1));
+    const auto &r = client.responses()[0];
+    QCOMPARE(r.header("X-Good"), QByteArray("yes"));
+    QVERIFY(r.header("Set-Cookie").isEmpty());
+    QVERIFY(r.header("X-Evil").isEmpty());
+    QCOMPARE(r.header("Content-Length"), QByteArray("2"));
+    QCOMPARE(r.body, QByteArray("ok"));
+}
+
+void tst_HttpServer::connectionsBeyondTheLimitGet503()
+{
+    HttpServerLimits limits;
+    limits.maxConnections = 1;
+    const quint16 port = start(limits);
+    RawHttpClient first, second;
+    QVERIFY(first.connectTo(port));
+    QTRY_COMPARE(m_server->connectionCount(), 1);
+    QVERIFY(second.connectTo(port));
+    QVERIFY(second.waitForResponses(1));
+    QCOMPARE(second.responses()[0].status, 503);
+    QVERIFY(second.waitForDisconnected());
+    first.write("GET /still-fine HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(first.waitForResponses(1));
+    QCOMPARE(first.responses()[0].status, 200);
+}
+
+void tst_HttpServer::tlsOnEveryConnection()
+{
+    if (!QSslSocket::supportsSsl())
+        QSKIP("no TLS backend");
+    QTemporaryDir dir;
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                   QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                   QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-days"), QStringLiteral("1"),
+                   QStringLiteral("-keyout"), dir.filePath(QStringLiteral("key.pem")), QStringLiteral("-out"),
+                   dir.filePath(QStringLiteral("cert.pem"))});
+    if (!openssl.waitForFinished(20000) || openssl.exitCode() != 0)
+        QSKIP("the openssl command could not make a test certificate");
+    QFile certFile(dir.filePath(QStringLiteral("cert.pem")));
+    QFile keyFile(dir.filePath(QStringLiteral("key.pem")));
+    QVERIFY(certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+    const QSslCertificate cert(certFile.readAll(), QSsl::Pem);
+    const QSslKey key(keyFile.readAll(), QSsl::Ec, QSsl::Pem);
+    QVERIFY(!cert.isNull() && !key.isNull());
+
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    config.setLocalCertificate(cert);
+    config.setPrivateKey(key);
+    config.setPeerVerifyMode(QSslSocket::VerifyNone);
+    m_server->setTlsConfiguration(config);
+    const quint16 port = start();
+
+    QSslSocket tls;
+    QSslConfiguration clientConfig = QSslConfiguration::defaultConfiguration();
+    clientConfig.setCaCertificates({cert});
+    tls.setSslConfiguration(clientConfig);
+    tls.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    QTRY_VERIFY_WITH_TIMEOUT(tls.isEncrypted(), 10000);
+    tls.write("GET /secure HTTP/1.1\r\nHost: x\r\n\r\n");
+    QByteArray answer;
+    QTRY_VERIFY_WITH_TIMEOUT((answer += tls.readAll()).contains("\"/secure\""), 10000);
+    QVERIFY(answer.startsWith("HTTP/1.1 200 "));
+
+    // Plain HTTP to a TLS listener gets no HTTP answer.
+    RawHttpClient plain;
+    QVERIFY(plain.connectTo(port));
+    plain.write("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(plain.waitForDisconnected(10000));
+    QCOMPARE(plain.completeCount(), 0);
+    QCOMPARE(m_seen.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
