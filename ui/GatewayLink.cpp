@@ -12,6 +12,7 @@ namespace {
 
 constexpr auto kProbeWhileStarting = 250ms;
 constexpr auto kProbeTimeout = 5s;
+constexpr auto kCallTimeout = 10s;
 constexpr auto kRestartBackoff = 30s;
 
 } // namespace
@@ -196,6 +197,8 @@ void GatewayLink::rebuildClient()
     m_probeInFlight = false;
     m_probeTimeout.stop();
     m_client = new AdminClient(m_server, m_token, this);
+    // A window waiting half a minute on a stalled gateway looks frozen; the probe decides sooner anyway.
+    m_client->setTimeout(kCallTimeout);
 }
 
 void GatewayLink::setState(State state, const QString &problem)
