@@ -1,0 +1,607 @@
+#include "node/AdminApi.h"
+
+#include "admin/Metrics.h"
+#include "core/Clock.h"
+#include "core/NodeConfig.h"
+#include "core/Resources.h"
+#include "core/SecretBox.h"
+#include "identity/Authenticator.h"
+#include "identity/TokenIssuer.h"
+#include "node/EventHub.h"
+#include "recording/Store.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+namespace gh {
+
+namespace {
+
+QString iso(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(Qt::ISODate) : QString();
+}
+
+QJsonValue isoUs(std::optional<qint64> us)
+{
+    if (!us)
+        return QJsonValue::Null;
+    return QDateTime::fromMSecsSinceEpoch(*us / 1000, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QJsonArray toArray(const QStringList &l)
+{
+    return QJsonArray::fromStringList(l);
+}
+
+QStringList pathSegments(const QByteArray &path)
+{
+    QStringList out;
+    for (const QByteArray &raw : path.split('/')) {
+        if (!raw.isEmpty())
+            out << QString::fromUtf8(QByteArray::fromPercentEncoding(raw));
+    }
+    return out;
+}
+
+// `rule "x": match.path` -> "rule/x": the resource an apply error is about.
+QString resourceOfKey(const QString &key)
+{
+    static const QRegularExpression re(QStringLiteral("^(connection|rule) \"([^\"]*)\""));
+    const auto m = re.match(key);
+    return m.hasMatch() ? m.captured(1) + QLatin1Char('/') + m.captured(2) : QString();
+}
+
+QJsonObject sessionJson(const SessionInfo &s)
+{
+    return QJsonObject{
+        {QStringLiteral("id"), s.id},
+        {QStringLiteral("connection"), s.connection},
+        {QStringLiteral("subject"), s.subject},
+        {QStringLiteral("groups"), toArray(s.groups)},
+        {QStringLiteral("issuer"), s.issuer},
+        {QStringLiteral("client_addr"), s.clientAddr},
+        {QStringLiteral("started_at"), isoUs(s.startedAtUs)},
+        {QStringLiteral("ended_at"), isoUs(s.endedAtUs)},
+        {QStringLiteral("bytes_in"), double(s.bytesIn)},
+        {QStringLiteral("bytes_out"), double(s.bytesOut)},
+        {QStringLiteral("event_count"), double(s.eventCount)},
+    };
+}
+
+Result<QJsonObject> jsonBody(const HttpRequest &req)
+{
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(req.body, &err);
+    if (err.error != QJsonParseError::NoError)
+        return Error(QStringLiteral("the body is not valid JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
+    if (!doc.isObject())
+        return Error(QStringLiteral("the body must be a JSON object"));
+    return doc.object();
+}
+
+} // namespace
+
+Status AdminApi::sealCredential(Connection &c) const
+{
+    // Sealing uses a fresh nonce each time: a literal that equals what is already stored keeps its
+    // stored sealed form, so applying the same file twice changes nothing.
+    auto stored = m_s.store->connection(c.name);
+    if (stored && stored->has_value()) {
+        const Credential &old = (*stored)->credential;
+        auto keep = [this](QString &field, const QString &oldField) {
+            if (field.isEmpty() || hasReference(field) || !hasReference(oldField))
+                return;
+            auto plain = m_s.secrets->open(oldField);
+            if (plain && *plain == field)
+                field = oldField;
+        };
+        keep(c.credential.value, old.value);
+        keep(c.credential.password, old.password);
+    }
+    return sealLiterals(c, *m_s.secrets);
+}
+
+AdminApi::AdminApi(const AdminServices &services, QObject *parent)
+    : QObject(parent)
+    , m_s(services)
+{
+    m_requests = &m_s.metrics->counter("gatehouse_admin_requests_total", "Admin API requests answered.");
+    m_refused = &m_s.metrics->counter("gatehouse_admin_refused_total",
+                                      "Admin API requests refused for a missing, bad or insufficient token.");
+}
+
+AdminApi::Role AdminApi::roleOf(const Principal &p) const
+{
+    if (p.isAdminToken() || p.inAnyGroup(m_s.config->adminGroups))
+        return Role::Admin;
+    if (p.inAnyGroup(m_s.config->auditorGroups))
+        return Role::Auditor;
+    auto set = m_s.store->resources();
+    if (set) {
+        for (const Rule &r : set->rules) {
+            if (r.kind == QLatin1String("approve") && p.inAnyGroup(r.approvers))
+                return Role::Approver;
+        }
+    }
+    return Role::None;
+}
+
+void AdminApi::handle(const HttpRequest &req, const HttpResponder &res)
+{
+    m_requests->inc();
+    if (req.path == "/healthz") {
+        if (req.method != "GET" && req.method != "HEAD")
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET"));
+        return handleHealth(res);
+    }
+    if (req.path == "/metrics") {
+        if (req.method != "GET")
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET"));
+        return res.send(200, QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8"),
+                        m_s.metrics->renderPrometheus());
+    }
+    if (!req.path.startsWith("/api/v1/") && req.path != "/api/v1")
+        return res.sendError(404, "not_found", QStringLiteral("no such route; the API lives under /api/v1/"));
+
+    const QByteArray authz = req.header("Authorization");
+    if (!authz.startsWith("Bearer ") || authz.size() <= 7) {
+        m_refused->inc();
+        return res.sendError(401, "unauthenticated",
+                             QStringLiteral("send Authorization: Bearer <token> (the admin token or a JWT)"));
+    }
+    const QByteArray token = authz.mid(7).trimmed();
+    m_s.auth->authenticate(token, this, [this, req, res](Result<Principal> who) {
+        if (!who) {
+            m_refused->inc();
+            qInfo("admin API: refused %s %s from %s: %s", req.method.constData(), req.path.constData(),
+                  qPrintable(req.peer.toString()), qPrintable(who.error().message));
+            return res.sendError(401, "unauthenticated", who.error().message);
+        }
+        route(req, res, who.value());
+    });
+}
+
+void AdminApi::handleHealth(const HttpResponder &res)
+{
+    const Status st = m_s.store->health();
+    QJsonObject body{{QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)}};
+    if (st) {
+        body.insert(QStringLiteral("status"), QStringLiteral("ok"));
+        return res.sendJson(200, body);
+    }
+    body.insert(QStringLiteral("status"), QStringLiteral("failing"));
+    body.insert(QStringLiteral("reason"), QString(QStringLiteral("store: ") + st.error().message));
+    res.sendJson(503, body);
+}
+
+void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Principal &who)
+{
+    const QStringList seg = pathSegments(req.path).mid(2);   // drop "api", "v1"
+    const QString top = seg.value(0);
+    const Role role = roleOf(who);
+    auto forbid = [&](const QString &what) {
+        m_refused->inc();
+        qInfo("admin API: %s may not %s", qPrintable(who.subject), qPrintable(what));
+        res.sendError(403, "forbidden", QStringLiteral("your token does not allow %1").arg(what));
+    };
+
+    if (top == QLatin1String("whoami"))
+        return whoami(res, who);
+    if (top == QLatin1String("sessions")) {
+        if (role < Role::Auditor)
+            return forbid(QStringLiteral("reading sessions"));
+        return sessions(req, res, seg);
+    }
+    if (top == QLatin1String("approvals")) {
+        if (role < Role::Approver)
+            return forbid(QStringLiteral("seeing approvals"));
+        return approvals(req, res, seg, who);
+    }
+    if (top == QLatin1String("events")) {
+        if (role == Role::None)
+            return forbid(QStringLiteral("following the event stream"));
+        return events(res, who, role);
+    }
+    const bool known = top == QLatin1String("connections") || top == QLatin1String("rules")
+        || top == QLatin1String("apply") || top == QLatin1String("export") || top == QLatin1String("tokens");
+    if (!known)
+        return res.sendError(404, "not_found", QStringLiteral("no such route: %1").arg(QString::fromUtf8(req.path)));
+    if (role != Role::Admin)
+        return forbid(QStringLiteral("administering the gateway"));
+
+    if (top == QLatin1String("connections"))
+        return connections(req, res, seg, who);
+    if (top == QLatin1String("rules"))
+        return rules(req, res, seg, who);
+    if (top == QLatin1String("apply")) {
+        if (req.method != "POST" || seg.size() != 1)
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use POST /api/v1/apply"));
+        return apply(req, res, who);
+    }
+    if (top == QLatin1String("export")) {
+        if (req.method != "GET" || seg.size() != 1)
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET /api/v1/export"));
+        return exportResources(res);
+    }
+    return tokens(req, res, seg, who);
+}
+
+void AdminApi::whoami(const HttpResponder &res, const Principal &who)
+{
+    static const char *const roleNames[] = {"none", "approver", "auditor", "admin"};
+    const Role role = roleOf(who);
+    static const char *const kinds[] = {"admin-token", "gateway", "oidc"};
+    res.sendJson(200, QJsonObject{
+                          {QStringLiteral("subject"), who.subject},
+                          {QStringLiteral("groups"), toArray(who.groups)},
+                          {QStringLiteral("issuer"), who.issuer},
+                          {QStringLiteral("kind"), QLatin1String(kinds[int(who.kind)])},
+                          {QStringLiteral("role"), QLatin1String(roleNames[int(role)])},
+                          {QStringLiteral("expires_at"), who.expiresAt.isValid() ? QJsonValue(iso(who.expiresAt)) : QJsonValue()},
+                      });
+}
+
+void AdminApi::sendStoreError(const HttpResponder &res, const Error &e)
+{
+    qWarning("admin API: store error: %s", qPrintable(e.message));
+    res.sendError(503, "store_unavailable", QStringLiteral("the store failed: %1").arg(e.message));
+}
+
+void AdminApi::connections(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
+{
+    if (seg.size() == 1) {
+        if (req.method != "GET")
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, or PUT/DELETE /api/v1/connections/<name>"));
+        auto set = m_s.store->resources();
+        if (!set)
+            return sendStoreError(res, set.error());
+        QJsonArray list;
+        for (const Connection &c : set->connections)
+            list.append(toJson(c));
+        return res.sendJson(200, list);
+    }
+    if (seg.size() != 2)
+        return res.sendError(404, "not_found", QStringLiteral("no such route"));
+    const QString name = seg.at(1);
+    if (req.method == "GET") {
+        auto c = m_s.store->connection(name);
+        if (!c)
+            return sendStoreError(res, c.error());
+        if (!c->has_value())
+            return res.sendError(404, "not_found", QStringLiteral("no connection named \"%1\"").arg(name));
+        return res.sendJson(200, toJson(**c));
+    }
+    if (req.method == "DELETE") {
+        auto gone = m_s.store->deleteConnection(name);
+        if (!gone)
+            return sendStoreError(res, gone.error());
+        if (!*gone)
+            return res.sendError(404, "not_found", QStringLiteral("no connection named \"%1\"").arg(name));
+        resourcesChanged({QStringLiteral("connection/") + name}, who);
+        return res.sendJson(200, QJsonObject{{QStringLiteral("deleted"), QString(QStringLiteral("connection/") + name)}});
+    }
+    if (req.method != "PUT")
+        return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, PUT or DELETE"));
+    auto body = jsonBody(req);
+    if (!body)
+        return res.sendError(400, "bad_request", body.error().message);
+    QJsonObject o = *body;
+    if (o.contains(QStringLiteral("name")) && o.value(QStringLiteral("name")).toString() != name)
+        return res.sendError(400, "invalid", QStringLiteral("the body's name differs from the URL's"));
+    o.insert(QStringLiteral("name"), name);
+    auto c = connectionFromJson(o);
+    if (!c)
+        return res.sendJson(400, QJsonObject{{QStringLiteral("error"), QStringLiteral("invalid")},
+                                             {QStringLiteral("message"), c.error().toString()},
+                                             {QStringLiteral("key"), c.error().key}});
+    if (auto st = sealCredential(*c); !st)
+        return res.sendError(400, "invalid", st.error().toString());
+    auto put = m_s.store->putConnection(*c);
+    if (!put)
+        return sendStoreError(res, put.error());
+    if (*put != PutOutcome::Unchanged)
+        resourcesChanged({QStringLiteral("connection/") + name}, who);
+    res.sendJson(*put == PutOutcome::Created ? 201 : 200, toJson(*c));
+}
+
+void AdminApi::rules(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
+{
+    if (seg.size() == 1) {
+        if (req.method != "GET")
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, or PUT/DELETE /api/v1/rules/<name>"));
+        auto set = m_s.store->resources();
+        if (!set)
+            return sendStoreError(res, set.error());
+        QJsonArray list;
+        for (const Rule &r : set->rules)
+            list.append(toJson(r));
+        return res.sendJson(200, list);
+    }
+    if (seg.size() != 2)
+        return res.sendError(404, "not_found", QStringLiteral("no such route"));
+    const QString name = seg.at(1);
+    if (req.method == "GET") {
+        auto r = m_s.store->rule(name);
+        if (!r)
+            return sendStoreError(res, r.error());
+        if (!r->has_value())
+            return res.sendError(404, "not_found", QStringLiteral("no rule named \"%1\"").arg(name));
+        return res.sendJson(200, toJson(**r));
+    }
+    if (req.method == "DELETE") {
+        auto gone = m_s.store->deleteRule(name);
+        if (!gone)
+            return sendStoreError(res, gone.error());
+        if (!*gone)
+            return res.sendError(404, "not_found", QStringLiteral("no rule named \"%1\"").arg(name));
+        resourcesChanged({QStringLiteral("rule/") + name}, who);
+        return res.sendJson(200, QJsonObject{{QStringLiteral("deleted"), QString(QStringLiteral("rule/") + name)}});
+    }
+    if (req.method != "PUT")
+        return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, PUT or DELETE"));
+    auto body = jsonBody(req);
+    if (!body)
+        return res.sendError(400, "bad_request", body.error().message);
+    QJsonObject o = *body;
+    if (o.contains(QStringLiteral("name")) && o.value(QStringLiteral("name")).toString() != name)
+        return res.sendError(400, "invalid", QStringLiteral("the body's name differs from the URL's"));
+    o.insert(QStringLiteral("name"), name);
+    auto r = ruleFromJson(o);
+    if (!r)
+        return res.sendJson(400, QJsonObject{{QStringLiteral("error"), QStringLiteral("invalid")},
+                                             {QStringLiteral("message"), r.error().toString()},
+                                             {QStringLiteral("key"), r.error().key}});
+    auto put = m_s.store->putRule(*r);
+    if (!put)
+        return sendStoreError(res, put.error());
+    if (*put != PutOutcome::Unchanged)
+        resourcesChanged({QStringLiteral("rule/") + name}, who);
+    res.sendJson(*put == PutOutcome::Created ? 201 : 200, toJson(*r));
+}
+
+void AdminApi::apply(const HttpRequest &req, const HttpResponder &res, const Principal &who)
+{
+    QString source = QString::fromUtf8(req.header("X-Gatehouse-Source"));
+    if (source.isEmpty())
+        source = QStringLiteral("<request>");
+    auto invalid = [&](const Error &e) {
+        QJsonObject body{{QStringLiteral("error"), QStringLiteral("invalid")},
+                         {QStringLiteral("message"), e.message},
+                         {QStringLiteral("file"), source},
+                         {QStringLiteral("key"), e.key},
+                         {QStringLiteral("resource"), resourceOfKey(e.key)}};
+        if (e.line > 0)
+            body.insert(QStringLiteral("line"), e.line);
+        res.sendJson(400, body);
+    };
+
+    auto parsed = parseResources(req.body, source);
+    if (!parsed)
+        return invalid(parsed.error());
+    ResourceSet set = std::move(parsed).value();
+    for (Connection &c : set.connections) {
+        if (auto st = sealCredential(c); !st) {
+            Error e = st.error();
+            if (e.key.isEmpty())
+                e.key = QStringLiteral("connection \"%1\": credential").arg(c.name);
+            e.line = c.line;
+            return invalid(e);
+        }
+    }
+    auto outcome = m_s.store->applyResources(set);
+    if (!outcome)
+        return sendStoreError(res, outcome.error());
+    const QStringList changed = outcome->created + outcome->updated;
+    if (!changed.isEmpty())
+        resourcesChanged(changed, who);
+    res.sendJson(200, QJsonObject{{QStringLiteral("created"), toArray(outcome->created)},
+                                  {QStringLiteral("updated"), toArray(outcome->updated)},
+                                  {QStringLiteral("unchanged"), toArray(outcome->unchanged)}});
+}
+
+void AdminApi::exportResources(const HttpResponder &res)
+{
+    auto set = m_s.store->resources();
+    if (!set)
+        return sendStoreError(res, set.error());
+    res.send(200, QByteArrayLiteral("application/toml; charset=utf-8"), toToml(*set));
+}
+
+void AdminApi::tokens(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
+{
+    if (seg.size() == 1 && req.method == "GET") {
+        auto list = m_s.store->issuedTokens();
+        if (!list)
+            return sendStoreError(res, list.error());
+        QJsonArray out;
+        for (const IssuedToken &t : *list) {
+            out.append(QJsonObject{
+                {QStringLiteral("jti"), t.jti},
+                {QStringLiteral("subject"), t.subject},
+                {QStringLiteral("groups"), toArray(t.groups)},
+                {QStringLiteral("issued_at"), t.issuedAt.isValid() ? QJsonValue(iso(t.issuedAt)) : QJsonValue()},
+                {QStringLiteral("expires_at"), t.expiresAt.isValid() ? QJsonValue(iso(t.expiresAt)) : QJsonValue()},
+                {QStringLiteral("revoked_at"), t.revokedAt.isValid() ? QJsonValue(iso(t.revokedAt)) : QJsonValue()},
+            });
+        }
+        return res.sendJson(200, out);
+    }
+    if (seg.size() == 1 && req.method == "POST") {
+        auto body = jsonBody(req);
+        if (!body)
+            return res.sendError(400, "bad_request", body.error().message);
+        const QJsonObject o = *body;
+        const QString subject = o.value(QStringLiteral("subject")).toString();
+        if (subject.isEmpty())
+            return res.sendError(400, "invalid", QStringLiteral("subject: a non-empty string is required"));
+        QStringList groups;
+        const QJsonValue gv = o.value(QStringLiteral("groups"));
+        if (!gv.isUndefined() && !gv.isArray())
+            return res.sendError(400, "invalid", QStringLiteral("groups: must be an array of strings"));
+        for (const QJsonValue &g : gv.toArray()) {
+            if (!g.isString() || g.toString().isEmpty())
+                return res.sendError(400, "invalid", QStringLiteral("groups: must be an array of non-empty strings"));
+            groups << g.toString();
+        }
+        std::chrono::seconds ttl = std::chrono::minutes(15);
+        if (o.contains(QStringLiteral("ttl"))) {
+            auto d = parseDuration(o.value(QStringLiteral("ttl")).toString());
+            if (!d)
+                return res.sendError(400, "invalid", QStringLiteral("ttl: ") + d.error().message);
+            ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+            if (ttl.count() < 1)
+                return res.sendError(400, "invalid", QStringLiteral("ttl: must be at least one second"));
+        }
+        auto issued = m_s.issuer->issue(subject, groups, ttl, m_s.config->maxTokenTtl, m_s.clock->now());
+        if (!issued)
+            return res.sendError(400, "invalid", issued.error().message);
+        if (auto st = m_s.store->recordIssuedToken(issued->jti, subject, groups, issued->issuedAt, issued->expiresAt); !st)
+            return sendStoreError(res, st.error());
+        qInfo("token issued by %s: jti=%s subject=%s groups=%s expires=%s%s", qPrintable(who.subject),
+              qPrintable(issued->jti), qPrintable(subject), qPrintable(groups.join(QLatin1Char(','))),
+              qPrintable(iso(issued->expiresAt)), issued->capped ? " (ttl capped by max_token_ttl)" : "");
+        return res.sendJson(201, QJsonObject{
+                                     {QStringLiteral("token"), QString::fromLatin1(issued->token)},
+                                     {QStringLiteral("jti"), issued->jti},
+                                     {QStringLiteral("subject"), subject},
+                                     {QStringLiteral("groups"), toArray(groups)},
+                                     {QStringLiteral("issued_at"), iso(issued->issuedAt)},
+                                     {QStringLiteral("expires_at"), iso(issued->expiresAt)},
+                                     {QStringLiteral("capped"), issued->capped},
+                                 });
+    }
+    if (seg.size() == 3 && seg.at(2) == QLatin1String("revoke") && req.method == "POST") {
+        const QString jti = seg.at(1);
+        if (jti.isEmpty() || jti.size() > 256)
+            return res.sendError(400, "invalid", QStringLiteral("a token id (jti) is required"));
+        // Our own tokens expire within max_token_ttl; a foreign one is kept revoked for a day.
+        QDateTime expires = m_s.clock->now().addSecs(std::max<qint64>(m_s.config->maxTokenTtl.count(), 86400));
+        if (auto list = m_s.store->issuedTokens(); list) {
+            for (const IssuedToken &t : *list)
+                if (t.jti == jti && t.expiresAt.isValid())
+                    expires = t.expiresAt;
+        }
+        auto known = m_s.store->revokeToken(jti, m_s.clock->now(), expires);
+        if (!known)
+            return sendStoreError(res, known.error());
+        m_s.auth->revoke(jti, expires);
+        qInfo("token revoked by %s: jti=%s%s", qPrintable(who.subject), qPrintable(jti),
+              *known ? "" : " (not issued here; refused from now on all the same)");
+        return res.sendJson(200, QJsonObject{{QStringLiteral("jti"), jti},
+                                             {QStringLiteral("revoked"), true},
+                                             {QStringLiteral("issued_here"), *known}});
+    }
+    res.sendError(404, "not_found", QStringLiteral("no such route: %1 %2")
+                                        .arg(QString::fromLatin1(req.method), QString::fromUtf8(req.path)));
+}
+
+void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const QStringList &seg)
+{
+    if (req.method != "GET")
+        return res.sendError(405, "method_not_allowed", QStringLiteral("sessions are read-only"));
+    if (seg.size() == 1) {
+        SessionFilter f;
+        f.connection = req.query.queryItemValue(QStringLiteral("connection"), QUrl::FullyDecoded);
+        f.subject = req.query.queryItemValue(QStringLiteral("subject"), QUrl::FullyDecoded);
+        const QString since = req.query.queryItemValue(QStringLiteral("since"), QUrl::FullyDecoded);
+        if (!since.isEmpty()) {
+            const QDateTime t = QDateTime::fromString(since, Qt::ISODate);
+            if (t.isValid()) {
+                f.sinceUs = t.toMSecsSinceEpoch() * 1000;
+            } else if (auto d = parseDuration(since); d) {
+                f.sinceUs = (m_s.clock->now().toMSecsSinceEpoch() - d->count()) * 1000;
+            } else {
+                return res.sendError(400, "invalid", QStringLiteral("since: an ISO 8601 time or a duration such as 1h"));
+            }
+        }
+        const QString limit = req.query.queryItemValue(QStringLiteral("limit"));
+        if (!limit.isEmpty()) {
+            bool ok = false;
+            f.limit = limit.toInt(&ok);
+            if (!ok || f.limit < 1 || f.limit > 10000)
+                return res.sendError(400, "invalid", QStringLiteral("limit: a number from 1 to 10000"));
+        }
+        auto list = m_s.store->sessions(f);
+        if (!list)
+            return sendStoreError(res, list.error());
+        QJsonArray out;
+        for (const SessionInfo &s : *list)
+            out.append(sessionJson(s));
+        return res.sendJson(200, out);
+    }
+    const QString id = seg.at(1);
+    auto s = m_s.store->session(id);
+    if (!s)
+        return sendStoreError(res, s.error());
+    if (!s->has_value())
+        return res.sendError(404, "not_found", QStringLiteral("no session with id %1").arg(id));
+    if (seg.size() == 2)
+        return res.sendJson(200, sessionJson(**s));
+    if (seg.size() == 3 && seg.at(2) == QLatin1String("events")) {
+        // JSON Lines, streamed in pages so a long session never sits in memory whole.
+        res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
+        qint64 from = 0;
+        for (;;) {
+            auto page = m_s.store->events(id, from, 1000);
+            if (!page) {
+                qWarning("admin API: reading events of %s failed: %s", qPrintable(id), qPrintable(page.error().message));
+                break;
+            }
+            QByteArray chunk;
+            for (const StoredEvent &e : *page) {
+                QJsonObject line{{QStringLiteral("session"), id},
+                                 {QStringLiteral("seq"), double(e.seq)},
+                                 {QStringLiteral("ts_us"), double(e.tsUs)},
+                                 {QStringLiteral("kind"), e.kind},
+                                 {QStringLiteral("hash"), QString::fromLatin1(e.hash.toHex())}};
+                const QJsonDocument data = QJsonDocument::fromJson(e.data);
+                line.insert(QStringLiteral("data"), data.isObject() ? QJsonValue(data.object()) : QJsonValue(QString::fromUtf8(e.data)));
+                chunk += QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
+                from = e.seq + 1;
+            }
+            if (!chunk.isEmpty())
+                res.write(chunk);
+            if (page->size() < 1000)
+                break;
+        }
+        return res.end();
+    }
+    if (seg.size() == 3 && seg.at(2) == QLatin1String("verify"))
+        return res.sendError(501, "not_implemented",
+                             QStringLiteral("chain verification arrives with the recorder"));
+    res.sendError(404, "not_found", QStringLiteral("no such route"));
+}
+
+void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &)
+{
+    // Held requests arrive with rule enforcement; until then there is never an approval to show.
+    if (seg.size() == 1 && req.method == "GET")
+        return res.sendJson(200, QJsonArray());
+    if (seg.size() == 3 && req.method == "POST")
+        return res.sendError(404, "not_found", QStringLiteral("no approval with id %1").arg(seg.at(1)));
+    res.sendError(404, "not_found", QStringLiteral("no such route"));
+}
+
+void AdminApi::events(const HttpResponder &res, const Principal &, Role role)
+{
+    m_s.events->subscribe(res, [role](const QString &type, const QJsonObject &) {
+        if (role == Role::Admin)
+            return true;
+        if (role == Role::Auditor)
+            return type.startsWith(QLatin1String("session."));
+        return type.startsWith(QLatin1String("approval."));
+    });
+}
+
+void AdminApi::resourcesChanged(const QStringList &changed, const Principal &who)
+{
+    qInfo("resources changed%s: %s", who.subject.isEmpty() ? "" : qPrintable(QStringLiteral(" by ") + who.subject),
+          qPrintable(changed.join(QStringLiteral(", "))));
+    m_s.events->publish(QStringLiteral("rule.changed"),
+                        QJsonObject{{QStringLiteral("revision"), double(m_s.store->resourceRevision())},
+                                    {QStringLiteral("changed"), toArray(changed)}});
+}
+
+} // namespace gh

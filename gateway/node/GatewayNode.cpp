@@ -1,0 +1,231 @@
+#include "node/GatewayNode.h"
+
+#include "admin/HttpServer.h"
+#include "admin/Metrics.h"
+#include "core/Clock.h"
+#include "core/SecretBox.h"
+#include "identity/Authenticator.h"
+#include "identity/OidcProvider.h"
+#include "identity/TokenIssuer.h"
+#include "node/AdminApi.h"
+#include "node/DataDir.h"
+#include "node/EventHub.h"
+#include "recording/SqliteStore.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QTimer>
+
+namespace gh {
+
+namespace {
+
+Result<QSslConfiguration> loadTls(const NodeConfig &config)
+{
+    const QString where = config.sourceFile.isEmpty() ? QStringLiteral("config") : config.sourceFile;
+    const QList<QSslCertificate> chain = QSslCertificate::fromPath(config.tlsCert, QSsl::Pem);
+    if (chain.isEmpty())
+        return Error(QStringLiteral("no PEM certificate could be read from %1").arg(config.tlsCert), where, 0,
+                     QStringLiteral("gateway.tls_cert"));
+    QFile keyFile(config.tlsKey);
+    if (!keyFile.open(QIODevice::ReadOnly))
+        return Error(QStringLiteral("cannot read %1").arg(config.tlsKey), where, 0, QStringLiteral("gateway.tls_key"));
+    const QByteArray pem = keyFile.readAll();
+    QSslKey key(pem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(pem, QSsl::Rsa, QSsl::Pem);
+    if (key.isNull())
+        return Error(QStringLiteral("%1 holds no unencrypted PEM RSA or EC private key").arg(config.tlsKey), where, 0,
+                     QStringLiteral("gateway.tls_key"));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(key);
+    tls.setProtocol(QSsl::TlsV1_2OrLater);
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    return tls;
+}
+
+} // namespace
+
+GatewayNode::GatewayNode(NodeConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+{
+    if (m_config.dataDir.isEmpty())
+        m_config.dataDir = defaultDataDir();
+}
+
+GatewayNode::~GatewayNode()
+{
+    if (m_dataDir && m_adminPort != 0 && !m_stopping)
+        m_dataDir->removeAdminUrl();
+}
+
+Status GatewayNode::checkConfig(const NodeConfig &config)
+{
+    const QString where = config.sourceFile.isEmpty() ? QStringLiteral("config") : config.sourceFile;
+    if (config.store != QLatin1String("sqlite"))
+        return Error(QStringLiteral("only the embedded \"sqlite\" store is available in this version"), where, 0,
+                     QStringLiteral("gateway.store"));
+    if (!config.tlsCert.isEmpty() || !config.tlsKey.isEmpty()) {
+        if (auto tls = loadTls(config); !tls)
+            return tls.error();
+    }
+    for (int i = 0; i < config.oidc.size(); ++i) {
+        const OidcProviderConfig &p = config.oidc.at(i);
+        if (!p.jwksFile.isEmpty() && !QFile::exists(p.jwksFile))
+            return Error(QStringLiteral("%1 does not exist").arg(p.jwksFile), where, 0,
+                         QStringLiteral("identity.oidc[%1].jwks_file").arg(i + 1));
+    }
+    return {};
+}
+
+QString GatewayNode::adminUrl() const
+{
+    const bool tls = !m_config.tlsCert.isEmpty();
+    QString host = m_config.adminListen.host;
+    if (host == QLatin1String("0.0.0.0"))
+        host = QStringLiteral("127.0.0.1");
+    else if (host == QLatin1String("::"))
+        host = QStringLiteral("::1");
+    ListenAddress shown{host, m_adminPort};
+    return (tls ? QStringLiteral("https://") : QStringLiteral("http://")) + shown.toString();
+}
+
+Status GatewayNode::openDataDir()
+{
+    auto dir = DataDir::open(m_config.dataDir);
+    if (!dir)
+        return dir.error();
+    m_dataDir = std::make_unique<DataDir>(std::move(dir).value());
+
+    auto secrets = SecretBox::loadOrCreate(m_dataDir->secretKeyPath());
+    if (!secrets)
+        return secrets.error();
+    m_secrets = std::move(secrets).value();
+
+    auto issuer = TokenIssuer::loadOrCreate(m_dataDir->path());
+    if (!issuer)
+        return issuer.error();
+    m_issuer = std::move(issuer).value();
+
+    auto store = SqliteStore::open(m_dataDir->storePath());
+    if (!store)
+        return Error(QStringLiteral("cannot open the store %1: %2").arg(m_dataDir->storePath(), store.error().message));
+    m_store = std::move(store).value();
+    connect(m_store.get(), &Store::healthChanged, this, [](bool healthy, const QString &reason) {
+        if (healthy)
+            qInfo("store is writable again");
+        else
+            qCritical("store cannot write (%s): refusing traffic that must be recorded", qPrintable(reason));
+    });
+    return {};
+}
+
+Status GatewayNode::startAdmin()
+{
+    auto adminToken = m_dataDir->loadOrCreateAdminToken();
+    if (!adminToken)
+        return adminToken.error();
+
+    QList<OidcProvider *> providers;
+    for (const OidcProviderConfig &pc : std::as_const(m_config.oidc)) {
+        auto *provider = new OidcProvider(pc, Clock::system(), this);
+        if (auto st = provider->start(); !st)
+            return Error(QStringLiteral("identity provider %1: %2").arg(pc.issuer, st.error().message));
+        providers << provider;
+    }
+    m_auth = new Authenticator(*adminToken, m_issuer.get(), providers, Clock::system(), this);
+    if (auto revoked = m_store->revokedTokens(); revoked)
+        m_auth->setRevoked(*revoked);
+    else
+        return revoked.error();
+
+    m_metrics = std::make_unique<Metrics>();
+    m_metrics->registerProcessMetrics();
+    m_metrics->gaugeCallback("gatehouse_store_healthy", "1 while the store can commit writes, else 0.",
+                             [store = m_store.get()] { return store->health().ok() ? 1.0 : 0.0; });
+    m_events = new EventHub(this);
+
+    AdminServices services;
+    services.config = &m_config;
+    services.store = m_store.get();
+    services.auth = m_auth;
+    services.issuer = m_issuer.get();
+    services.secrets = m_secrets.get();
+    services.metrics = m_metrics.get();
+    services.events = m_events;
+    services.clock = &Clock::system();
+    m_api = new AdminApi(services, this);
+
+    m_admin = new HttpServer(this);
+    if (!m_config.tlsCert.isEmpty()) {
+        auto tls = loadTls(m_config);
+        if (!tls)
+            return tls.error();
+        m_admin->setTlsConfiguration(*tls);
+    }
+    m_admin->setHandler([api = m_api](const HttpRequest &req, HttpResponder res) { api->handle(req, res); });
+    auto port = m_admin->listen(m_config.adminListen);
+    if (!port)
+        return Error(QStringLiteral("admin API cannot listen on %1: %2")
+                         .arg(m_config.adminListen.toString(), port.error().message));
+    m_adminPort = *port;
+    if (auto st = m_dataDir->writeAdminUrl(adminUrl()); !st)
+        return st.error();
+    return {};
+}
+
+Status GatewayNode::start()
+{
+    QElapsedTimer timer;
+    timer.start();
+    if (auto st = openDataDir(); !st)
+        return st;
+    if (auto st = startAdmin(); !st)
+        return st;
+
+    auto set = m_store->resources();
+    const qsizetype connections = set ? set->connections.size() : 0;
+    const qsizetype rules = set ? set->rules.size() : 0;
+    qInfo("gatehoused %s ready in %lld ms", GATEHOUSE_VERSION, static_cast<long long>(timer.elapsed()));
+    qInfo("config: %s", qPrintable(m_config.sourceFile.isEmpty() ? QStringLiteral("embedded default") : m_config.sourceFile));
+    qInfo("data dir: %s (store gatehouse.db; keys and admin.token, mode 0600)", qPrintable(m_dataDir->path()));
+    qInfo("admin API: %s (use the token in %s; gatehousectl finds both on its own)",
+          qPrintable(adminUrl()), qPrintable(m_dataDir->adminTokenPath()));
+    qInfo("identity: gateway issuer %s, %lld OIDC provider(s)", qPrintable(m_issuer->issuer()),
+          static_cast<long long>(m_config.oidc.size()));
+    qInfo("resources: %lld connection(s), %lld rule(s)", static_cast<long long>(connections),
+          static_cast<long long>(rules));
+    return {};
+}
+
+void GatewayNode::stop()
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    if (m_dataDir)
+        m_dataDir->removeAdminUrl();
+    if (m_events)
+        m_events->closeAll();
+    if (!m_admin) {
+        QTimer::singleShot(0, this, &GatewayNode::finishStop);
+        return;
+    }
+    connect(m_admin, &HttpServer::drained, this, &GatewayNode::finishStop, Qt::SingleShotConnection);
+    m_admin->close();
+}
+
+void GatewayNode::finishStop()
+{
+    // Closing the store waits for queued writes to commit.
+    m_store.reset();
+    qInfo("stopped");
+    emit stopped();
+}
+
+} // namespace gh

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "core/NodeConfig.h"
+#include "core/Result.h"
+
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace gh {
+
+class AdminApi;
+class Authenticator;
+class DataDir;
+class EventHub;
+class HttpServer;
+class Metrics;
+class OidcProvider;
+class SecretBox;
+class Store;
+class TokenIssuer;
+
+// One running gateway: opens the data dir, keys and store, builds the identity verifier and serves
+// the admin API. gatehoused is a thin main around it; tests run it in-process too.
+class GatewayNode final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(GatewayNode)
+public:
+    explicit GatewayNode(NodeConfig config, QObject *parent = nullptr);
+    ~GatewayNode() override;
+
+    // What can be checked without starting: the store kind, TLS files, OIDC key sources.
+    static Status checkConfig(const NodeConfig &config);
+
+    Status start();
+    // Stops accepting, lets in-flight requests finish, flushes the store; emits stopped().
+    void stop();
+
+    quint16 adminPort() const { return m_adminPort; }
+    QString adminUrl() const;
+
+signals:
+    void stopped();
+
+private:
+    Status openDataDir();
+    Status startAdmin();
+    void finishStop();
+
+    NodeConfig m_config;
+    std::unique_ptr<DataDir> m_dataDir;
+    std::unique_ptr<SecretBox> m_secrets;
+    std::unique_ptr<TokenIssuer> m_issuer;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<Metrics> m_metrics;
+    Authenticator *m_auth = nullptr;
+    EventHub *m_events = nullptr;
+    HttpServer *m_admin = nullptr;
+    AdminApi *m_api = nullptr;
+    quint16 m_adminPort = 0;
+    bool m_stopping = false;
+};
+
+} // namespace gh
