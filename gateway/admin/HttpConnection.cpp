@@ -19,6 +19,8 @@ constexpr qint64 kSocketReadBuffer = 256 * 1024;
 // After an error response, how long we keep reading (and dropping) what the client still
 // sends, so that closing does not reset the connection before it read our answer.
 constexpr int kLingerMs = 2000;
+// Unsent response bytes beyond which we stop reading further pipelined requests.
+constexpr qint64 kMaxPendingWrite = 1024 * 1024;
 
 QByteArray errorBody(const QByteArray &code, const QString &message)
 {
@@ -86,6 +88,7 @@ HttpConnection::HttpConnection(QTcpSocket *socket, std::shared_ptr<HttpServer::H
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &HttpConnection::onDisconnected);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
 
     // A new connection gets the header timeout to send its first request.
     armTimer(m_limits.headerTimeout);
@@ -300,11 +303,20 @@ void HttpConnection::processInput()
 {
     if (m_phase != Phase::Idle && m_phase != Phase::Headers && m_phase != Phase::Body)
         return;
-    m_buffer += m_socket->readAll();
+    // A client that pipelines without reading its answers waits until they drain.
+    if (m_socket->bytesToWrite() > kMaxPendingWrite) {
+        m_waitingForWrite = true;
+        return;
+    }
     if (m_phase == Phase::Body)
         armTimer(m_limits.headerTimeout);
 
-    while (!m_buffer.isEmpty() && !m_requestReady) {
+    while (true) {
+        // Read in bounded slices: what is not parsed yet stays in the kernel, not in memory.
+        if (m_buffer.size() < kSocketReadBuffer && m_socket->bytesAvailable() > 0)
+            m_buffer += m_socket->read(kSocketReadBuffer - m_buffer.size());
+        if (m_buffer.isEmpty() || m_requestReady)
+            break;
         m_failStatus = 0;
         const size_t parsed = http_parser_execute(&m_parser, &settings(), m_buffer.constData(),
                                                   size_t(m_buffer.size()));
@@ -312,6 +324,11 @@ void HttpConnection::processInput()
         if (err == HPE_PAUSED) {
             http_parser_pause(&m_parser, 0);
             m_buffer.remove(0, qsizetype(parsed));
+            if (m_parser.upgrade) {
+                // No protocol upgrades here: answer the request, then close.
+                m_closeAfterResponse = true;
+                m_buffer.clear();
+            }
             break;
         }
         if (err != HPE_OK) {
@@ -324,18 +341,22 @@ void HttpConnection::processInput()
                             QStringLiteral("malformed request: %1").arg(QString::fromLatin1(http_errno_description(err))));
             return;
         }
+        if (parsed == 0)
+            break;   // no progress without an error: wait for more bytes rather than spin
         m_buffer.remove(0, qsizetype(parsed));
-        if (m_parser.upgrade) {
-            // No protocol upgrades here: answer the request, then close.
-            m_closeAfterResponse = true;
-            m_buffer.clear();
-            break;
-        }
     }
     if (m_requestReady) {
         dispatch();
     } else if (m_phase == Phase::Idle && m_buffer.isEmpty() && !m_timer.isActive()) {
         armTimer(m_limits.idleTimeout);
+    }
+}
+
+void HttpConnection::onBytesWritten()
+{
+    if (m_waitingForWrite && m_socket->bytesToWrite() <= kMaxPendingWrite) {
+        m_waitingForWrite = false;
+        processInput();
     }
 }
 

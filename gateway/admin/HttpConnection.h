@@ -62,6 +62,7 @@ private:
     int validateHead();
     void onReadyRead();
     void processInput();
+    void onBytesWritten();
     void dispatch();
     void failRequest(int status, const QByteArray &code, const QString &message);
     QByteArray responseHead(int status, const QByteArray &contentType, const HttpHeaders &extra,
@@ -87,6 +88,7 @@ private:
     bool m_keepAlive = true;
     bool m_closeAfterResponse = false;
     bool m_draining = false;
+    bool m_waitingForWrite = false;
     bool m_headRequest = false;
     bool m_chunked = false;         // the current streamed response uses chunked framing
     int m_failStatus = 0;

@@ -42,6 +42,7 @@ private Q_SLOTS:
     void unsafeResponseHeadersAreDropped();
     void connectionsBeyondTheLimitGet503();
     void tlsOnEveryConnection();
+    void upgradeRequestIsAnsweredThenClosed();
 
 private:
     quint16 start(HttpServerLimits limits = {});
@@ -452,6 +453,19 @@ void tst_HttpServer::tlsOnEveryConnection()
     plain.write("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n");
     QVERIFY(plain.waitForDisconnected(10000));
     QCOMPARE(plain.completeCount(), 0);
+    QCOMPARE(m_seen.size(), 1);
+}
+
+void tst_HttpServer::upgradeRequestIsAnsweredThenClosed()
+{
+    RawHttpClient client;
+    QVERIFY(client.connectTo(start()));
+    client.write("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                 "\x81\x85not-http");
+    QVERIFY(client.waitForResponses(1));
+    QCOMPARE(client.responses()[0].status, 200);
+    QCOMPARE(client.responses()[0].header("Connection"), QByteArray("close"));
+    QVERIFY(client.waitForDisconnected());
     QCOMPARE(m_seen.size(), 1);
 }
 
