@@ -154,10 +154,6 @@ Verwaltungs- und Prüfarbeitsplatz für das Gatehouse-Sicherheits-Gateway.</tran
         <translation>Warte auf das Gateway …</translation>
     </message>
     <message>
-        <source>HTTP %1 %2</source>
-        <translation>HTTP %1 %2</translation>
-    </message>
-    <message>
         <source>Could not load: %1</source>
         <translation>Laden fehlgeschlagen: %1</translation>
     </message>
@@ -168,6 +164,14 @@ Verwaltungs- und Prüfarbeitsplatz für das Gatehouse-Sicherheits-Gateway.</tran
     <message>
         <source>Entries: %1, updated %2</source>
         <translation>Einträge: %1, aktualisiert %2</translation>
+    </message>
+    <message>
+        <source>HTTP %1</source>
+        <translation>HTTP %1</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
     </message>
 </context>
 <context>
@@ -225,7 +229,7 @@ Verwaltungs- und Prüfarbeitsplatz für das Gatehouse-Sicherheits-Gateway.</tran
     <name>main</name>
     <message>
         <source>Gatehouse desktop: the connections and rules of a Gatehouse gateway.
-Without options it attaches to this machine's gateway and starts it when none answers.</source>
+Without options it attaches to this machine&apos;s gateway and starts it when none answers.</source>
         <translation>Gatehouse Desktop: Verbindungen und Regeln eines Gatehouse-Gateways.
 Ohne Optionen verbindet es sich mit dem Gateway dieses Rechners und startet es, wenn keines antwortet.</translation>
     </message>
