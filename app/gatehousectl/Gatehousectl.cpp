@@ -10,6 +10,8 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QThread>
 #include <QUrl>
 #include <QUrlQuery>
@@ -28,6 +30,7 @@ const QSet<QString> kValueOptions{
     QStringLiteral("file"), QStringLiteral("for"), QStringLiteral("reason"), QStringLiteral("subject"),
     QStringLiteral("groups"), QStringLiteral("ttl"), QStringLiteral("connection"), QStringLiteral("since"),
     QStringLiteral("limit"), QStringLiteral("state"), QStringLiteral("speed"), QStringLiteral("max-idle"),
+    QStringLiteral("cacert"),
 };
 const QSet<QString> kFlagOptions{QStringLiteral("help"), QStringLiteral("version")};
 
@@ -160,6 +163,8 @@ QString Gatehousectl::usage()
         "  --server URL     admin API (default: $GATEHOUSE_SERVER, else DATA_DIR/admin.url,\n"
         "                   else http://127.0.0.1:8700)\n"
         "  --token TOKEN    bearer token (default: $GATEHOUSE_TOKEN, else DATA_DIR/admin.token)\n"
+        "  --cacert FILE    PEM CA certificate(s) to trust for an https server (default:\n"
+        "                   $GATEHOUSE_CACERT, else the system's)\n"
         "  --data-dir DIR   the daemon's data dir (default: $GATEHOUSE_DATA_DIR, else\n"
         "                   $XDG_DATA_HOME/gatehouse, else /var/lib/gatehouse)\n"
         "  -h, --help       show this help\n"
@@ -254,7 +259,7 @@ int Gatehousectl::parse(const QStringList &args)
 int Gatehousectl::checkOptions(const QString &verb, const QSet<QString> &allowed)
 {
     static const QSet<QString> global{QStringLiteral("server"), QStringLiteral("token"), QStringLiteral("data-dir"),
-                                      QStringLiteral("help"), QStringLiteral("version")};
+                                      QStringLiteral("cacert"), QStringLiteral("help"), QStringLiteral("version")};
     for (auto it = m_args.options.cbegin(); it != m_args.options.cend(); ++it) {
         if (!global.contains(it.key()) && !allowed.contains(it.key()))
             return usageError(QStringLiteral("'%1' does not take --%2").arg(verb, it.key()));
@@ -321,6 +326,18 @@ int Gatehousectl::connect()
         m_tokenSource = token.isEmpty() ? QString() : file;
     }
     m_client = std::make_unique<AdminClient>(url, token);
+
+    QString caFile = m_args.value(QStringLiteral("cacert"));
+    if (caFile.isEmpty())
+        caFile = qEnvironmentVariable("GATEHOUSE_CACERT");
+    if (!caFile.isEmpty()) {
+        const QList<QSslCertificate> cas = QSslCertificate::fromPath(caFile, QSsl::Pem);
+        if (cas.isEmpty())
+            return usageError(QStringLiteral("--cacert %1: no PEM certificate could be read").arg(caFile));
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.addCaCertificates(cas);
+        m_client->setSslConfiguration(ssl);
+    }
     return Ok;
 }
 

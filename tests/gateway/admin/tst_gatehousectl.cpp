@@ -1,4 +1,5 @@
 #include "admin/HttpServer.h"
+#include "TestCertificate.h"
 
 #include <QDir>
 #include <QFile>
@@ -38,6 +39,7 @@ private Q_SLOTS:
     void exportAndSessionsExportWriteBodiesAsIs();
     void playReplaysEventsWithScaledTiming();
     void approveAndDenySendTheDecision();
+    void httpsServerWithPrivateCa();
 
 private:
     struct Run {
@@ -418,6 +420,37 @@ void tst_Gatehousectl::approveAndDenySendTheDecision()
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out, QByteArray("approval a-1 denied\n"));
     QCOMPARE(m_seen.last().path, QByteArray("/api/v1/approvals/a-1/deny"));
+}
+
+void tst_Gatehousectl::httpsServerWithPrivateCa()
+{
+    QTemporaryDir dir;
+    gh::test::TestCertificate cert;
+    if (!QSslSocket::supportsSsl() || !cert.create(dir))
+        QSKIP("no TLS backend or openssl command");
+    m_server = std::make_unique<HttpServer>();
+    m_server->setTlsConfiguration(cert.serverConfiguration());
+    m_server->setHandler([](const HttpRequest &, HttpResponder res) {
+        res.sendJson(200, QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("llm")}}});
+    });
+    auto port = m_server->listen(ListenAddress{QStringLiteral("127.0.0.1"), 0});
+    QVERIFY(port.ok());
+    const QString url = QStringLiteral("https://127.0.0.1:%1").arg(*port);
+
+    // Untrusted certificate: a runtime failure that says it could not connect.
+    Run r = run({QStringLiteral("--server"), url, QStringLiteral("--token"), QStringLiteral("good"),
+                 QStringLiteral("get"), QStringLiteral("connections")},
+                false);
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.startsWith("gatehousectl: cannot reach the gateway at https://"), r.err.constData());
+
+    r = run({QStringLiteral("--server"), url, QStringLiteral("--token"), QStringLiteral("good"), QStringLiteral("--cacert"),
+             cert.certificatePath, QStringLiteral("get"), QStringLiteral("connections"), QStringLiteral("-o"),
+             QStringLiteral("json")},
+            false);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(r.out).array().at(0).toObject().value(QStringLiteral("name")).toString(),
+             QStringLiteral("llm"));
 }
 
 QTEST_GUILESS_MAIN(tst_Gatehousectl)

@@ -1,10 +1,9 @@
 #include "admin/HttpServer.h"
 #include "RawHttpClient.h"
+#include "TestCertificate.h"
 
 #include <QFile>
 #include <QJsonDocument>
-#include <QProcess>
-#include <QSslKey>
 #include <QSslSocket>
 #include <QTemporaryDir>
 #include <QJsonObject>
@@ -412,27 +411,11 @@ void tst_HttpServer::tlsOnEveryConnection()
     if (!QSslSocket::supportsSsl())
         QSKIP("no TLS backend");
     QTemporaryDir dir;
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                   QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                   QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
-                   QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-days"), QStringLiteral("1"),
-                   QStringLiteral("-keyout"), dir.filePath(QStringLiteral("key.pem")), QStringLiteral("-out"),
-                   dir.filePath(QStringLiteral("cert.pem"))});
-    if (!openssl.waitForFinished(20000) || openssl.exitCode() != 0)
+    gh::test::TestCertificate tlsCert;
+    if (!tlsCert.create(dir))
         QSKIP("the openssl command could not make a test certificate");
-    QFile certFile(dir.filePath(QStringLiteral("cert.pem")));
-    QFile keyFile(dir.filePath(QStringLiteral("key.pem")));
-    QVERIFY(certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
-    const QSslCertificate cert(certFile.readAll(), QSsl::Pem);
-    const QSslKey key(keyFile.readAll(), QSsl::Ec, QSsl::Pem);
-    QVERIFY(!cert.isNull() && !key.isNull());
-
-    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
-    config.setLocalCertificate(cert);
-    config.setPrivateKey(key);
-    config.setPeerVerifyMode(QSslSocket::VerifyNone);
+    const QSslCertificate cert = tlsCert.certificate;
+    const QSslConfiguration config = tlsCert.serverConfiguration();
     m_server->setTlsConfiguration(config);
     const quint16 port = start();
 
