@@ -448,7 +448,7 @@ void tst_Gatehousectl::httpsServerWithPrivateCa()
              cert.certificatePath, QStringLiteral("get"), QStringLiteral("connections"), QStringLiteral("-o"),
              QStringLiteral("json")},
             false);
-    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(QJsonDocument::fromJson(r.out).array().at(0).toObject().value(QStringLiteral("name")).toString(),
              QStringLiteral("llm"));
 }

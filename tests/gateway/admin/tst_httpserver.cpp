@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QSslSocket>
 #include <QTemporaryDir>
 #include <QJsonObject>
@@ -42,6 +43,7 @@ private Q_SLOTS:
     void connectionsBeyondTheLimitGet503();
     void tlsOnEveryConnection();
     void upgradeRequestIsAnsweredThenClosed();
+    void garbageNeverTakesTheServerDown();
 
 private:
     quint16 start(HttpServerLimits limits = {});
@@ -450,6 +452,36 @@ void tst_HttpServer::upgradeRequestIsAnsweredThenClosed()
     QCOMPARE(client.responses()[0].header("Connection"), QByteArray("close"));
     QVERIFY(client.waitForDisconnected());
     QCOMPARE(m_seen.size(), 1);
+}
+
+void tst_HttpServer::garbageNeverTakesTheServerDown()
+{
+    HttpServerLimits limits;
+    limits.headerTimeout = std::chrono::milliseconds(150);
+    limits.maxBodyBytes = 4096;
+    const quint16 port = start(limits);
+    QRandomGenerator random(20260101);   // fixed seed: a failure can be replayed
+    const QList<QByteArray> prefixes{"", "GET / HTTP/1.1\r\n", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                     "POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n"};
+    for (int round = 0; round < 40; ++round) {
+        QByteArray bytes = prefixes[round % prefixes.size()];
+        const int n = 1 + int(random.bounded(3000));
+        for (int i = 0; i < n; ++i)
+            bytes += char(random.bounded(256));
+        RawHttpClient client;
+        QVERIFY(client.connectTo(port));
+        client.write(bytes);
+        // Whatever it was, the server answers something or hangs up, within the timeout.
+        QDeadlineTimer deadline(3000);
+        while (client.connected() && client.responses().isEmpty() && !deadline.hasExpired())
+            QTest::qWait(5);
+        QVERIFY2(!deadline.hasExpired(), qPrintable(QStringLiteral("round %1").arg(round)));
+    }
+    RawHttpClient good;
+    QVERIFY(good.connectTo(port));
+    good.write("GET /after-the-storm HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(good.waitForResponses(1));
+    QCOMPARE(good.responses()[0].status, 200);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
