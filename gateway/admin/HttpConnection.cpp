@@ -406,6 +406,13 @@ bool HttpConnection::isStreaming(quint64 serial) const
         && m_socket->state() == QAbstractSocket::ConnectedState;
 }
 
+qint64 HttpConnection::pendingBytes(quint64 serial) const
+{
+    if (serial != m_serial || m_phase == Phase::Closed)
+        return 0;
+    return m_socket->bytesToWrite();
+}
+
 bool HttpConnection::isClosed() const
 {
     return m_phase == Phase::Closed || m_socket->state() != QAbstractSocket::ConnectedState;

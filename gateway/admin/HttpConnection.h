@@ -34,6 +34,7 @@ public:
     void writeChunk(quint64 serial, const QByteArray &chunk);
     void endStream(quint64 serial);
     bool isClosed() const;
+    qint64 pendingBytes(quint64 serial) const;
 
     // The server is shutting down: finish what is in flight, then close.
     void drain();

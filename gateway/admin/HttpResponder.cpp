@@ -62,6 +62,11 @@ bool HttpResponder::isOpen() const
     return m_connection && (m_connection->canRespond(m_serial) || m_connection->isStreaming(m_serial));
 }
 
+qint64 HttpResponder::pendingBytes() const
+{
+    return m_connection ? m_connection->pendingBytes(m_serial) : 0;
+}
+
 void HttpResponder::onClientGone(QObject *context, std::function<void()> gone) const
 {
     if (!context || !gone)

@@ -37,6 +37,9 @@ public:
 
     // True while this request can still be answered or streamed to.
     bool isOpen() const;
+    // Response bytes written but not yet taken by the client: a stream fan-out uses it to
+    // drop subscribers that stopped reading instead of buffering for them without end.
+    qint64 pendingBytes() const;
     // Calls `gone` (in `context`'s thread, later) when the client disconnects before the
     // response ended; at once, queued, when it already has.
     void onClientGone(QObject *context, std::function<void()> gone) const;

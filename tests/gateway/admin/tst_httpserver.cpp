@@ -44,6 +44,7 @@ private Q_SLOTS:
     void tlsOnEveryConnection();
     void upgradeRequestIsAnsweredThenClosed();
     void garbageNeverTakesTheServerDown();
+    void streamToAClientThatDoesNotReadShowsPendingBytes();
 
 private:
     quint16 start(HttpServerLimits limits = {});
@@ -482,6 +483,24 @@ void tst_HttpServer::garbageNeverTakesTheServerDown()
     good.write("GET /after-the-storm HTTP/1.1\r\nHost: x\r\n\r\n");
     QVERIFY(good.waitForResponses(1));
     QCOMPARE(good.responses()[0].status, 200);
+}
+
+void tst_HttpServer::streamToAClientThatDoesNotReadShowsPendingBytes()
+{
+    QTcpSocket lazy;
+    lazy.setReadBufferSize(1024);   // takes 1 KiB and then stops reading
+    lazy.connectToHost(QHostAddress::LocalHost, start());
+    QVERIFY(lazy.waitForConnected(5000));
+    lazy.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+    const QByteArray event = "data: " + QByteArray(64 * 1024, 'e') + "\n\n";
+    for (int i = 0; i < 256; ++i)   // 16 MiB: more than any kernel buffer takes
+        m_held.first().write(event);
+    QTest::qWait(200);
+    QVERIFY2(m_held.first().pendingBytes() > 1024 * 1024, QByteArray::number(m_held.first().pendingBytes()).constData());
+    lazy.abort();
+    QTRY_VERIFY(!m_held.first().isOpen());
+    QCOMPARE(m_held.first().pendingBytes(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
