@@ -60,7 +60,14 @@ void EventHub::heartbeat()
 
 void EventHub::prune()
 {
-    m_subscribers.remove_if([](const Subscriber &s) { return !s.responder.isOpen(); });
+    // A subscriber that stopped reading would make us hold every later event for it: cut it off
+    // once a megabyte waits; its client reconnects and resumes.
+    constexpr qint64 kMaxPending = 1 << 20;
+    m_subscribers.remove_if([](const Subscriber &s) {
+        if (s.responder.isOpen() && s.responder.pendingBytes() > kMaxPending)
+            s.responder.end();
+        return !s.responder.isOpen();
+    });
 }
 
 } // namespace gh
