@@ -8,6 +8,7 @@
 #include "identity/Authenticator.h"
 #include "identity/TokenIssuer.h"
 #include "node/EventHub.h"
+#include "recording/Recorder.h"
 #include "recording/Store.h"
 
 #include <QJsonArray>
@@ -568,9 +569,19 @@ void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const 
         }
         return res.end();
     }
-    if (seg.size() == 3 && seg.at(2) == QLatin1String("verify"))
-        return res.sendError(501, "not_implemented",
-                             QStringLiteral("chain verification arrives with the recorder"));
+    if (seg.size() == 3 && seg.at(2) == QLatin1String("verify")) {
+        if (!m_s.issuer)
+            return res.sendError(503, "unavailable", QStringLiteral("this gateway has no signing key to verify with"));
+        auto v = verifySession(*m_s.store, *m_s.issuer, id);
+        if (!v)
+            return sendStoreError(res, v.error());
+        QJsonObject out{{QStringLiteral("intact"), v->intact}, {QStringLiteral("events"), double(v->events)}};
+        if (!v->intact)
+            out.insert(QStringLiteral("first_bad_seq"), double(v->firstBadSeq));
+        if (!v->reason.isEmpty())
+            out.insert(QStringLiteral("reason"), v->reason);
+        return res.sendJson(200, out);
+    }
     res.sendError(404, "not_found", QStringLiteral("no such route"));
 }
 
