@@ -27,6 +27,10 @@ PKGS=(
   xvfb xauth dbus curl python3 openssl sqlite3 systemd
 )
 
+# The openai client test (tests/integration/openai) needs node and npm; a node already on PATH (from
+# any source) is used as it is.
+command -v node >/dev/null || PKGS+=(nodejs npm)
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -37,6 +41,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The openai npm client, exactly as pinned in the lock file: installed again only when the lock changed.
+OPENAI_DIR=tests/integration/openai
+if command -v npm >/dev/null && [ -f "$OPENAI_DIR/package-lock.json" ]; then
+  lock_sum=$(sha256sum "$OPENAI_DIR/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$OPENAI_DIR/node_modules/.lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+    echo "setup: installing the npm packages of $OPENAI_DIR"
+    npm ci --prefix "$OPENAI_DIR" --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$lock_sum" >"$OPENAI_DIR/node_modules/.lock-sha256"
+  fi
 fi
 [ "$DEPS_ONLY" -eq 1 ] && exit 0
 

@@ -1,0 +1,94 @@
+// The real `openai` client doing chat completions through the Gatehouse HTTP proxy
+// (contract §4): started by run.py, which sets
+//   GATEHOUSE_OPENAI_BASE_URL   http://127.0.0.1:<proxy>/<connection>/v1
+//   GATEHOUSE_TOKEN             a gateway-issued token (the client's apiKey)
+//   UPSTREAM_LOG                the upstream's request log (one JSON line per request)
+//   UPSTREAM_KEY                the credential the gateway injects upstream
+//   UPSTREAM_CHUNKS, UPSTREAM_PAUSE_MS   how the upstream streams
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+
+const env = (name) => {
+  const v = process.env[name];
+  assert.ok(v, `${name} is not set (run this through run.py)`);
+  return v;
+};
+const baseURL = env('GATEHOUSE_OPENAI_BASE_URL');
+const token = env('GATEHOUSE_TOKEN');
+const upstreamKey = env('UPSTREAM_KEY');
+const chunks = Number(env('UPSTREAM_CHUNKS'));
+const pauseMs = Number(env('UPSTREAM_PAUSE_MS'));
+const expected = Array.from({ length: chunks }, (_, i) => `chunk-${i}`).join(' ');
+
+const upstreamRequests = () =>
+  readFileSync(env('UPSTREAM_LOG'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const client = (apiKey) => new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 20_000 });
+const messages = [{ role: 'user', content: 'Say something in chunks.' }];
+
+test('a chat completion goes through with the gateway credential, not the client token', async () => {
+  const before = upstreamRequests().length;
+  const res = await client(token).chat.completions.create({ model: 'gatehouse-test-model', messages });
+  assert.equal(res.object, 'chat.completion');
+  assert.equal(res.choices[0].message.content, expected);
+  const seen = upstreamRequests().slice(before);
+  assert.equal(seen.length, 1, 'exactly one request reached the upstream');
+  assert.equal(seen[0].authorization, `Bearer ${upstreamKey}`);
+  assert.ok(!JSON.stringify(seen).includes(token), 'the client token never reaches the upstream');
+  assert.ok(seen[0].request_id, 'the gateway adds X-Request-Id');
+});
+
+test('a streamed chat completion arrives chunk by chunk, as the upstream sends it', async () => {
+  const start = performance.now();
+  const stream = await client(token).chat.completions.create({
+    model: 'gatehouse-test-model', messages, stream: true,
+  });
+  const arrivals = [];
+  let content = '';
+  let finish = null;
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0];
+    if (choice?.delta?.content) {
+      arrivals.push(performance.now() - start);
+      content += choice.delta.content;
+    }
+    if (choice?.finish_reason) finish = choice.finish_reason;
+  }
+  assert.equal(content, expected);
+  assert.equal(finish, 'stop');
+  assert.equal(arrivals.length, chunks, 'one content delta per upstream event');
+
+  // The upstream pauses pauseMs between events. Buffering anywhere on the way would deliver them
+  // together at the end; streaming delivers them spread over (chunks - 1) pauses.
+  const span = arrivals.at(-1) - arrivals[0];
+  const nominal = (chunks - 1) * pauseMs;
+  assert.ok(span >= 0.6 * nominal, `chunks arrived within ${span.toFixed(1)} ms, expected about ${nominal} ms`);
+  assert.ok(arrivals[0] < arrivals.at(-1) - 0.5 * nominal,
+    `first chunk at ${arrivals[0].toFixed(1)} ms, last at ${arrivals.at(-1).toFixed(1)} ms`);
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
+  const spaced = gaps.filter((g) => g >= 0.4 * pauseMs).length;
+  assert.ok(spaced >= Math.ceil(0.7 * gaps.length),
+    `only ${spaced} of ${gaps.length} gaps look like the upstream's pauses: ${gaps.map((g) => g.toFixed(0)).join(',')}`);
+});
+
+test('a bad token is a 401 from the gateway and never reaches the upstream', async () => {
+  const before = upstreamRequests().length;
+  for (const apiKey of ['not-a-token', `${token.slice(0, -4)}AAAA`]) {
+    await assert.rejects(
+      client(apiKey).chat.completions.create({ model: 'gatehouse-test-model', messages }),
+      (err) => {
+        assert.ok(err instanceof OpenAI.APIError, `an APIError, got ${err}`);
+        assert.equal(err.status, 401);
+        // The gateway's refusal (contract §4), not the upstream's invalid_api_key.
+        assert.equal(err.error?.error ?? err.error, 'unauthenticated', JSON.stringify(err.error));
+        return true;
+      });
+  }
+  await assert.rejects(
+    client('not-a-token').chat.completions.create({ model: 'gatehouse-test-model', messages, stream: true }),
+    (err) => err instanceof OpenAI.AuthenticationError && err.status === 401);
+  assert.equal(upstreamRequests().length, before, 'no refused request reached the upstream');
+});
