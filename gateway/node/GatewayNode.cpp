@@ -10,6 +10,7 @@
 #include "node/AdminApi.h"
 #include "node/DataDir.h"
 #include "node/EventHub.h"
+#include "proxy/HttpProxy.h"
 #include "recording/SqliteStore.h"
 
 #include <QElapsedTimer>
@@ -60,6 +61,9 @@ GatewayNode::GatewayNode(NodeConfig config, QObject *parent)
 
 GatewayNode::~GatewayNode()
 {
+    m_proxy.reset();
+    if (m_dataDir && m_proxyPort != 0 && !m_stopping)
+        QFile::remove(m_dataDir->file(QStringLiteral("proxy.url")));
     if (m_dataDir && m_adminPort != 0 && !m_stopping)
         m_dataDir->removeAdminUrl();
 }
@@ -92,6 +96,18 @@ QString GatewayNode::adminUrl() const
     else if (host == QLatin1String("::"))
         host = QStringLiteral("::1");
     ListenAddress shown{host, m_adminPort};
+    return (tls ? QStringLiteral("https://") : QStringLiteral("http://")) + shown.toString();
+}
+
+QString GatewayNode::proxyUrl() const
+{
+    const bool tls = !m_config.tlsCert.isEmpty();
+    QString host = m_config.httpListen.host;
+    if (host == QLatin1String("0.0.0.0"))
+        host = QStringLiteral("127.0.0.1");
+    else if (host == QLatin1String("::"))
+        host = QStringLiteral("::1");
+    ListenAddress shown{host, m_proxyPort};
     return (tls ? QStringLiteral("https://") : QStringLiteral("http://")) + shown.toString();
 }
 
@@ -179,6 +195,32 @@ Status GatewayNode::startAdmin()
     return {};
 }
 
+Status GatewayNode::startProxy()
+{
+    HttpProxy::Services services;
+    services.store = m_store.get();
+    services.auth = m_auth;
+    services.secrets = m_secrets.get();
+    services.metrics = m_metrics.get();
+    m_proxy = std::make_unique<HttpProxy>(services, HttpProxyOptions{});
+    if (!m_config.tlsCert.isEmpty()) {
+        auto tls = loadTls(m_config);
+        if (!tls)
+            return tls.error();
+        m_proxy->setTlsConfiguration(*tls);
+    }
+    auto port = m_proxy->listen(m_config.httpListen);
+    if (!port)
+        return Error(QStringLiteral("HTTP proxy cannot listen on %1: %2")
+                         .arg(m_config.httpListen.toString(), port.error().message));
+    m_proxyPort = *port;
+    // Tests and scripts on this machine find the proxy here, as gatehousectl finds admin.url.
+    QFile url(m_dataDir->file(QStringLiteral("proxy.url")));
+    if (!url.open(QIODevice::WriteOnly | QIODevice::Truncate) || url.write(proxyUrl().toUtf8() + '\n') < 0)
+        return Error(QStringLiteral("cannot write %1: %2").arg(url.fileName(), url.errorString()));
+    return {};
+}
+
 Status GatewayNode::start()
 {
     QElapsedTimer timer;
@@ -186,6 +228,8 @@ Status GatewayNode::start()
     if (auto st = openDataDir(); !st)
         return st;
     if (auto st = startAdmin(); !st)
+        return st;
+    if (auto st = startProxy(); !st)
         return st;
 
     auto set = m_store->resources();
@@ -196,6 +240,7 @@ Status GatewayNode::start()
     qInfo("data dir: %s (store gatehouse.db; keys and admin.token, mode 0600)", qPrintable(m_dataDir->path()));
     qInfo("admin API: %s (use the token in %s; gatehousectl finds both on its own)",
           qPrintable(adminUrl()), qPrintable(m_dataDir->adminTokenPath()));
+    qInfo("HTTP proxy: %s/<connection>/... on %d thread(s)", qPrintable(proxyUrl()), m_proxy->workerCount());
     qInfo("identity: gateway issuer %s, %lld OIDC provider(s)", qPrintable(m_issuer->issuer()),
           static_cast<long long>(m_config.oidc.size()));
     qInfo("resources: %lld connection(s), %lld rule(s)", static_cast<long long>(connections),
@@ -210,19 +255,35 @@ void GatewayNode::stop()
     m_stopping = true;
     if (m_dataDir)
         m_dataDir->removeAdminUrl();
+    if (m_dataDir && m_proxyPort != 0)
+        QFile::remove(m_dataDir->file(QStringLiteral("proxy.url")));
     if (m_events)
         m_events->closeAll();
-    if (!m_admin) {
-        QTimer::singleShot(0, this, &GatewayNode::finishStop);
-        return;
+    m_listenersDraining = 1;   // released below, once both listeners have been asked
+    if (m_proxy) {
+        ++m_listenersDraining;
+        connect(m_proxy.get(), &HttpProxy::drained, this, &GatewayNode::onListenerDrained, Qt::SingleShotConnection);
+        m_proxy->close();
     }
-    connect(m_admin, &HttpServer::drained, this, &GatewayNode::finishStop, Qt::SingleShotConnection);
-    m_admin->close();
+    if (m_admin) {
+        ++m_listenersDraining;
+        connect(m_admin, &HttpServer::drained, this, &GatewayNode::onListenerDrained, Qt::SingleShotConnection);
+        m_admin->close();
+    }
+    QMetaObject::invokeMethod(this, &GatewayNode::onListenerDrained, Qt::QueuedConnection);
+}
+
+void GatewayNode::onListenerDrained()
+{
+    if (--m_listenersDraining == 0)
+        finishStop();
 }
 
 void GatewayNode::finishStop()
 {
-    // Closing the store waits for queued writes to commit.
+    // The proxy's threads go first: they use identity and the store. Closing the store waits for
+    // queued writes to commit.
+    m_proxy.reset();
     m_store.reset();
     qInfo("stopped");
     emit stopped();

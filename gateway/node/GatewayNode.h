@@ -14,6 +14,7 @@ class AdminApi;
 class Authenticator;
 class DataDir;
 class EventHub;
+class HttpProxy;
 class HttpServer;
 class Metrics;
 class OidcProvider;
@@ -39,6 +40,8 @@ public:
 
     quint16 adminPort() const { return m_adminPort; }
     QString adminUrl() const;
+    quint16 proxyPort() const { return m_proxyPort; }
+    QString proxyUrl() const;   // also written to <data dir>/proxy.url while running
 
 signals:
     void stopped();
@@ -46,6 +49,8 @@ signals:
 private:
     Status openDataDir();
     Status startAdmin();
+    Status startProxy();
+    void onListenerDrained();
     void finishStop();
 
     NodeConfig m_config;
@@ -59,6 +64,10 @@ private:
     HttpServer *m_admin = nullptr;
     AdminApi *m_api = nullptr;
     quint16 m_adminPort = 0;
+    // Stopped before everything it uses (identity, store) goes away; hence not a QObject child.
+    std::unique_ptr<HttpProxy> m_proxy;
+    quint16 m_proxyPort = 0;
+    int m_listenersDraining = 0;
     bool m_stopping = false;
 };
 

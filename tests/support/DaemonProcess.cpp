@@ -68,6 +68,10 @@ bool DaemonProcess::start(int timeoutMs)
     m_process->setProgram(builtProgram(QStringLiteral("gatehoused")));
     m_process->setArguments({QStringLiteral("--config"), m_configPath, QStringLiteral("--data-dir"), m_dataDir});
     m_process->setProcessChannelMode(QProcess::SeparateChannels);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : m_env.keys())
+        env.insert(name, m_env.value(name));
+    m_process->setProcessEnvironment(env);
     QElapsedTimer t;
     t.start();
     m_process->start();
@@ -90,6 +94,12 @@ bool DaemonProcess::start(int timeoutMs)
             m_adminUrl = QString::fromUtf8(url.readAll().trimmed());
             if (!m_adminUrl.isEmpty() && request("GET", QStringLiteral("/healthz"), {}).status == 200) {
                 m_startMs = t.elapsed();
+                // The start-up lines are in the pipe before /healthz can answer; take them in.
+                m_process->waitForReadyRead(50);
+                m_stderr += m_process->readAllStandardError();
+                QFile proxy(m_dataDir + QStringLiteral("/proxy.url"));
+                if (proxy.open(QIODevice::ReadOnly))
+                    m_proxyUrl = QString::fromUtf8(proxy.readAll().trimmed());
                 return true;
             }
         }

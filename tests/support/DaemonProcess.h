@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
@@ -24,6 +25,8 @@ public:
     void setExtraConfig(const QByteArray &toml) { m_extraConfig = toml; }
     // Use an existing data dir instead of a fresh one.
     void setDataDir(const QString &dir) { m_dataDir = dir; }
+    // An environment variable for the daemon (credentials given as ${env:NAME}).
+    void setEnvironment(const QString &name, const QString &value) { m_env.insert(name, value); }
 
     // Starts the daemon and waits until /healthz answers; false (with a reason in error()) if not.
     bool start(int timeoutMs = 15000);
@@ -34,6 +37,8 @@ public:
     QString dataDir() const { return m_dataDir; }
     QString configPath() const { return m_configPath; }
     QString adminUrl() const { return m_adminUrl; }
+    // The HTTP proxy, from <data-dir>/proxy.url ("http://127.0.0.1:<port>").
+    QString proxyUrl() const { return m_proxyUrl; }
     QByteArray adminToken() const;
     QByteArray stderrText() const { return m_stderr; }
     qint64 pid() const { return m_process ? m_process->processId() : 0; }
@@ -62,6 +67,8 @@ private:
     QString m_dataDir;
     QString m_configPath;
     QString m_adminUrl;
+    QString m_proxyUrl;
+    QProcessEnvironment m_env;
     QByteArray m_extraConfig;
     QByteArray m_stderr;
     QString m_error;

@@ -1,0 +1,862 @@
+#include "proxy/ProxyConnection.h"
+
+#include "admin/Metrics.h"
+#include "identity/Authenticator.h"
+#include "proxy/GroupGlob.h"
+#include "proxy/HopByHopFilter.h"
+#include "proxy/ProxyContext.h"
+#include "proxy/ProxyWorker.h"
+#include "proxy/RouteTable.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSslSocket>
+#include <QTcpSocket>
+
+#include <algorithm>
+
+#include <sys/socket.h>
+
+namespace gh {
+
+namespace {
+
+// One read from the client, and what Qt buffers for us at most.
+constexpr qint64 kReadSlice = 64 * 1024;
+// Backpressure: stop reading one side while the other has this much unsent, resume below low water.
+constexpr qint64 kHighWater = 256 * 1024;
+constexpr qint64 kLowWater = 64 * 1024;
+// After an error answer we keep reading (and dropping) for this long, so closing does not reset
+// the connection before the client has read the answer.
+constexpr int kLingerMs = 2000;
+
+bool isTokenChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+}
+
+bool is(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
+QByteArray headerValue(const HttpHeaders &headers, QByteArrayView name)
+{
+    for (const auto &h : headers) {
+        if (is(h.first, name))
+            return h.second;
+    }
+    return {};
+}
+
+} // namespace
+
+void writeChunkSize(QIODevice *socket, qsizetype size)
+{
+    char buf[24];
+    int n = 0;
+    char digits[16];
+    int d = 0;
+    quint64 v = quint64(size);
+    do {
+        digits[d++] = "0123456789abcdef"[v & 0xf];
+        v >>= 4;
+    } while (v);
+    while (d)
+        buf[n++] = digits[--d];
+    buf[n++] = '\r';
+    buf[n++] = '\n';
+    socket->write(buf, n);
+}
+
+void writeChunk(QIODevice *socket, const char *data, qsizetype size)
+{
+    if (size <= 0)
+        return;
+    writeChunkSize(socket, size);
+    socket->write(data, size);
+    socket->write("\r\n", 2);
+}
+
+namespace {
+
+QByteArray reasonPhrase(int status)
+{
+    const char *text = http_status_str(static_cast<enum http_status>(status));
+    if (!text || qstrcmp(text, "<unknown>") == 0)
+        return QByteArrayLiteral("Status");
+    return QByteArray(text);
+}
+
+int timerMs(std::chrono::milliseconds d)
+{
+    return int(std::clamp<qint64>(d.count(), 1, std::numeric_limits<int>::max()));
+}
+
+QString printable(QByteArrayView v)
+{
+    return QString::fromUtf8(v.first(qMin<qsizetype>(v.size(), 64)));
+}
+
+} // namespace
+
+ProxyConnection::ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const ProxyContext &context)
+    : QObject(worker), m_socket(socket), m_worker(worker), m_context(context)
+{
+    m_socket->setParent(this);
+    m_socket->setReadBufferSize(kReadSlice);
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    QHostAddress peer = m_socket->peerAddress();
+    bool v4 = false;
+    const quint32 ip4 = peer.toIPv4Address(&v4);
+    if (v4)
+        peer = QHostAddress(ip4);
+    m_peerText = peer.toString().toLatin1();
+    m_proto = qobject_cast<QSslSocket *>(m_socket) ? QByteArrayLiteral("https") : QByteArrayLiteral("http");
+    http_parser_init(&m_parser, HTTP_REQUEST);
+    m_parser.data = this;
+    m_in.reserve(kReadSlice);
+
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &ProxyConnection::onTimeout);
+    connect(m_socket, &QTcpSocket::readyRead, this, &ProxyConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &ProxyConnection::onClientDisconnected);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &ProxyConnection::onClientBytesWritten);
+    if (m_context.counters.clientConnections)
+        m_context.counters.clientConnections->inc();
+    armTimer(m_context.options.headerTimeout);
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &ProxyConnection::onReadyRead, Qt::QueuedConnection);
+}
+
+ProxyConnection::~ProxyConnection()
+{
+    releaseUpstream(false);
+    if (m_context.counters.clientConnections)
+        m_context.counters.clientConnections->dec();
+}
+
+const http_parser_settings &ProxyConnection::settings()
+{
+    static const http_parser_settings s = [] {
+        http_parser_settings st;
+        http_parser_settings_init(&st);
+        st.on_message_begin = &ProxyConnection::onMessageBegin;
+        st.on_url = &ProxyConnection::onUrl;
+        st.on_header_field = &ProxyConnection::onHeaderField;
+        st.on_header_value = &ProxyConnection::onHeaderValue;
+        st.on_headers_complete = &ProxyConnection::onHeadersComplete;
+        st.on_body = &ProxyConnection::onBody;
+        st.on_message_complete = &ProxyConnection::onMessageComplete;
+        return st;
+    }();
+    return s;
+}
+
+void ProxyConnection::armTimer(std::chrono::milliseconds timeout)
+{
+    m_timer.start(timerMs(timeout));
+}
+
+// ---- request parsing ----------------------------------------------------------------------
+
+int ProxyConnection::onMessageBegin(http_parser *p)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    self->m_url.clear();
+    self->m_headers.clear();
+    self->m_lastWasValue = false;
+    self->m_valueAtChunkEnd = false;
+    self->m_obsFold = false;
+    self->m_headerBytes = 0;
+    self->m_bodyBytes = 0;
+    self->m_request = Request::Head;
+    self->armTimer(self->m_context.options.headerTimeout);
+    return 0;
+}
+
+bool ProxyConnection::countHeaderBytes(size_t len)
+{
+    // + 4 approximates the ": " and CRLF the parser does not hand us.
+    m_headerBytes += qsizetype(len) + 4;
+    if (m_headerBytes > m_context.options.maxHeaderBytes) {
+        m_failStatus = 431;
+        m_failCode = QByteArrayLiteral("headers_too_large");
+        m_failMessage = QStringLiteral("the request's header block exceeds %1 bytes").arg(m_context.options.maxHeaderBytes);
+        return false;
+    }
+    return true;
+}
+
+int ProxyConnection::onUrl(http_parser *p, const char *at, size_t len)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    if (!self->countHeaderBytes(len))
+        return -1;
+    self->m_url.append(at, qsizetype(len));
+    return 0;
+}
+
+int ProxyConnection::onHeaderField(http_parser *p, const char *at, size_t len)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    if (!self->countHeaderBytes(len))
+        return -1;
+    if (self->m_lastWasValue || self->m_headers.isEmpty())
+        self->m_headers.append({QByteArray(), QByteArray()});
+    self->m_headers.last().first.append(at, qsizetype(len));
+    self->m_lastWasValue = false;
+    return 0;
+}
+
+int ProxyConnection::onHeaderValue(http_parser *p, const char *at, size_t len)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    if (!self->countHeaderBytes(len))
+        return -1;
+    if (self->m_headers.isEmpty())
+        return -1;
+    // http-parser hands a folded continuation line over as a second value piece; a piece that
+    // merely continues past the end of the previous read is not one.
+    if (self->m_lastWasValue && !self->m_valueAtChunkEnd)
+        self->m_obsFold = true;
+    self->m_headers.last().second.append(at, qsizetype(len));
+    self->m_lastWasValue = true;
+    self->m_valueAtChunkEnd = (at + len == self->m_chunkEnd);
+    return 0;
+}
+
+int ProxyConnection::validateHead()
+{
+    m_failCode = QByteArrayLiteral("bad_request");
+    if (m_obsFold) {
+        m_failMessage = QStringLiteral("folded header lines (obs-fold) are refused");
+        return 400;
+    }
+    if (m_parser.http_major != 1) {
+        m_failMessage = QStringLiteral("only HTTP/1.x is spoken here");
+        return 400;
+    }
+    if (m_parser.method == HTTP_CONNECT) {
+        m_failMessage = QStringLiteral("CONNECT is not supported; address a connection as /<connection>/<path>");
+        return 400;
+    }
+    int contentLengths = 0;
+    QByteArray firstLength;
+    bool transferEncoding = false;
+    for (auto &h : m_headers) {
+        h.second = h.second.trimmed();
+        if (h.first.isEmpty() || !std::all_of(h.first.cbegin(), h.first.cend(), isTokenChar)) {
+            m_failMessage = QStringLiteral("invalid header name");
+            return 400;
+        }
+        if (is(h.first, "content-length")) {
+            if (contentLengths++ && h.second != firstLength) {
+                m_failMessage = QStringLiteral("conflicting Content-Length headers");
+                return 400;
+            }
+            firstLength = h.second;
+        } else if (is(h.first, "transfer-encoding")) {
+            if (transferEncoding || !is(h.second, "chunked")) {
+                m_failMessage = QStringLiteral("unsupported Transfer-Encoding (only a single \"chunked\" is accepted)");
+                return 400;
+            }
+            transferEncoding = true;
+        }
+    }
+    if (contentLengths > 0 && transferEncoding) {
+        m_failMessage = QStringLiteral("Content-Length and Transfer-Encoding together are refused");
+        return 400;
+    }
+    auto target = RequestTarget::parse(m_url);
+    if (!target) {
+        m_failMessage = QStringLiteral("the request target must be /<connection>/<path> without dot segments");
+        return 400;
+    }
+    m_target = std::move(*target);
+    m_requestChunked = (m_parser.flags & F_CHUNKED) != 0;
+    m_contentLength = (m_parser.flags & F_CONTENTLENGTH) ? m_parser.content_length : 0;
+    const qint64 maxBody = m_context.options.maxBodyBytes;
+    if (maxBody > 0 && m_contentLength > quint64(maxBody)) {
+        m_failCode = QByteArrayLiteral("body_too_large");
+        m_failMessage = QStringLiteral("the request body exceeds %1 bytes").arg(maxBody);
+        return 413;
+    }
+    m_hasBody = m_requestChunked || m_contentLength > 0;
+    m_method = QByteArray::fromRawData(http_method_str(static_cast<enum http_method>(m_parser.method)),
+                                       qsizetype(qstrlen(http_method_str(static_cast<enum http_method>(m_parser.method)))));
+    m_headRequest = m_parser.method == HTTP_HEAD;
+    m_httpMinor = m_parser.http_minor;
+    m_expectContinue = m_httpMinor >= 1 && is(headerValue(m_headers, "expect"), "100-continue");
+    m_keepAlive = http_should_keep_alive(&m_parser) != 0;
+    return 0;
+}
+
+int ProxyConnection::onHeadersComplete(http_parser *p)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    if (const int status = self->validateHead()) {
+        self->m_failStatus = status;
+        return -1;
+    }
+    // Hold the body in the kernel until the request is allowed and its upstream is ready.
+    self->m_headReady = true;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+int ProxyConnection::onBody(http_parser *p, const char *at, size_t len)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    self->m_bodyBytes += qint64(len);
+    const qint64 maxBody = self->m_context.options.maxBodyBytes;
+    if (maxBody > 0 && self->m_bodyBytes > maxBody) {
+        self->m_failStatus = 413;
+        self->m_failCode = QByteArrayLiteral("body_too_large");
+        self->m_failMessage = QStringLiteral("the request body exceeds %1 bytes").arg(maxBody);
+        return -1;
+    }
+    if (self->m_upstream)
+        self->m_upstream->sendBody(at, qsizetype(len), self->m_requestChunked);
+    return 0;
+}
+
+int ProxyConnection::onMessageComplete(http_parser *p)
+{
+    auto *self = static_cast<ProxyConnection *>(p->data);
+    if (self->m_requestChunked && self->m_upstream)
+        self->m_upstream->sendBodyEnd();
+    self->m_request = Request::Done;
+    self->m_keepAlive = self->m_keepAlive && http_should_keep_alive(p) != 0;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+// ---- client input -------------------------------------------------------------------------
+
+void ProxyConnection::onReadyRead()
+{
+    if (m_closing || m_closed) {
+        m_socket->readAll();   // lingering close: drop what the client still sends
+        return;
+    }
+    pump();
+}
+
+void ProxyConnection::pump()
+{
+    if (m_closing || m_closed)
+        return;
+    // Held: waiting for auth/upstream; Done: pipelined requests wait until this one is answered.
+    if (m_request == Request::Held || m_request == Request::Done)
+        return;
+    if (m_request == Request::Body) {
+        if (m_upstream && m_upstream->bytesToWrite() > kHighWater) {
+            m_timer.stop();   // we are the slow side now, not the client
+            return;           // upstreamWritable() resumes
+        }
+        armTimer(m_context.options.headerTimeout);
+    }
+    while (true) {
+        // Read in bounded slices into the same buffer: no allocation per read.
+        const qint64 room = kReadSlice - m_in.size();
+        if (room > 0 && m_socket->bytesAvailable() > 0) {
+            const qsizetype old = m_in.size();
+            m_in.resize(old + room);
+            const qint64 n = m_socket->read(m_in.data() + old, room);
+            m_in.resize(old + qMax<qint64>(n, 0));
+            if (n > 0 && m_context.counters.bytesFromClients)
+                m_context.counters.bytesFromClients->inc(quint64(n));
+        }
+        if (m_in.isEmpty())
+            break;
+        m_failStatus = 0;
+        m_chunkEnd = m_in.constData() + m_in.size();
+        const size_t parsed = http_parser_execute(&m_parser, &settings(), m_in.constData(), size_t(m_in.size()));
+        const auto err = HTTP_PARSER_ERRNO(&m_parser);
+        if (m_closing || m_closed)
+            return;
+        if (err == HPE_PAUSED) {
+            http_parser_pause(&m_parser, 0);
+            m_in.remove(0, qsizetype(parsed));
+            if (m_headReady) {
+                m_headReady = false;
+                m_request = Request::Held;
+                m_timer.stop();
+                startRequest();
+                return;
+            }
+            // The request is complete.
+            m_timer.stop();
+            if (m_response == Response::Done)
+                finishExchange();
+            return;
+        }
+        if (err != HPE_OK) {
+            const bool forwarded = m_request == Request::Body && m_upstream;
+            releaseUpstream(false);
+            if (forwarded && m_response != Response::None) {
+                closeGracefully();   // the answer is under way; all we can do is stop
+            } else if (m_failStatus) {
+                refuse(m_failStatus, m_failCode, m_failMessage, true);
+            } else if (err == HPE_HEADER_OVERFLOW) {
+                refuse(431, QByteArrayLiteral("headers_too_large"), QStringLiteral("the request's header block is too large"), true);
+            } else {
+                refuse(400, QByteArrayLiteral("bad_request"),
+                       QStringLiteral("malformed request: %1").arg(QLatin1String(http_errno_description(err))), true);
+            }
+            return;
+        }
+        m_in.remove(0, qsizetype(parsed));
+        if (parsed == 0)
+            break;
+        if (m_request == Request::Body && m_upstream && m_upstream->bytesToWrite() > kHighWater) {
+            m_timer.stop();
+            return;
+        }
+    }
+    if (m_request == Request::Idle && m_in.isEmpty() && !m_timer.isActive())
+        armTimer(m_context.options.idleTimeout);
+}
+
+void ProxyConnection::onClientBytesWritten()
+{
+    if (m_pausedUpstream && m_socket->bytesToWrite() <= kLowWater) {
+        m_pausedUpstream = false;
+        if (m_upstream)
+            m_upstream->setPaused(false);
+    }
+}
+
+void ProxyConnection::upstreamWritable()
+{
+    if (m_request == Request::Body && m_upstream && m_upstream->bytesToWrite() <= kLowWater)
+        pump();
+}
+
+// ---- one request ------------------------------------------------------------------------------
+
+void ProxyConnection::startRequest()
+{
+    const ProxyCounters &counters = m_context.counters;
+    if (counters.requests)
+        counters.requests->inc();
+    m_requestId = headerValue(m_headers, "x-request-id");
+    if (m_requestId.isEmpty() || m_requestId.size() > 128
+        || !std::all_of(m_requestId.cbegin(), m_requestId.cend(), isTokenChar))
+        m_requestId = m_worker->nextRequestId();
+
+    const QByteArray authorization = headerValue(m_headers, "authorization");
+    if (authorization.isEmpty()) {
+        refuse(401, QByteArrayLiteral("unauthenticated"),
+               QStringLiteral("a token is required: send Authorization: Bearer <token>"));
+        return;
+    }
+    if (authorization.size() < 8 || !is(QByteArrayView(authorization).first(7), "bearer ")) {
+        refuse(401, QByteArrayLiteral("unauthenticated"), QStringLiteral("only Bearer tokens are accepted"));
+        return;
+    }
+    auto who = m_context.auth->authenticateNow(authorization.sliced(7).trimmed());
+    if (!who) {
+        refuse(401, QByteArrayLiteral("unauthenticated"), who.error().message);
+        return;
+    }
+    if (who->isAdminToken()) {
+        refuse(403, QByteArrayLiteral("forbidden"),
+               QStringLiteral("the admin token is for the admin API; use a token issued to a person or service"));
+        return;
+    }
+    m_routes = m_worker->routes();
+    m_route = m_routes->find(m_target.connection);
+    if (!m_route) {
+        refuse(404, QByteArrayLiteral("not_found"),
+               QStringLiteral("there is no HTTP connection named \"%1\"").arg(printable(m_target.connection)));
+        return;
+    }
+    if (!GroupGlob::allows(m_route->connection.allowGroups, who->groups)) {
+        refuse(403, QByteArrayLiteral("forbidden"),
+               QStringLiteral("your groups may not use connection \"%1\"").arg(m_route->connection.name));
+        return;
+    }
+    if (!m_route->problem.isEmpty()) {
+        qWarning("connection %s cannot be used: %s", qPrintable(m_route->connection.name), qPrintable(m_route->problem));
+        refuse(502, QByteArrayLiteral("upstream_unavailable"),
+               QStringLiteral("connection \"%1\" is misconfigured: %2").arg(m_route->connection.name, m_route->problem));
+        return;
+    }
+    m_principal = std::move(who).value();
+    connectUpstream();
+}
+
+void ProxyConnection::connectUpstream()
+{
+    UpstreamConnection *upstream = m_worker->acquire(*m_route);
+    m_upstream = upstream;
+    upstream->attach(this);
+    if (upstream->isReady())
+        forward();
+    else
+        upstream->open();
+}
+
+void ProxyConnection::upstreamReady()
+{
+    forward();
+}
+
+void ProxyConnection::forward()
+{
+    QByteArray credential;
+    if (m_route->credential) {
+        auto value = m_route->credential->value();
+        if (!value) {
+            qWarning("connection %s: %s", qPrintable(m_route->connection.name), qPrintable(value.error().message));
+            releaseUpstream(true);
+            refuse(502, QByteArrayLiteral("upstream_unavailable"),
+                   QStringLiteral("the gateway cannot resolve the credential of connection \"%1\"").arg(m_route->connection.name));
+            return;
+        }
+        credential = std::move(value).value();
+    }
+    m_sentAt.start();
+    m_upstream->sendHead(upstreamHeadBytes(credential), m_headRequest);
+    if (m_request != Request::Held)
+        return;   // a retry: the body (if any) is on its way already
+    m_request = Request::Body;
+    if (m_expectContinue)
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
+    pump();
+}
+
+QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) const
+{
+    const UpstreamEndpoint &up = m_route->upstream;
+    qsizetype size = 256 + m_url.size() + credential.size();
+    for (const auto &h : m_headers)
+        size += h.first.size() + h.second.size() + 4;
+    QByteArray head;
+    head.reserve(size);
+    head += m_method;
+    head += ' ';
+    head += m_target.upstreamTarget(up.basePath);
+    head += " HTTP/1.1\r\nHost: ";
+    head += up.hostHeader;
+    head += "\r\n";
+    const HopByHopFilter hop(m_headers);
+    for (const auto &h : m_headers) {
+        const QByteArrayView name(h.first);
+        if (hop.drops(name) || is(name, "host") || is(name, "authorization") || is(name, "expect")
+            || is(name, "content-length") || is(name, "x-forwarded-for") || is(name, "x-forwarded-proto")
+            || is(name, "x-request-id") || (!m_route->credentialHeader.isEmpty() && is(name, m_route->credentialHeader)))
+            continue;
+        head += h.first;
+        head += ": ";
+        head += h.second;
+        head += "\r\n";
+    }
+    if (!m_route->credentialHeader.isEmpty()) {
+        head += m_route->credentialHeader;
+        head += ": ";
+        head += credential;
+        head += "\r\n";
+    }
+    // The gateway is the trust boundary: what a client claims about forwarding is replaced.
+    head += "X-Forwarded-For: ";
+    head += m_peerText;
+    head += "\r\nX-Forwarded-Proto: ";
+    head += m_proto;
+    head += "\r\nX-Request-Id: ";
+    head += m_requestId;
+    head += "\r\n";
+    if (m_requestChunked) {
+        head += "Transfer-Encoding: chunked\r\n";
+    } else if (m_parser.flags & F_CONTENTLENGTH || m_contentLength > 0) {
+        head += "Content-Length: ";
+        head += QByteArray::number(m_contentLength);
+        head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+}
+
+// ---- the response -----------------------------------------------------------------------------
+
+void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
+{
+    if (m_context.counters.upstreamLatency)
+        m_context.counters.upstreamLatency->observe(double(m_sentAt.nsecsElapsed()) / 1e9);
+    m_response = Response::Streaming;
+    if (!m_keepAlive || m_draining)
+        m_closeAfterResponse = true;
+
+    QByteArray out;
+    qsizetype size = 160 + head.reason.size();
+    for (const auto &h : head.headers)
+        size += h.first.size() + h.second.size() + 4;
+    out.reserve(size);
+    out += "HTTP/1.1 ";
+    out += QByteArray::number(head.status);
+    out += ' ';
+    out += head.reason.isEmpty() ? reasonPhrase(head.status) : head.reason;
+    out += "\r\n";
+    const HopByHopFilter hop(head.headers);
+    bool hasRequestId = false;
+    for (const auto &h : head.headers) {
+        if (hop.drops(h.first) || is(h.first, "content-length"))
+            continue;
+        hasRequestId = hasRequestId || is(h.first, "x-request-id");
+        out += h.first;
+        out += ": ";
+        out += h.second;
+        out += "\r\n";
+    }
+    if (!hasRequestId) {
+        out += "X-Request-Id: ";
+        out += m_requestId;
+        out += "\r\n";
+    }
+    m_clientChunked = false;
+    if (head.hasContentLength) {
+        out += "Content-Length: ";
+        out += QByteArray::number(head.contentLength);
+        out += "\r\n";
+    } else if (!head.bodyless) {
+        // Chunked upstream, or one that ends its body by closing: chunks to HTTP/1.1 clients.
+        if (m_httpMinor >= 1) {
+            m_clientChunked = true;
+            out += "Transfer-Encoding: chunked\r\n";
+        } else {
+            m_closeAfterResponse = true;
+        }
+    }
+    if (m_closeAfterResponse)
+        out += "Connection: close\r\n";
+    else if (m_httpMinor == 0)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    m_socket->write(out);
+}
+
+void ProxyConnection::upstreamBody(const char *data, qsizetype size)
+{
+    if (m_context.counters.bytesFromUpstreams)
+        m_context.counters.bytesFromUpstreams->inc(quint64(size));
+    if (m_clientChunked)
+        writeChunk(m_socket, data, size);
+    else
+        m_socket->write(data, size);
+}
+
+void ProxyConnection::upstreamReadDone()
+{
+    // Each upstream read goes out now: the first token of a stream must not wait for the next.
+    m_socket->flush();
+    if (!m_pausedUpstream && m_upstream && m_socket->bytesToWrite() > kHighWater) {
+        m_pausedUpstream = true;
+        m_upstream->setPaused(true);
+    }
+}
+
+void ProxyConnection::upstreamComplete(bool reusable)
+{
+    if (m_clientChunked)
+        m_socket->write("0\r\n\r\n", 5);
+    m_clientChunked = false;
+    m_response = Response::Done;
+    releaseUpstream(reusable && m_request == Request::Done);
+    if (m_request != Request::Done)
+        m_closeAfterResponse = true;   // the upstream answered before the body ended
+    finishExchange();
+}
+
+void ProxyConnection::upstreamFailed(const QString &reason, bool timedOut)
+{
+    UpstreamConnection *failed = m_upstream;
+    const bool retryable = failed && failed->wasReused() && !failed->responseStarted() && !m_hasBody && !timedOut
+        && !m_retried && m_response == Response::None;
+    releaseUpstream(false);
+    if (retryable) {
+        // A pooled connection the upstream had closed just now: once more on a fresh one.
+        m_retried = true;
+        connectUpstream();
+        return;
+    }
+    if (m_context.counters.upstreamErrors)
+        m_context.counters.upstreamErrors->inc();
+    const QString name = m_route ? m_route->connection.name : QString();
+    qWarning("connection %s: upstream failed: %s", qPrintable(name), qPrintable(reason));
+    if (m_response != Response::None) {
+        closeGracefully();   // cut short: the client sees the body end early
+        return;
+    }
+    if (timedOut && failed && failed->isReady())
+        refuse(504, QByteArrayLiteral("upstream_timeout"),
+               QStringLiteral("the upstream of connection \"%1\" did not answer in time").arg(name));
+    else
+        refuse(502, QByteArrayLiteral("upstream_unavailable"),
+               QStringLiteral("the upstream of connection \"%1\" is unavailable: %2").arg(name, reason));
+}
+
+void ProxyConnection::releaseUpstream(bool reusable)
+{
+    UpstreamConnection *u = m_upstream;
+    m_upstream = nullptr;
+    m_pausedUpstream = false;
+    if (u)
+        m_worker->release(u, reusable);
+}
+
+void ProxyConnection::finishExchange()
+{
+    if (m_closeAfterResponse || !m_keepAlive || m_draining || m_request != Request::Done) {
+        closeGracefully();
+        return;
+    }
+    m_socket->flush();
+    m_request = Request::Idle;
+    m_response = Response::None;
+    m_route = nullptr;
+    m_routes.reset();
+    m_retried = false;
+    m_hasBody = false;
+    m_requestChunked = false;
+    m_contentLength = 0;
+    armTimer(m_context.options.idleTimeout);
+    // Later, not now: we may be deep in an upstream callback.
+    QMetaObject::invokeMethod(this, &ProxyConnection::pump, Qt::QueuedConnection);
+}
+
+void ProxyConnection::refuse(int status, const QByteArray &code, const QString &message, bool close)
+{
+    const ProxyCounters &c = m_context.counters;
+    Counter *counter = nullptr;
+    switch (status) {
+    case 401: counter = c.refusedUnauthenticated; break;
+    case 403: counter = c.refusedForbidden; break;
+    case 404: counter = c.refusedNotFound; break;
+    case 503: counter = c.refusedRecording; break;
+    default:
+        if (status >= 400 && status < 500)
+            counter = c.refusedBadRequest;
+        break;
+    }
+    if (counter)
+        counter->inc();
+    // A body we never read cannot be skipped safely: close instead of guessing where it ends.
+    sendError(status, code, message, close || (m_request != Request::Done && m_hasBody));
+}
+
+void ProxyConnection::sendError(int status, const QByteArray &code, const QString &message, bool close)
+{
+    if (close || !m_keepAlive || m_draining)
+        m_closeAfterResponse = true;
+    const QJsonObject o{{QStringLiteral("error"), QString::fromLatin1(code)}, {QStringLiteral("message"), message}};
+    const QByteArray body = QJsonDocument(o).toJson(QJsonDocument::Compact);
+    QByteArray out;
+    out.reserve(256 + body.size());
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
+        + "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: "
+        + QByteArray::number(body.size()) + "\r\n";
+    if (status == 401)
+        out += "WWW-Authenticate: Bearer realm=\"gatehouse\"\r\n";
+    if (!m_requestId.isEmpty())
+        out += "X-Request-Id: " + m_requestId + "\r\n";
+    if (m_closeAfterResponse)
+        out += "Connection: close\r\n";
+    else if (m_httpMinor == 0)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    if (!m_headRequest)
+        out += body;
+    m_socket->write(out);
+    m_response = Response::Done;
+    if (m_closeAfterResponse) {
+        closeGracefully();
+        return;
+    }
+    if (m_request == Request::Done) {
+        finishExchange();
+    } else {
+        // No body follows (else we would close): let the parser reach the end of the request.
+        m_request = Request::Body;
+        pump();
+    }
+}
+
+void ProxyConnection::closeGracefully()
+{
+    if (m_closing || m_closed)
+        return;
+    m_closing = true;
+    releaseUpstream(false);
+    m_in.clear();
+    m_timer.start(kLingerMs);
+    if (qobject_cast<QSslSocket *>(m_socket)) {
+        m_socket->disconnectFromHost();
+        return;
+    }
+    // Flush, then half-close: the client reads our answer and sees EOF, and what it still sends
+    // is read and dropped instead of resetting the connection under its feet.
+    m_socket->flush();
+    auto halfClose = [this] {
+        if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState)
+            ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+    };
+    if (m_socket->bytesToWrite() == 0)
+        halfClose();
+    else
+        connect(m_socket, &QTcpSocket::bytesWritten, this, halfClose);
+    m_socket->readAll();
+}
+
+void ProxyConnection::drain()
+{
+    m_draining = true;
+    if (m_request == Request::Idle && m_in.isEmpty() && m_socket->bytesAvailable() == 0)
+        closeGracefully();
+    // Otherwise finishExchange() closes once the exchange in flight is answered.
+}
+
+void ProxyConnection::onTimeout()
+{
+    if (m_closing) {
+        m_socket->abort();
+        onClientDisconnected();
+        return;
+    }
+    switch (m_request) {
+    case Request::Idle:
+        if (m_in.isEmpty()) {
+            m_socket->abort();   // an idle keep-alive client has nothing in flight
+            onClientDisconnected();
+            return;
+        }
+        [[fallthrough]];
+    case Request::Head:
+        refuse(408, QByteArrayLiteral("request_timeout"), QStringLiteral("the request did not arrive in time"), true);
+        return;
+    case Request::Body:
+        releaseUpstream(false);
+        if (m_response == Response::None)
+            refuse(408, QByteArrayLiteral("request_timeout"), QStringLiteral("the request body stopped arriving"), true);
+        else
+            closeGracefully();
+        return;
+    case Request::Held:
+    case Request::Done:
+        return;   // the upstream's own timers are running
+    }
+}
+
+void ProxyConnection::onClientDisconnected()
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    m_timer.stop();
+    releaseUpstream(false);
+    Q_EMIT closed(this);
+}
+
+} // namespace gh

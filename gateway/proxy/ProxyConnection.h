@@ -1,0 +1,133 @@
+#pragma once
+
+#include "admin/HttpRequest.h"
+#include "identity/Principal.h"
+#include "proxy/RequestTarget.h"
+#include "proxy/UpstreamConnection.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <http_parser.h>
+
+#include <memory>
+
+class QTcpSocket;
+
+namespace gh {
+
+class ProxyWorker;
+class RouteTable;
+struct ProxyContext;
+struct Route;
+
+// One client connection of the HTTP proxy: parses requests with http-parser as they stream in,
+// authenticates and routes each one, and pipes its body to an upstream connection and the
+// response back, read by read, never holding more than a bounded amount of either.
+class ProxyConnection final : public QObject, private UpstreamListener {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProxyConnection)
+public:
+    ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const ProxyContext &context);
+    ~ProxyConnection() override;
+
+    // Finish the exchange in flight (if any), then close.
+    void drain();
+
+Q_SIGNALS:
+    void closed(gh::ProxyConnection *self);
+
+private:
+    enum class Request { Idle, Head, Held, Body, Done };
+    enum class Response { None, Streaming, Done };
+
+    static int onMessageBegin(http_parser *p);
+    static int onUrl(http_parser *p, const char *at, size_t len);
+    static int onHeaderField(http_parser *p, const char *at, size_t len);
+    static int onHeaderValue(http_parser *p, const char *at, size_t len);
+    static int onHeadersComplete(http_parser *p);
+    static int onBody(http_parser *p, const char *at, size_t len);
+    static int onMessageComplete(http_parser *p);
+    static const http_parser_settings &settings();
+
+    // UpstreamListener
+    void upstreamReady() override;
+    void upstreamHead(UpstreamResponseHead &head) override;
+    void upstreamBody(const char *data, qsizetype size) override;
+    void upstreamReadDone() override;
+    void upstreamComplete(bool reusable) override;
+    void upstreamFailed(const QString &reason, bool timedOut) override;
+    void upstreamWritable() override;
+
+    bool countHeaderBytes(size_t len);
+    int validateHead();
+    void onReadyRead();
+    void pump();
+    void onClientBytesWritten();
+    void onClientDisconnected();
+    void onTimeout();
+    void armTimer(std::chrono::milliseconds timeout);
+
+    void startRequest();
+    void connectUpstream();
+    void forward();
+    QByteArray upstreamHeadBytes(const QByteArray &credential) const;
+    void finishExchange();
+    void refuse(int status, const QByteArray &code, const QString &message, bool close = false);
+    void sendError(int status, const QByteArray &code, const QString &message, bool close);
+    void closeGracefully();
+    void releaseUpstream(bool reusable);
+
+    QTcpSocket *m_socket;   // child
+    ProxyWorker *m_worker;
+    const ProxyContext &m_context;
+    QTimer m_timer;
+    http_parser m_parser{};
+    QByteArray m_in;        // received from the client, not yet parsed
+    QByteArray m_peerText;  // the client's address for X-Forwarded-For
+    QByteArray m_proto;     // "http" | "https"
+
+    // The request in flight.
+    Request m_request = Request::Idle;
+    Response m_response = Response::None;
+    QByteArray m_url;
+    HttpHeaders m_headers;
+    QByteArray m_method;
+    RequestTarget m_target;
+    QByteArray m_requestId;
+    std::shared_ptr<const RouteTable> m_routes;
+    const Route *m_route = nullptr;
+    Principal m_principal;
+    QPointer<UpstreamConnection> m_upstream;
+    QByteArray m_upstreamHead;
+    QElapsedTimer m_sentAt;
+    bool m_lastWasValue = false;
+    bool m_valueAtChunkEnd = false;     // the last header value piece ended with the input
+    const char *m_chunkEnd = nullptr;   // the end of the bytes handed to http-parser now
+    bool m_obsFold = false;
+    qsizetype m_headerBytes = 0;
+    bool m_headReady = false;
+    bool m_requestChunked = false;
+    bool m_hasBody = false;
+    quint64 m_contentLength = 0;
+    qint64 m_bodyBytes = 0;
+    bool m_expectContinue = false;
+    bool m_headRequest = false;
+    bool m_keepAlive = true;
+    bool m_clientChunked = false;    // the response to the client is chunk-framed by us
+    bool m_closeAfterResponse = false;
+    bool m_draining = false;
+    bool m_closing = false;
+    bool m_closed = false;
+    bool m_retried = false;
+    bool m_pausedUpstream = false;
+    int m_httpMinor = 1;
+    int m_failStatus = 0;
+    QByteArray m_failCode;
+    QString m_failMessage;
+};
+
+} // namespace gh

@@ -1,0 +1,595 @@
+// The HTTP proxy as clients use it: the real gatehoused in front of tests/support/upstream.py,
+// driven by curl, QNetworkAccessManager and a raw socket, on 127.0.0.1 only.
+#include "support/DaemonProcess.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using gh::test::DaemonProcess;
+
+namespace {
+
+const QByteArray kUpstreamSecret = "sk-upstream-secret-7f3a";
+
+struct Reply {
+    int status = 0;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &h : headers)
+            if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+                return h.second;
+        return {};
+    }
+};
+
+struct CurlResult {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+CurlResult curl(const QStringList &args, int timeoutMs = 60000)
+{
+    QProcess p;
+    p.start(QStringLiteral("curl"), QStringList{QStringLiteral("-sS")} + args);
+    CurlResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+// Every header the upstream saw with that name (names compared case-insensitively).
+QStringList seenHeader(const QJsonObject &echo, const QString &name)
+{
+    QStringList values;
+    for (const QJsonValue &h : echo.value(QStringLiteral("headers")).toArray()) {
+        const QJsonArray pair = h.toArray();
+        if (pair.at(0).toString().compare(name, Qt::CaseInsensitive) == 0)
+            values << pair.at(1).toString();
+    }
+    return values;
+}
+
+// The raw response bytes a server sends before it closes (or the timeout).
+QByteArray rawExchange(quint16 port, const QByteArray &request, bool *closedByServer)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    if (!s.waitForConnected(5000))
+        return {};
+    s.write(request);
+    QByteArray out;
+    QElapsedTimer t;
+    t.start();
+    *closedByServer = false;
+    while (t.elapsed() < 10000) {
+        if (s.bytesAvailable() == 0 && !s.waitForReadyRead(200)) {
+            if (s.state() != QAbstractSocket::ConnectedState) {
+                *closedByServer = true;
+                break;
+            }
+            continue;
+        }
+        out += s.readAll();
+    }
+    out += s.readAll();
+    return out;
+}
+
+int statusOf(const QByteArray &response)
+{
+    if (!response.startsWith("HTTP/1.1 "))
+        return 0;
+    return response.mid(9, 3).toInt();
+}
+
+QJsonObject bodyOf(const QByteArray &response)
+{
+    const qsizetype end = response.indexOf("\r\n\r\n");
+    return end < 0 ? QJsonObject() : QJsonDocument::fromJson(response.mid(end + 4)).object();
+}
+
+qint64 vmHwmKiB(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+} // namespace
+
+class TestHttpProxy final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void credentialInjectedAndClientTokenRemoved();
+    void credentialFromFileReplacesClientAuthorization();
+    void refusalsAsTheContractSays_data();
+    void refusalsAsTheContractSays();
+    void upstreamGarbageAndDeadUpstreamAre502();
+    void keepAliveBothWays();
+    void sseEventsArriveOneByOne_data();
+    void sseEventsArriveOneByOne();
+    void chunkedResponseAndUploadStream();
+    void expectContinueUpload();
+    void largeResponseStreamsInBoundedMemory();
+    void upstreamClosingMidBodyCutsTheClientShort();
+    void badInputRefusedWith400AndClosed_data();
+    void badInputRefusedWith400AndClosed();
+    void metricsCountProxyTraffic();
+
+private:
+    Reply get(const QString &path, const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    QString url(const QString &path) const { return m_daemon.proxyUrl() + path; }
+    QByteArray bearer(const QByteArray &token) const { return "Authorization: Bearer " + token; }
+    int upstreamRequests() const;
+    void assertDaemonStillServes();
+
+    QTemporaryDir m_tmp;
+    QProcess m_upstream;
+    quint16 m_upstreamPort = 0;
+    quint16 m_deadPort = 0;
+    QString m_upstreamLog;
+    QString m_keyFile;
+    DaemonProcess m_daemon;
+    QByteArray m_alice;   // groups ml-eng: may use "echo"
+    QByteArray m_bob;     // groups finance: may not
+};
+
+void TestHttpProxy::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    m_upstreamLog = m_tmp.filePath(QStringLiteral("upstream.log"));
+    const QString script = qEnvironmentVariable("GATEHOUSE_SOURCE_DIR") + QStringLiteral("/tests/support/upstream.py");
+    QVERIFY2(QFile::exists(script), qPrintable(script));
+    m_upstream.start(QStringLiteral("python3"), {script, QStringLiteral("--log"), m_upstreamLog});
+    QVERIFY(m_upstream.waitForStarted(5000));
+    QByteArray line;
+    QElapsedTimer t;
+    t.start();
+    while (!line.contains('\n') && t.elapsed() < 10000) {
+        m_upstream.waitForReadyRead(200);
+        line += m_upstream.readAllStandardOutput();
+    }
+    QVERIFY2(line.startsWith("PORT "), line.constData());
+    m_upstreamPort = quint16(line.mid(5).trimmed().toUInt());
+    QVERIFY(m_upstreamPort != 0);
+
+    // A port nobody listens on: bind one, note it, let it go.
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        m_deadPort = probe.serverPort();
+    }
+
+    m_keyFile = m_tmp.filePath(QStringLiteral("upstream.key"));
+    QFile key(m_keyFile);
+    QVERIFY(key.open(QIODevice::WriteOnly));
+    key.write("file-secret-42\n");
+    key.close();
+
+    m_daemon.setEnvironment(QStringLiteral("GH_PROXY_TEST_KEY"), QString::fromLatin1(kUpstreamSecret));
+    QVERIFY2(m_daemon.start(), qPrintable(m_daemon.error()));
+    QVERIFY2(m_daemon.proxyUrl().startsWith(QStringLiteral("http://127.0.0.1:")), qPrintable(m_daemon.proxyUrl()));
+
+    const QByteArray up = "http://127.0.0.1:" + QByteArray::number(m_upstreamPort);
+    const QByteArray resources =
+        "[[connection]]\n"
+        "name = \"echo\"\ntype = \"http\"\nupstream = \"" + up + "/base\"\n"
+        "allow_groups = [\"ml-*\"]\n"
+        "credential = { header = \"X-Api-Key\", value = \"${env:GH_PROXY_TEST_KEY}\" }\n\n"
+        "[[connection]]\n"
+        "name = \"bearer\"\ntype = \"http\"\nupstream = \"" + up + "\"\n"
+        "allow_groups = [\"*\"]\n"
+        "credential = { header = \"Authorization\", value = \"Bearer ${file:" + m_keyFile.toUtf8() + "}\" }\n\n"
+        "[[connection]]\n"
+        "name = \"down\"\ntype = \"http\"\nupstream = \"http://127.0.0.1:" + QByteArray::number(m_deadPort) + "\"\n"
+        "allow_groups = [\"*\"]\n";
+    const QString file = m_tmp.filePath(QStringLiteral("resources.toml"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(resources);
+    f.close();
+    auto applied = m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
+    QVERIFY2(applied.exitCode == 0, applied.err.constData());
+
+    auto issue = [this](const char *subject, const char *groups) {
+        auto r = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
+                               QLatin1String(subject), QStringLiteral("--groups"), QLatin1String(groups)});
+        return r.exitCode == 0 ? r.out.trimmed() : QByteArray();
+    };
+    m_alice = issue("alice", "ml-eng");
+    m_bob = issue("bob", "finance");
+    QVERIFY(!m_alice.isEmpty());
+    QVERIFY(!m_bob.isEmpty());
+}
+
+void TestHttpProxy::cleanupTestCase()
+{
+    // SIGTERM drains the proxy with everything else and exits 0; nothing secret was logged.
+    QCOMPARE(m_daemon.stop(), 0);
+    QVERIFY(!m_daemon.stderrText().contains(kUpstreamSecret));
+    QVERIFY(!m_daemon.stderrText().contains("file-secret-42"));
+    QVERIFY(!m_daemon.stderrText().contains(m_alice));
+    m_upstream.kill();
+    m_upstream.waitForFinished(5000);
+}
+
+Reply TestHttpProxy::get(const QString &path, const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest req{QUrl(url(path))};
+    if (!token.isEmpty())
+        req.setRawHeader("Authorization", "Bearer " + token);
+    for (const auto &h : headers)
+        req.setRawHeader(h.first, h.second);
+    req.setTransferTimeout(15000);
+    QNetworkReply *reply = nam.get(req);
+    QEventLoop loop;
+    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    for (const auto &h : reply->rawHeaderPairs())
+        r.headers.append({h.first, h.second});
+    r.body = reply->readAll();
+    reply->deleteLater();
+    return r;
+}
+
+int TestHttpProxy::upstreamRequests() const
+{
+    QFile f(m_upstreamLog);
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    return int(f.readAll().count('\n'));
+}
+
+void TestHttpProxy::assertDaemonStillServes()
+{
+    const Reply r = get(QStringLiteral("/echo/alive"), m_alice);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QStringLiteral("path")).toString(), QStringLiteral("/base/alive"));
+}
+
+void TestHttpProxy::credentialInjectedAndClientTokenRemoved()
+{
+    const Reply r = get(QStringLiteral("/echo/v1/models?limit=5&q=a%20b&x=+"), m_alice,
+                        {{"X-Api-Key", "client-supplied"}, {"X-Forwarded-For", "6.6.6.6"}, {"Accept", "application/json"}});
+    QCOMPARE(r.status, 200);
+    const QJsonObject echo = r.json();
+    QCOMPARE(echo.value(QStringLiteral("method")).toString(), QStringLiteral("GET"));
+    QCOMPARE(echo.value(QStringLiteral("path")).toString(), QStringLiteral("/base/v1/models"));
+    QCOMPARE(echo.value(QStringLiteral("query")).toString(), QStringLiteral("limit=5&q=a%20b&x=+"));
+    QCOMPARE(seenHeader(echo, QStringLiteral("X-Api-Key")), QStringList{QString::fromLatin1(kUpstreamSecret)});
+    QVERIFY(seenHeader(echo, QStringLiteral("Authorization")).isEmpty());
+    QVERIFY(!r.body.contains(m_alice));
+    QCOMPARE(seenHeader(echo, QStringLiteral("Accept")), QStringList{QStringLiteral("application/json")});
+    QCOMPARE(seenHeader(echo, QStringLiteral("X-Forwarded-For")), QStringList{QStringLiteral("127.0.0.1")});
+    QCOMPARE(seenHeader(echo, QStringLiteral("X-Forwarded-Proto")), QStringList{QStringLiteral("http")});
+    QCOMPARE(seenHeader(echo, QStringLiteral("Host")),
+             QStringList{QStringLiteral("127.0.0.1:%1").arg(m_upstreamPort)});
+    const QStringList ids = seenHeader(echo, QStringLiteral("X-Request-Id"));
+    QCOMPARE(ids.size(), 1);
+    QVERIFY(!ids.constFirst().isEmpty());
+    // The client sees the same request id the upstream got.
+    QCOMPARE(QString::fromLatin1(r.header("X-Request-Id")), ids.constFirst());
+}
+
+void TestHttpProxy::credentialFromFileReplacesClientAuthorization()
+{
+    const Reply r = get(QStringLiteral("/bearer/anything"), m_bob);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(seenHeader(r.json(), QStringLiteral("Authorization")), QStringList{QStringLiteral("Bearer file-secret-42")});
+
+    // A rotated file is picked up without touching the gateway.
+    QFile key(m_keyFile);
+    QVERIFY(key.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    key.write("file-secret-43\n");
+    key.close();
+    QTRY_COMPARE_WITH_TIMEOUT(seenHeader(get(QStringLiteral("/bearer/anything"), m_bob).json(), QStringLiteral("Authorization")),
+                              QStringList{QStringLiteral("Bearer file-secret-43")}, 5000);
+}
+
+void TestHttpProxy::refusalsAsTheContractSays_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("authorization");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("error");
+
+    QTest::newRow("no token") << QStringLiteral("/echo/x") << QByteArray() << 401 << QStringLiteral("unauthenticated");
+    QTest::newRow("basic auth") << QStringLiteral("/echo/x") << QByteArray("Basic YWxpY2U6cHc=") << 401
+                                << QStringLiteral("unauthenticated");
+    QTest::newRow("bad token") << QStringLiteral("/echo/x") << QByteArray("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+                               << 401 << QStringLiteral("unauthenticated");
+    QTest::newRow("wrong group") << QStringLiteral("/echo/x") << QByteArray("bob") << 403 << QStringLiteral("forbidden");
+    QTest::newRow("unknown connection") << QStringLiteral("/nope/x") << QByteArray("alice") << 404
+                                        << QStringLiteral("not_found");
+    QTest::newRow("unknown connection, no token") << QStringLiteral("/nope/x") << QByteArray() << 401
+                                                  << QStringLiteral("unauthenticated");
+    QTest::newRow("root") << QStringLiteral("/") << QByteArray("alice") << 404 << QStringLiteral("not_found");
+}
+
+void TestHttpProxy::refusalsAsTheContractSays()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, authorization);
+    QFETCH(int, status);
+    QFETCH(QString, error);
+    const int before = upstreamRequests();
+    QList<QPair<QByteArray, QByteArray>> headers;
+    if (authorization == "alice")
+        authorization = "Bearer " + m_alice;
+    else if (authorization == "bob")
+        authorization = "Bearer " + m_bob;
+    if (!authorization.isEmpty())
+        headers.append({"Authorization", authorization});
+    const Reply r = get(path, {}, headers);
+    QCOMPARE(r.status, status);
+    QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), error);
+    QVERIFY(!r.json().value(QStringLiteral("message")).toString().isEmpty());
+    QCOMPARE(upstreamRequests(), before);   // nothing reached the upstream
+}
+
+void TestHttpProxy::upstreamGarbageAndDeadUpstreamAre502()
+{
+    Reply r = get(QStringLiteral("/down/x"), m_alice);
+    QCOMPARE(r.status, 502);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("upstream_unavailable"));
+
+    r = get(QStringLiteral("/echo/garbage"), m_alice);
+    QCOMPARE(r.status, 502);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("upstream_unavailable"));
+    assertDaemonStillServes();
+}
+
+void TestHttpProxy::keepAliveBothWays()
+{
+    // One client connection for three requests; the gateway reuses one upstream connection.
+    const QString base = url(QStringLiteral("/echo/ka"));
+    const CurlResult c = curl({QStringLiteral("-v"), QStringLiteral("-H"), QString::fromLatin1(bearer(m_alice)),
+                               base + QStringLiteral("1"), base + QStringLiteral("2"), base + QStringLiteral("3")});
+    QCOMPARE(c.exitCode, 0);
+    QCOMPARE(c.err.count("Re-using existing connection"), 2);
+    QList<int> ports;
+    for (QByteArray doc : c.out.split('}')) {
+        doc = doc.trimmed();
+        if (doc.isEmpty())
+            continue;
+        ports << QJsonDocument::fromJson(doc + '}').object().value(QStringLiteral("peer_port")).toInt();
+    }
+    QCOMPARE(ports.size(), 3);
+    QVERIFY(ports.at(0) != 0);
+    QCOMPARE(ports.at(1), ports.at(0));
+    QCOMPARE(ports.at(2), ports.at(0));
+}
+
+void TestHttpProxy::sseEventsArriveOneByOne_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::newRow("chunked upstream") << QStringLiteral("/echo/sse?n=4&pause=0.4");
+    QTest::newRow("close-delimited upstream") << QStringLiteral("/echo/sse?n=4&pause=0.4&close=1");
+}
+
+void TestHttpProxy::sseEventsArriveOneByOne()
+{
+    QFETCH(QString, path);
+    QNetworkAccessManager nam;
+    QNetworkRequest req{QUrl(url(path))};
+    req.setRawHeader("Authorization", "Bearer " + m_alice);
+    req.setRawHeader("Accept", "text/event-stream");
+    QElapsedTimer clock;
+    clock.start();
+    QNetworkReply *reply = nam.get(req);
+    QByteArray received;
+    QList<qint64> arrivals;   // ms at which each event was complete
+    connect(reply, &QNetworkReply::readyRead, this, [&] {
+        received += reply->readAll();
+        while (arrivals.size() < received.count("\n\n"))
+            arrivals << clock.elapsed();
+    });
+    QEventLoop loop;
+    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(15000, &loop, &QEventLoop::quit);
+    loop.exec();
+    const qint64 finishedAt = clock.elapsed();
+    received += reply->readAll();
+    QCOMPARE(reply->error(), QNetworkReply::NoError);
+    QCOMPARE(reply->rawHeader("Content-Type"), QByteArray("text/event-stream"));
+    reply->deleteLater();
+
+    QCOMPARE(received, QByteArray("data: event 0\n\ndata: event 1\n\ndata: event 2\n\ndata: event 3\n\n"));
+    QCOMPARE(arrivals.size(), 4);
+    // The upstream pauses 0.4 s between events: each must reach the client when it is sent,
+    // so the first arrives more than a second before the stream ends.
+    QVERIFY2(finishedAt - arrivals.at(0) >= 1000, qPrintable(QStringLiteral("first at %1 ms, end at %2 ms").arg(arrivals.at(0)).arg(finishedAt)));
+    for (int i = 1; i < arrivals.size(); ++i)
+        QVERIFY2(arrivals.at(i) - arrivals.at(i - 1) >= 250, qPrintable(QStringLiteral("event %1 after %2 ms").arg(i).arg(arrivals.at(i) - arrivals.at(i - 1))));
+}
+
+void TestHttpProxy::chunkedResponseAndUploadStream()
+{
+    CurlResult c = curl({QStringLiteral("-i"), QStringLiteral("-H"), QString::fromLatin1(bearer(m_alice)),
+                         url(QStringLiteral("/echo/chunked?n=5&size=1000"))});
+    QCOMPARE(c.exitCode, 0);
+    QVERIFY2(c.out.contains("Transfer-Encoding: chunked\r\n"), c.out.left(400).constData());
+    const QByteArray body = c.out.mid(c.out.indexOf("\r\n\r\n") + 4);
+    QCOMPARE(body, QByteArray(1000, 'a') + QByteArray(1000, 'b') + QByteArray(1000, 'c') + QByteArray(1000, 'd')
+                       + QByteArray(1000, 'e'));
+
+    // A chunked upload (curl streams stdin that way) arrives whole and still chunked.
+    const QString file = m_tmp.filePath(QStringLiteral("upload.bin"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QByteArray payload;
+    for (int i = 0; i < 300000; ++i)
+        payload += char('A' + i % 26);
+    f.write(payload);
+    f.close();
+    c = curl({QStringLiteral("-X"), QStringLiteral("POST"), QStringLiteral("-H"), QString::fromLatin1(bearer(m_alice)),
+              QStringLiteral("-H"), QStringLiteral("Transfer-Encoding: chunked"), QStringLiteral("-H"),
+              QStringLiteral("Content-Type: application/octet-stream"), QStringLiteral("--data-binary"),
+              QLatin1Char('@') + file, url(QStringLiteral("/echo/upload"))});
+    QCOMPARE(c.exitCode, 0);
+    const QJsonObject echo = QJsonDocument::fromJson(c.out).object();
+    QCOMPARE(echo.value(QStringLiteral("method")).toString(), QStringLiteral("POST"));
+    QCOMPARE(echo.value(QStringLiteral("body_size")).toInt(), payload.size());
+    QCOMPARE(echo.value(QStringLiteral("body")).toString().toLatin1(), payload);
+    QCOMPARE(seenHeader(echo, QStringLiteral("Transfer-Encoding")), QStringList{QStringLiteral("chunked")});
+}
+
+void TestHttpProxy::expectContinueUpload()
+{
+    const QString file = m_tmp.filePath(QStringLiteral("big-upload.bin"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(3 * 1024 * 1024, 'z'));
+    f.close();
+    const CurlResult c = curl({QStringLiteral("-v"), QStringLiteral("-H"), QString::fromLatin1(bearer(m_alice)),
+                               QStringLiteral("-H"), QStringLiteral("Expect: 100-continue"), QStringLiteral("--data-binary"),
+                               QLatin1Char('@') + file, url(QStringLiteral("/echo/big"))});
+    QCOMPARE(c.exitCode, 0);
+    QVERIFY2(c.err.contains("HTTP/1.1 100 Continue"), c.err.right(600).constData());
+    const QJsonObject echo = QJsonDocument::fromJson(c.out).object();
+    QCOMPARE(echo.value(QStringLiteral("body_size")).toInt(), 3 * 1024 * 1024);
+    QVERIFY(seenHeader(echo, QStringLiteral("Expect")).isEmpty());   // answered here, not upstream
+}
+
+void TestHttpProxy::largeResponseStreamsInBoundedMemory()
+{
+    const qint64 size = 200LL * 1024 * 1024;
+    const CurlResult c = curl({QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                               QStringLiteral("%{http_code} %{size_download}"), QStringLiteral("-H"),
+                               QString::fromLatin1(bearer(m_alice)),
+                               url(QStringLiteral("/echo/large?bytes=%1").arg(size))},
+                              120000);
+    QCOMPARE(c.exitCode, 0);
+    QCOMPARE(c.out, "200 " + QByteArray::number(size));
+    const qint64 hwm = vmHwmKiB(m_daemon.pid());
+    qInfo("gatehoused VmHWM after a 200 MiB response: %lld KiB", hwm);
+    QVERIFY(hwm > 0);
+    QVERIFY2(hwm < 64 * 1024, qPrintable(QStringLiteral("VmHWM %1 KiB").arg(hwm)));
+}
+
+void TestHttpProxy::upstreamClosingMidBodyCutsTheClientShort()
+{
+    const CurlResult c = curl({QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-H"),
+                               QString::fromLatin1(bearer(m_alice)), url(QStringLiteral("/echo/close-mid-body"))});
+    QCOMPARE(c.exitCode, 18);   // CURLE_PARTIAL_FILE: the client can tell the body is incomplete
+    assertDaemonStillServes();
+}
+
+void TestHttpProxy::badInputRefusedWith400AndClosed_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<int>("status");
+
+    const QByteArray auth = "Authorization: Bearer @ALICE@\r\n";
+    QTest::newRow("Content-Length and Transfer-Encoding")
+        << QByteArray("POST /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /echo/smuggled HTTP/1.1\r\nHost: g\r\n\r\n")
+        << 400;
+    QTest::newRow("Transfer-Encoding then Content-Length")
+        << QByteArray("POST /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("duplicate differing Content-Length")
+        << QByteArray("POST /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+        << 400;
+    QTest::newRow("Transfer-Encoding other than chunked")
+        << QByteArray("POST /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
+        << 400;
+    QTest::newRow("obs-fold")
+        << QByteArray("GET /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "X-Folded: a\r\n b\r\n\r\n") << 400;
+    QTest::newRow("malformed request line") << QByteArray("GARBAGE / HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("not HTTP at all") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) << 400;
+    QTest::newRow("dot segments") << QByteArray("GET /echo/../admin HTTP/1.1\r\nHost: g\r\n" + auth + "\r\n") << 400;
+    QTest::newRow("absolute-form target")
+        << QByteArray("GET http://127.0.0.1/echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "\r\n") << 400;
+    QTest::newRow("bad chunk size")
+        << QByteArray("POST /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+        << 0;   // the request was forwarded already: the connection is cut, nothing more is said
+    QTest::newRow("header block over 64 KiB")
+        << QByteArray("GET /echo/x HTTP/1.1\r\nHost: g\r\n" + auth + "X-Big: " + QByteArray(70 * 1024, 'a') + "\r\n\r\n")
+        << 431;
+}
+
+void TestHttpProxy::badInputRefusedWith400AndClosed()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(int, status);
+    request.replace("@ALICE@", m_alice);
+    const quint16 port = quint16(QUrl(m_daemon.proxyUrl()).port());
+    QFile log(m_upstreamLog);
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logBefore = log.readAll();
+    log.close();
+
+    bool closed = false;
+    const QByteArray response = rawExchange(port, request, &closed);
+    QVERIFY2(closed, response.constData());   // the connection is closed, whatever came first
+    if (status != 0) {
+        QCOMPARE(statusOf(response), status);
+        QVERIFY(response.contains("\r\nConnection: close\r\n"));
+        QVERIFY(!bodyOf(response).value(QStringLiteral("error")).toString().isEmpty());
+    } else {
+        QVERIFY2(statusOf(response) == 0 || statusOf(response) == 400, response.constData());
+    }
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logAfter = log.readAll();
+    QVERIFY2(!logAfter.contains("smuggled"), logAfter.constData());
+    if (status != 0)
+        QCOMPARE(logAfter.size(), logBefore.size());   // nothing refused reached the upstream
+    assertDaemonStillServes();
+}
+
+void TestHttpProxy::metricsCountProxyTraffic()
+{
+    const auto metrics = m_daemon.request("GET", QStringLiteral("/metrics"), {});
+    QCOMPARE(metrics.status, 200);
+    const QByteArray text = metrics.body;
+    auto value = [&text](const QByteArray &series) {
+        for (const QByteArray &line : text.split('\n'))
+            if (line.startsWith(QByteArray(series + ' ')))
+                return line.mid(series.size() + 1).toDouble();
+        return -1.0;
+    };
+    QVERIFY2(value("gatehouse_proxy_requests_total") >= 10, text.constData());
+    QVERIFY(value("gatehouse_proxy_refusals_total{reason=\"unauthenticated\"}") >= 3);
+    QVERIFY(value("gatehouse_proxy_refusals_total{reason=\"forbidden\"}") >= 1);
+    QVERIFY(value("gatehouse_proxy_refusals_total{reason=\"not_found\"}") >= 2);
+    QVERIFY(value("gatehouse_proxy_upstream_errors_total") >= 2);
+    QVERIFY(value("gatehouse_proxy_upstream_body_bytes_total") >= 200.0 * 1024 * 1024);
+    QVERIFY(text.contains("gatehouse_proxy_upstream_latency_seconds_bucket"));
+}
+
+QTEST_GUILESS_MAIN(TestHttpProxy)
+#include "tst_httpproxy.moc"
