@@ -213,9 +213,9 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
         return forbid(QStringLiteral("administering the gateway"));
 
     if (top == QLatin1String("connections"))
-        return connections(req, res, seg, who);
+        return resources<Connection>(req, res, seg, who);
     if (top == QLatin1String("rules"))
-        return rules(req, res, seg, who);
+        return resources<Rule>(req, res, seg, who);
     if (top == QLatin1String("apply")) {
         if (req.method != "POST" || seg.size() != 1)
             return res.sendError(405, "method_not_allowed", QStringLiteral("use POST /api/v1/apply"));
@@ -250,95 +250,71 @@ void AdminApi::sendStoreError(const HttpResponder &res, const Error &e)
     res.sendError(503, "store_unavailable", QStringLiteral("the store failed: %1").arg(e.message));
 }
 
-void AdminApi::connections(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
-{
-    if (seg.size() == 1) {
-        if (req.method != "GET")
-            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, or PUT/DELETE /api/v1/connections/<name>"));
-        auto set = m_s.store->resources();
-        if (!set)
-            return sendStoreError(res, set.error());
-        QJsonArray list;
-        for (const Connection &c : set->connections)
-            list.append(toJson(c));
-        return res.sendJson(200, list);
-    }
-    if (seg.size() != 2)
-        return res.sendError(404, "not_found", QStringLiteral("no such route"));
-    const QString name = seg.at(1);
-    if (req.method == "GET") {
-        auto c = m_s.store->connection(name);
-        if (!c)
-            return sendStoreError(res, c.error());
-        if (!c->has_value())
-            return res.sendError(404, "not_found", QStringLiteral("no connection named \"%1\"").arg(name));
-        return res.sendJson(200, toJson(**c));
-    }
-    if (req.method == "DELETE") {
-        auto gone = m_s.store->deleteConnection(name);
-        if (!gone)
-            return sendStoreError(res, gone.error());
-        if (!*gone)
-            return res.sendError(404, "not_found", QStringLiteral("no connection named \"%1\"").arg(name));
-        resourcesChanged({QStringLiteral("connection/") + name}, who);
-        return res.sendJson(200, QJsonObject{{QStringLiteral("deleted"), QString(QStringLiteral("connection/") + name)}});
-    }
-    if (req.method != "PUT")
-        return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, PUT or DELETE"));
-    auto body = jsonBody(req);
-    if (!body)
-        return res.sendError(400, "bad_request", body.error().message);
-    QJsonObject o = *body;
-    if (o.contains(QStringLiteral("name")) && o.value(QStringLiteral("name")).toString() != name)
-        return res.sendError(400, "invalid", QStringLiteral("the body's name differs from the URL's"));
-    o.insert(QStringLiteral("name"), name);
-    auto c = connectionFromJson(o);
-    if (!c)
-        return res.sendJson(400, QJsonObject{{QStringLiteral("error"), QStringLiteral("invalid")},
-                                             {QStringLiteral("message"), c.error().toString()},
-                                             {QStringLiteral("key"), c.error().key}});
-    if (auto st = sealCredential(*c); !st)
-        return res.sendError(400, "invalid", st.error().toString());
-    auto put = m_s.store->putConnection(*c);
-    if (!put)
-        return sendStoreError(res, put.error());
-    if (*put != PutOutcome::Unchanged)
-        resourcesChanged({QStringLiteral("connection/") + name}, who);
-    res.sendJson(*put == PutOutcome::Created ? 201 : 200, toJson(*c));
-}
+namespace {
 
-void AdminApi::rules(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
+// What differs between the connection and the rule routes; the routes themselves are one template.
+template <typename T>
+struct ResourceKind;
+
+template <>
+struct ResourceKind<Connection> {
+    static constexpr QLatin1String kName{"connection"};
+    static const QList<Connection> &all(const ResourceSet &s) { return s.connections; }
+    static constexpr auto get = &Store::connection;
+    static constexpr auto put = &Store::putConnection;
+    static constexpr auto remove = &Store::deleteConnection;
+    static Result<Connection> fromJson(const QJsonObject &o) { return connectionFromJson(o); }
+};
+
+template <>
+struct ResourceKind<Rule> {
+    static constexpr QLatin1String kName{"rule"};
+    static const QList<Rule> &all(const ResourceSet &s) { return s.rules; }
+    static constexpr auto get = &Store::rule;
+    static constexpr auto put = &Store::putRule;
+    static constexpr auto remove = &Store::deleteRule;
+    static Result<Rule> fromJson(const QJsonObject &o) { return ruleFromJson(o); }
+};
+
+} // namespace
+
+template <typename T>
+void AdminApi::resources(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
 {
+    using K = ResourceKind<T>;
     if (seg.size() == 1) {
         if (req.method != "GET")
-            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, or PUT/DELETE /api/v1/rules/<name>"));
+            return res.sendError(405, "method_not_allowed",
+                                 QStringLiteral("use GET, or PUT/DELETE /api/v1/%1s/<name>").arg(K::kName));
         auto set = m_s.store->resources();
         if (!set)
             return sendStoreError(res, set.error());
         QJsonArray list;
-        for (const Rule &r : set->rules)
-            list.append(toJson(r));
+        for (const T &item : K::all(*set))
+            list.append(toJson(item));
         return res.sendJson(200, list);
     }
     if (seg.size() != 2)
         return res.sendError(404, "not_found", QStringLiteral("no such route"));
     const QString name = seg.at(1);
+    const QString item = K::kName + QLatin1Char('/') + name;
+    const QString missing = QStringLiteral("no %1 named \"%2\"").arg(K::kName, name);
     if (req.method == "GET") {
-        auto r = m_s.store->rule(name);
-        if (!r)
-            return sendStoreError(res, r.error());
-        if (!r->has_value())
-            return res.sendError(404, "not_found", QStringLiteral("no rule named \"%1\"").arg(name));
-        return res.sendJson(200, toJson(**r));
+        auto found = (m_s.store->*K::get)(name);
+        if (!found)
+            return sendStoreError(res, found.error());
+        if (!found->has_value())
+            return res.sendError(404, "not_found", missing);
+        return res.sendJson(200, toJson(**found));
     }
     if (req.method == "DELETE") {
-        auto gone = m_s.store->deleteRule(name);
+        auto gone = (m_s.store->*K::remove)(name);
         if (!gone)
             return sendStoreError(res, gone.error());
         if (!*gone)
-            return res.sendError(404, "not_found", QStringLiteral("no rule named \"%1\"").arg(name));
-        resourcesChanged({QStringLiteral("rule/") + name}, who);
-        return res.sendJson(200, QJsonObject{{QStringLiteral("deleted"), QString(QStringLiteral("rule/") + name)}});
+            return res.sendError(404, "not_found", missing);
+        resourcesChanged({item}, who);
+        return res.sendJson(200, QJsonObject{{QStringLiteral("deleted"), item}});
     }
     if (req.method != "PUT")
         return res.sendError(405, "method_not_allowed", QStringLiteral("use GET, PUT or DELETE"));
@@ -349,17 +325,21 @@ void AdminApi::rules(const HttpRequest &req, const HttpResponder &res, const QSt
     if (o.contains(QStringLiteral("name")) && o.value(QStringLiteral("name")).toString() != name)
         return res.sendError(400, "invalid", QStringLiteral("the body's name differs from the URL's"));
     o.insert(QStringLiteral("name"), name);
-    auto r = ruleFromJson(o);
-    if (!r)
+    auto parsed = K::fromJson(o);
+    if (!parsed)
         return res.sendJson(400, QJsonObject{{QStringLiteral("error"), QStringLiteral("invalid")},
-                                             {QStringLiteral("message"), r.error().toString()},
-                                             {QStringLiteral("key"), r.error().key}});
-    auto put = m_s.store->putRule(*r);
+                                             {QStringLiteral("message"), parsed.error().toString()},
+                                             {QStringLiteral("key"), parsed.error().key}});
+    if constexpr (std::is_same_v<T, Connection>) {
+        if (auto st = sealCredential(*parsed); !st)
+            return res.sendError(400, "invalid", st.error().toString());
+    }
+    auto put = (m_s.store->*K::put)(*parsed);
     if (!put)
         return sendStoreError(res, put.error());
     if (*put != PutOutcome::Unchanged)
-        resourcesChanged({QStringLiteral("rule/") + name}, who);
-    res.sendJson(*put == PutOutcome::Created ? 201 : 200, toJson(*r));
+        resourcesChanged({item}, who);
+    res.sendJson(*put == PutOutcome::Created ? 201 : 200, toJson(*parsed));
 }
 
 void AdminApi::apply(const HttpRequest &req, const HttpResponder &res, const Principal &who)

@@ -51,8 +51,8 @@ private:
     void route(const HttpRequest &req, const HttpResponder &res, const Principal &who);
     void handleHealth(const HttpResponder &res);
     void whoami(const HttpResponder &res, const Principal &who);
-    void connections(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
-    void rules(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
+    template <typename T>   // Connection or Rule: list, get, put, delete
+    void resources(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
     void apply(const HttpRequest &req, const HttpResponder &res, const Principal &who);
     void exportResources(const HttpResponder &res);
     void tokens(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
