@@ -3,18 +3,23 @@
 #include "identity/OidcProvider.h"
 #include "identity/TokenIssuer.h"
 
-#include <QCryptographicHash>
 #include <QMetaObject>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 namespace gh {
 
 namespace {
 
+// Runs on every proxied request (the cache key): OpenSSL's SHA-256 uses the CPU's SHA extensions,
+// where Qt's portable one cost a third of the proxy's instructions per request.
 QByteArray sha256(QByteArrayView data)
 {
-    return QCryptographicHash::hash(data, QCryptographicHash::Sha256);
+    QByteArray digest(SHA256_DIGEST_LENGTH, Qt::Uninitialized);
+    SHA256(reinterpret_cast<const unsigned char *>(data.data()), size_t(data.size()),
+           reinterpret_cast<unsigned char *>(digest.data()));
+    return digest;
 }
 
 Error refused(const QString &reason)
