@@ -11,6 +11,7 @@
 #include "node/DataDir.h"
 #include "node/EventHub.h"
 #include "proxy/HttpProxy.h"
+#include "recording/Recorder.h"
 #include "recording/SqliteStore.h"
 
 #include <QElapsedTimer>
@@ -202,6 +203,8 @@ Status GatewayNode::startProxy()
     services.auth = m_auth;
     services.secrets = m_secrets.get();
     services.metrics = m_metrics.get();
+    m_recorder = std::make_unique<Recorder>(*m_store, *m_issuer);
+    services.recorder = m_recorder.get();
     m_proxy = std::make_unique<HttpProxy>(services, HttpProxyOptions{});
     if (!m_config.tlsCert.isEmpty()) {
         auto tls = loadTls(m_config);
@@ -284,6 +287,7 @@ void GatewayNode::finishStop()
     // The proxy's threads go first: they use identity and the store. Closing the store waits for
     // queued writes to commit.
     m_proxy.reset();
+    m_recorder.reset();
     m_store.reset();
     qInfo("stopped");
     emit stopped();

@@ -18,6 +18,7 @@ class HttpProxy;
 class HttpServer;
 class Metrics;
 class OidcProvider;
+class Recorder;
 class SecretBox;
 class Store;
 class TokenIssuer;
@@ -64,6 +65,7 @@ private:
     HttpServer *m_admin = nullptr;
     AdminApi *m_api = nullptr;
     quint16 m_adminPort = 0;
+    std::unique_ptr<Recorder> m_recorder;
     // Stopped before everything it uses (identity, store) goes away; hence not a QObject child.
     std::unique_ptr<HttpProxy> m_proxy;
     quint16 m_proxyPort = 0;

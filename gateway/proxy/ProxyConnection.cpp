@@ -7,7 +7,9 @@
 #include "proxy/ProxyContext.h"
 #include "proxy/ProxyWorker.h"
 #include "proxy/RouteTable.h"
+#include "recording/Recorder.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSslSocket>
@@ -319,6 +321,8 @@ int ProxyConnection::onBody(http_parser *p, const char *at, size_t len)
     }
     if (self->m_upstream)
         self->m_upstream->sendBody(at, qsizetype(len), self->m_requestChunked);
+    if (self->m_session)
+        self->recordBody("http.request.body", at, qsizetype(len), self->m_requestRecorded);
     return 0;
 }
 
@@ -327,6 +331,8 @@ int ProxyConnection::onMessageComplete(http_parser *p)
     auto *self = static_cast<ProxyConnection *>(p->data);
     if (self->m_requestChunked && self->m_upstream)
         self->m_upstream->sendBodyEnd();
+    if (self->m_session && self->m_hasBody && self->m_route)
+        self->recordEnd("http.request.end", self->m_bodyBytes, self->m_requestRecorded);
     self->m_request = Request::Done;
     self->m_keepAlive = self->m_keepAlive && http_should_keep_alive(p) != 0;
     http_parser_pause(p, 1);
@@ -442,6 +448,7 @@ void ProxyConnection::startRequest()
     const ProxyCounters &counters = m_context.counters;
     if (counters.requests)
         counters.requests->inc();
+    m_principal = Principal{};   // each request proves itself
     m_requestId = headerValue(m_headers, "x-request-id");
     if (m_requestId.isEmpty() || m_requestId.size() > 128
         || !std::all_of(m_requestId.cbegin(), m_requestId.cend(), isTokenChar))
@@ -462,7 +469,8 @@ void ProxyConnection::startRequest()
         refuse(401, QByteArrayLiteral("unauthenticated"), who.error().message);
         return;
     }
-    if (who->isAdminToken()) {
+    m_principal = std::move(who).value();
+    if (m_principal.isAdminToken()) {
         refuse(403, QByteArrayLiteral("forbidden"),
                QStringLiteral("the admin token is for the admin API; use a token issued to a person or service"));
         return;
@@ -474,7 +482,7 @@ void ProxyConnection::startRequest()
                QStringLiteral("there is no HTTP connection named \"%1\"").arg(printable(m_target.connection)));
         return;
     }
-    if (!GroupGlob::allows(m_route->connection.allowGroups, who->groups)) {
+    if (!GroupGlob::allows(m_route->connection.allowGroups, m_principal.groups)) {
         refuse(403, QByteArrayLiteral("forbidden"),
                QStringLiteral("your groups may not use connection \"%1\"").arg(m_route->connection.name));
         return;
@@ -485,8 +493,109 @@ void ProxyConnection::startRequest()
                QStringLiteral("connection \"%1\" is misconfigured: %2").arg(m_route->connection.name, m_route->problem));
         return;
     }
-    m_principal = std::move(who).value();
+    if (Recorder *recorder = m_context.recorder) {
+        // Fail closed: what cannot be recorded is not forwarded.
+        if (auto health = recorder->health(); !health) {
+            refuse(503, QByteArrayLiteral("recording_unavailable"),
+                   QStringLiteral("the gateway cannot record right now, so it forwards nothing: ") + health.error().message);
+            return;
+        }
+        ensureSession();
+        m_requestRecorded = 0;
+        m_responseBytes = 0;
+        m_responseRecorded = 0;
+        QList<QByteArray> secrets;
+        if (!m_route->credentialHeader.isEmpty())
+            secrets << m_route->credentialHeader;
+        const QJsonObject data{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                               {QStringLiteral("method"), QString::fromLatin1(m_method)},
+                               {QStringLiteral("path"), QString::fromUtf8(m_target.upstreamTarget({}))},
+                               {QStringLiteral("headers"), headersForRecord(m_headers, secrets)}};
+        m_waitingDurable = true;
+        m_upstreamWaiting = false;
+        const quint64 serial = ++m_exchangeSerial;
+        m_session->record(QStringLiteral("http.request"), data, {}, this,
+                          [this, serial](Status st) { onRequestDurable(serial, st); });
+    }
+    // Connecting overlaps the commit; forward() waits for both.
     connectUpstream();
+}
+
+bool ProxyConnection::ensureSession()
+{
+    Recorder *recorder = m_context.recorder;
+    if (!recorder)
+        return false;
+    const QString connection = m_route ? m_route->connection.name : QString::fromUtf8(m_target.connection.left(63));
+    const QString key = m_principal.issuer + QLatin1Char('\n') + m_principal.subject + QLatin1Char('\n') + connection;
+    if (m_session && key == m_sessionKey)
+        return true;
+    if (m_session)
+        m_session->end();
+    m_session = recorder->begin(m_principal, connection, QString::fromLatin1(m_peerText));
+    m_sessionKey = key;
+    return bool(m_session);
+}
+
+void ProxyConnection::onRequestDurable(quint64 serial, const Status &status)
+{
+    if (serial != m_exchangeSerial || !m_waitingDurable || m_closing || m_closed)
+        return;
+    m_waitingDurable = false;
+    if (!status) {
+        qWarning("connection %s: the request could not be recorded, refusing it: %s",
+                 m_route ? qPrintable(m_route->connection.name) : "?", qPrintable(status.error().message));
+        releaseUpstream(m_upstreamWaiting);
+        refuse(503, QByteArrayLiteral("recording_unavailable"),
+               QStringLiteral("the gateway could not record the request, so it was not forwarded"));
+        return;
+    }
+    if (m_upstreamWaiting) {
+        m_upstreamWaiting = false;
+        forward();
+    }
+}
+
+void ProxyConnection::recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded)
+{
+    // Bodies are recorded up to the cap per message, read by read with their own timestamps;
+    // the rest flows through unrecorded and the end event says how much there was.
+    const qint64 cap = m_context.recorder ? m_context.recorder->options().bodyCap : 0;
+    if (recorded >= cap || size <= 0)
+        return;
+    const qsizetype take = qsizetype(qMin<qint64>(size, cap - recorded));
+    recorded += take;
+    m_session->record(QLatin1String(kind), QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)}},
+                      QByteArray::fromRawData(data, take));
+}
+
+void ProxyConnection::recordEnd(const char *kind, qint64 size, qint64 recorded)
+{
+    m_session->record(QLatin1String(kind), QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                                       {QStringLiteral("body_size"), double(size)},
+                                                       {QStringLiteral("body_recorded"), double(recorded)},
+                                                       {QStringLiteral("body_truncated"), size > recorded}});
+}
+
+void ProxyConnection::recordRefusal(int status, const QByteArray &code, const QString &message)
+{
+    if (!m_context.recorder || status == 503)
+        return;   // 503: the store is what failed
+    if (m_principal.subject.isEmpty() && m_principal.issuer.isEmpty()) {
+        // Nobody authenticated: the attempt goes into a session of its own, under "anonymous".
+        m_principal = Principal{};
+        m_principal.subject = QStringLiteral("anonymous");
+    }
+    ensureSession();
+    if (!m_session)
+        return;
+    m_session->record(QStringLiteral("policy.refused"),
+                      QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                  {QStringLiteral("status"), status},
+                                  {QStringLiteral("error"), QString::fromLatin1(code)},
+                                  {QStringLiteral("message"), message},
+                                  {QStringLiteral("method"), QString::fromLatin1(m_method)},
+                                  {QStringLiteral("path"), QString::fromUtf8(m_url.left(2048))}});
 }
 
 void ProxyConnection::connectUpstream()
@@ -507,6 +616,10 @@ void ProxyConnection::upstreamReady()
 
 void ProxyConnection::forward()
 {
+    if (m_waitingDurable) {
+        m_upstreamWaiting = true;   // onRequestDurable() comes back here
+        return;
+    }
     QByteArray credential;
     if (m_route->credential) {
         auto value = m_route->credential->value();
@@ -636,6 +749,15 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         out += "Connection: keep-alive\r\n";
     out += "\r\n";
     m_socket->write(out);
+    if (m_session) {
+        QList<QByteArray> secrets;
+        if (m_route && !m_route->credentialHeader.isEmpty())
+            secrets << m_route->credentialHeader;
+        m_session->record(QStringLiteral("http.response"),
+                          QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                      {QStringLiteral("status"), head.status},
+                                      {QStringLiteral("headers"), headersForRecord(head.headers, secrets)}});
+    }
 }
 
 void ProxyConnection::upstreamBody(const char *data, qsizetype size)
@@ -646,6 +768,9 @@ void ProxyConnection::upstreamBody(const char *data, qsizetype size)
         writeChunk(m_socket, data, size);
     else
         m_socket->write(data, size);
+    m_responseBytes += size;
+    if (m_session)
+        recordBody("http.chunk", data, size, m_responseRecorded);
 }
 
 void ProxyConnection::upstreamReadDone()
@@ -664,6 +789,10 @@ void ProxyConnection::upstreamComplete(bool reusable)
         m_socket->write("0\r\n\r\n", 5);
     m_clientChunked = false;
     m_response = Response::Done;
+    if (m_session) {
+        recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
+        m_session->addBytes(m_bodyBytes, m_responseBytes);
+    }
     releaseUpstream(reusable && m_request == Request::Done);
     if (m_request != Request::Done)
         m_closeAfterResponse = true;   // the upstream answered before the body ended
@@ -743,6 +872,7 @@ void ProxyConnection::refuse(int status, const QByteArray &code, const QString &
     }
     if (counter)
         counter->inc();
+    recordRefusal(status, code, message);
     // A body we never read cannot be skipped safely: close instead of guessing where it ends.
     sendError(status, code, message, close || (m_request != Request::Done && m_hasBody));
 }

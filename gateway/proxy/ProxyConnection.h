@@ -21,6 +21,7 @@ namespace gh {
 
 class ProxyWorker;
 class RouteTable;
+class SessionRecording;
 struct ProxyContext;
 struct Route;
 
@@ -72,6 +73,11 @@ private:
     void armTimer(std::chrono::milliseconds timeout);
 
     void startRequest();
+    bool ensureSession();
+    void recordRefusal(int status, const QByteArray &code, const QString &message);
+    void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
+    void recordEnd(const char *kind, qint64 size, qint64 recorded);
+    void onRequestDurable(quint64 serial, const Status &status);
     void connectUpstream();
     void forward();
     QByteArray upstreamHeadBytes(const QByteArray &credential) const;
@@ -125,6 +131,15 @@ private:
     bool m_retried = false;
     bool m_pausedUpstream = false;
     int m_httpMinor = 1;
+    // Recording (when the gateway has a recorder): one session per client connection and caller.
+    std::shared_ptr<SessionRecording> m_session;
+    QString m_sessionKey;
+    quint64 m_exchangeSerial = 0;
+    bool m_waitingDurable = false;     // the request event is not committed yet
+    bool m_upstreamWaiting = false;    // the upstream is ready and waits for the commit
+    qint64 m_requestRecorded = 0;
+    qint64 m_responseBytes = 0;
+    qint64 m_responseRecorded = 0;
     int m_failStatus = 0;
     QByteArray m_failCode;
     QString m_failMessage;
