@@ -9,6 +9,7 @@
 #include "proxy/RouteTable.h"
 #include "recording/Recorder.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -464,12 +465,25 @@ void ProxyConnection::startRequest()
         refuse(401, QByteArrayLiteral("unauthenticated"), QStringLiteral("only Bearer tokens are accepted"));
         return;
     }
-    auto who = m_context.auth->authenticateNow(authorization.sliced(7).trimmed());
-    if (!who) {
-        refuse(401, QByteArrayLiteral("unauthenticated"), who.error().message);
-        return;
+    const QByteArray token = authorization.sliced(7).trimmed();
+    if (!m_provenToken.isEmpty() && token == m_provenToken
+        && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
+        && (m_provenPrincipal.tokenId.isEmpty() || !m_context.auth->isRevoked(m_provenPrincipal.tokenId))) {
+        m_principal = m_provenPrincipal;
+    } else {
+        m_provenToken.clear();
+        auto who = m_context.auth->authenticateNow(token);
+        if (!who) {
+            refuse(401, QByteArrayLiteral("unauthenticated"), who.error().message);
+            return;
+        }
+        m_principal = std::move(who).value();
+        if (m_principal.expiresAt.isValid()) {
+            m_provenToken = token;
+            m_provenPrincipal = m_principal;
+            m_provenExpiresMs = m_principal.expiresAt.toMSecsSinceEpoch();
+        }
     }
-    m_principal = std::move(who).value();
     if (m_principal.isAdminToken()) {
         refuse(403, QByteArrayLiteral("forbidden"),
                QStringLiteral("the admin token is for the admin API; use a token issued to a person or service"));

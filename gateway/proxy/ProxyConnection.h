@@ -107,6 +107,12 @@ private:
     std::shared_ptr<const RouteTable> m_routes;
     const Route *m_route = nullptr;
     Principal m_principal;
+    // The last token this connection proved and whom it named: a keep-alive client sends the
+    // same token again and again, and hashing it for the Authenticator's cache costs more than
+    // the rest of the request. Expiry and revocation are still checked every time.
+    QByteArray m_provenToken;
+    Principal m_provenPrincipal;
+    qint64 m_provenExpiresMs = 0;
     QPointer<UpstreamConnection> m_upstream;
     QByteArray m_upstreamHead;
     QElapsedTimer m_sentAt;

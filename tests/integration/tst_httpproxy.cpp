@@ -1,5 +1,8 @@
 // The HTTP proxy as clients use it: the real gatehoused in front of tests/support/upstream.py,
 // driven by curl, QNetworkAccessManager and a raw socket, on 127.0.0.1 only.
+#include <QSslConfiguration>   // TestCertificate.h uses it without including it
+
+#include "gateway/admin/TestCertificate.h"
 #include "support/DaemonProcess.h"
 
 #include <QDateTime>
@@ -147,6 +150,8 @@ private slots:
     void badInputRefusedWith400AndClosed();
     void metricsCountProxyTraffic();
     void requestsAndRefusalsAreRecordedWithoutSecrets();
+    void revokedTokenIsRefusedOnAnOpenConnection();
+    void httpsUpstreamVerifiedAgainstItsCaFile();
 
 private:
     Reply get(const QString &path, const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &headers = {});
@@ -157,6 +162,7 @@ private:
 
     QTemporaryDir m_tmp;
     QProcess m_upstream;
+    QProcess m_tlsUpstream;
     quint16 m_upstreamPort = 0;
     quint16 m_deadPort = 0;
     QString m_upstreamLog;
@@ -243,6 +249,10 @@ void TestHttpProxy::cleanupTestCase()
     QVERIFY(!m_daemon.stderrText().contains(m_alice));
     m_upstream.kill();
     m_upstream.waitForFinished(5000);
+    if (m_tlsUpstream.state() != QProcess::NotRunning) {
+        m_tlsUpstream.kill();
+        m_tlsUpstream.waitForFinished(5000);
+    }
 }
 
 Reply TestHttpProxy::get(const QString &path, const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &headers)
@@ -663,6 +673,86 @@ void TestHttpProxy::requestsAndRefusalsAreRecordedWithoutSecrets()
 
     // The client connection has ended, so has its session: signed and intact.
     QTRY_COMPARE_WITH_TIMEOUT(m_daemon.ctl({QStringLiteral("sessions"), QStringLiteral("verify"), aliceSession}).exitCode, 0, 10000);
+}
+
+void TestHttpProxy::revokedTokenIsRefusedOnAnOpenConnection()
+{
+    const QByteArray carol = [this] {
+        auto r = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
+                               QStringLiteral("carol"), QStringLiteral("--groups"), QStringLiteral("ml-eng")});
+        return r.out.trimmed();
+    }();
+    const QJsonObject claims = QJsonDocument::fromJson(QByteArray::fromBase64(
+        carol.split('.').value(1), QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)).object();
+    const QString jti = claims.value(QStringLiteral("jti")).toString();
+    QVERIFY(!jti.isEmpty());
+
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, quint16(QUrl(m_daemon.proxyUrl()).port()));
+    QVERIFY(s.waitForConnected(5000));
+    const QByteArray request = "GET /echo/keepalive HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + carol + "\r\n\r\n";
+    auto exchange = [&s](const QByteArray &req) {
+        s.write(req);
+        QByteArray got;
+        while (!got.contains("\r\n\r\n") || got.size() < got.indexOf("\r\n\r\n") + 4
+                   + got.mid(got.indexOf("Content-Length: ") + 16, 12).split('\r').value(0).toInt()) {
+            if (!s.waitForReadyRead(5000))
+                break;
+            got += s.readAll();
+        }
+        return got;
+    };
+    QCOMPARE(statusOf(exchange(request)), 200);
+    QCOMPARE(statusOf(exchange(request)), 200);
+    QCOMPARE(m_daemon.ctl({QStringLiteral("token"), QStringLiteral("revoke"), jti}).exitCode, 0);
+    // Same connection, same token: refused from the next request on.
+    const QByteArray refused = exchange(request);
+    QCOMPARE(statusOf(refused), 401);
+    QVERIFY(refused.contains("revoked"));
+}
+
+void TestHttpProxy::httpsUpstreamVerifiedAgainstItsCaFile()
+{
+    gh::test::TestCertificate cert;
+    if (!cert.create(m_tmp))
+        QSKIP("no openssl command to make a test certificate");
+    const QString script = qEnvironmentVariable("GATEHOUSE_SOURCE_DIR") + QStringLiteral("/tests/support/upstream.py");
+    m_tlsUpstream.start(QStringLiteral("python3"), {script, QStringLiteral("--tls-cert"), cert.certificatePath,
+                                                    QStringLiteral("--tls-key"), m_tmp.filePath(QStringLiteral("key.pem"))});
+    QVERIFY(m_tlsUpstream.waitForStarted(5000));
+    QByteArray line;
+    QElapsedTimer t;
+    t.start();
+    while (!line.contains('\n') && t.elapsed() < 10000) {
+        m_tlsUpstream.waitForReadyRead(200);
+        line += m_tlsUpstream.readAllStandardOutput();
+    }
+    QVERIFY2(line.startsWith("PORT "), line.constData());
+    const QByteArray up = "https://127.0.0.1:" + line.mid(5).trimmed();
+    const QByteArray resources =
+        "[[connection]]\nname = \"secure\"\ntype = \"http\"\nupstream = \"" + up + "\"\nallow_groups = [\"*\"]\n"
+        "ca_file = \"" + cert.certificatePath.toUtf8() + "\"\n"
+        "credential = { header = \"X-Api-Key\", value = \"${env:GH_PROXY_TEST_KEY}\" }\n\n"
+        "[[connection]]\nname = \"unverified\"\ntype = \"http\"\nupstream = \"" + up + "\"\nallow_groups = [\"*\"]\n";
+    const QString file = m_tmp.filePath(QStringLiteral("tls.toml"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(resources);
+    f.close();
+    const auto applied = m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
+    QVERIFY2(applied.exitCode == 0, applied.err.constData());
+
+    Reply r = get(QStringLiteral("/secure/over-tls?x=1"), m_alice);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value(QStringLiteral("path")).toString(), QStringLiteral("/over-tls"));
+    QCOMPARE(seenHeader(r.json(), QStringLiteral("X-Api-Key")), QStringList{QString::fromLatin1(kUpstreamSecret)});
+    // Twice: the second goes over the pooled TLS connection.
+    QCOMPARE(get(QStringLiteral("/secure/again"), m_alice).status, 200);
+
+    // A certificate nobody vouches for is refused, never used unverified.
+    r = get(QStringLiteral("/unverified/x"), m_alice);
+    QCOMPARE(r.status, 502);
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("upstream_unavailable"));
 }
 
 QTEST_GUILESS_MAIN(TestHttpProxy)

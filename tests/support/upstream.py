@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A test upstream for the HTTP proxy (Python 3 standard library only).
 
-Listens on 127.0.0.1 (port 0 unless --port), prints "PORT <n>" on stdout once bound, serves:
+Listens on 127.0.0.1 (port 0 unless --port; HTTPS with --tls-cert/--tls-key), prints "PORT <n>" on stdout once bound, serves:
 
   /sse?n=N&pause=S[&close=1]   text/event-stream: N events "data: event <i>", S seconds apart
                                (chunked; close=1: no framing, the end is the end of the connection)
@@ -19,6 +19,7 @@ Request bodies may be Content-Length or chunked. Every request is appended to th
 import argparse
 import json
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -162,9 +163,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log")
+    parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args()
     LOG_PATH = args.log
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print("PORT %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()
