@@ -29,6 +29,9 @@ constexpr qint64 kReadSlice = 64 * 1024;
 // Backpressure: stop reading one side while the other has this much unsent, resume below low water.
 constexpr qint64 kHighWater = 256 * 1024;
 constexpr qint64 kLowWater = 64 * 1024;
+// Messages up to this size are recorded as one event (head and body together): most API calls
+// are small, and every event costs a hash, an encoding and a row.
+constexpr qint64 kInlineBody = 64 * 1024;
 // After an error answer we keep reading (and dropping) for this long, so closing does not reset
 // the connection before the client has read the answer.
 constexpr int kLingerMs = 2000;
@@ -322,7 +325,7 @@ int ProxyConnection::onBody(http_parser *p, const char *at, size_t len)
     }
     if (self->m_upstream)
         self->m_upstream->sendBody(at, qsizetype(len), self->m_requestChunked);
-    if (self->m_session)
+    if (self->m_session && !self->m_requestBodyInline)
         self->recordBody("http.request.body", at, qsizetype(len), self->m_requestRecorded);
     return 0;
 }
@@ -332,7 +335,7 @@ int ProxyConnection::onMessageComplete(http_parser *p)
     auto *self = static_cast<ProxyConnection *>(p->data);
     if (self->m_requestChunked && self->m_upstream)
         self->m_upstream->sendBodyEnd();
-    if (self->m_session && self->m_hasBody && self->m_route)
+    if (self->m_session && self->m_hasBody && self->m_route && !self->m_requestBodyInline)
         self->recordEnd("http.request.end", self->m_bodyBytes, self->m_requestRecorded);
     self->m_request = Request::Done;
     self->m_keepAlive = self->m_keepAlive && http_should_keep_alive(p) != 0;
@@ -525,10 +528,21 @@ void ProxyConnection::startRequest()
                                {QStringLiteral("method"), QString::fromLatin1(m_method)},
                                {QStringLiteral("path"), QString::fromUtf8(m_target.upstreamTarget({}))},
                                {QStringLiteral("headers"), headersForRecord(m_headers, secrets)}};
+        // A small body that is already here goes into the request event itself. What the parser
+        // has not consumed yet starts at the head's final LF, which it reads again on resume.
+        QByteArray body;
+        m_requestBodyInline = false;
+        if (!m_requestChunked && m_contentLength > 0 && qint64(m_contentLength) <= kInlineBody) {
+            const qsizetype skip = m_in.startsWith('\n') ? 1 : 0;
+            if (m_in.size() - skip >= qsizetype(m_contentLength)) {
+                body = m_in.mid(skip, qsizetype(m_contentLength));
+                m_requestBodyInline = true;
+            }
+        }
         m_waitingDurable = true;
         m_upstreamWaiting = false;
         const quint64 serial = ++m_exchangeSerial;
-        m_session->record(QStringLiteral("http.request"), data, {}, this,
+        m_session->record(QStringLiteral("http.request"), data, body, this,
                           [this, serial](Status st) { onRequestDurable(serial, st); });
     }
     // Connecting overlaps the commit; forward() waits for both.
@@ -763,14 +777,25 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         out += "Connection: keep-alive\r\n";
     out += "\r\n";
     m_socket->write(out);
+    m_responseInline = false;
     if (m_session) {
         QList<QByteArray> secrets;
         if (m_route && !m_route->credentialHeader.isEmpty())
             secrets << m_route->credentialHeader;
-        m_session->record(QStringLiteral("http.response"),
-                          QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                      {QStringLiteral("status"), head.status},
-                                      {QStringLiteral("headers"), headersForRecord(head.headers, secrets)}});
+        QJsonObject headers = headersForRecord(head.headers, secrets);
+        if (head.bodyless || (head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
+            // Small and framed: one event at the end, head and body together.
+            m_responseInline = true;
+            m_responseStatus = head.status;
+            m_responseHeaders = std::move(headers);
+            m_responseBody.clear();
+            m_responseBody.reserve(qsizetype(head.contentLength));
+        } else {
+            m_session->record(QStringLiteral("http.response"),
+                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                          {QStringLiteral("status"), head.status},
+                                          {QStringLiteral("headers"), headers}});
+        }
     }
 }
 
@@ -783,7 +808,9 @@ void ProxyConnection::upstreamBody(const char *data, qsizetype size)
     else
         m_socket->write(data, size);
     m_responseBytes += size;
-    if (m_session)
+    if (m_responseInline)
+        m_responseBody.append(data, qMin<qsizetype>(size, qsizetype(kInlineBody) - m_responseBody.size()));
+    else if (m_session)
         recordBody("http.chunk", data, size, m_responseRecorded);
 }
 
@@ -804,7 +831,18 @@ void ProxyConnection::upstreamComplete(bool reusable)
     m_clientChunked = false;
     m_response = Response::Done;
     if (m_session) {
-        recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
+        if (m_responseInline) {
+            m_session->record(QStringLiteral("http.response"),
+                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                          {QStringLiteral("status"), m_responseStatus},
+                                          {QStringLiteral("headers"), m_responseHeaders},
+                                          {QStringLiteral("body_size"), double(m_responseBytes)}},
+                              m_responseBody);
+            m_responseInline = false;
+            m_responseBody.clear();
+        } else {
+            recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
+        }
         m_session->addBytes(m_bodyBytes, m_responseBytes);
     }
     releaseUpstream(reusable && m_request == Request::Done);
@@ -830,6 +868,16 @@ void ProxyConnection::upstreamFailed(const QString &reason, bool timedOut)
     const QString name = m_route ? m_route->connection.name : QString();
     qWarning("connection %s: upstream failed: %s", qPrintable(name), qPrintable(reason));
     if (m_response != Response::None) {
+        if (m_session && m_responseInline) {
+            m_session->record(QStringLiteral("http.response"),
+                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                          {QStringLiteral("status"), m_responseStatus},
+                                          {QStringLiteral("headers"), m_responseHeaders},
+                                          {QStringLiteral("body_size"), double(m_responseBytes)},
+                                          {QStringLiteral("incomplete"), true}},
+                              m_responseBody);
+            m_responseInline = false;
+        }
         closeGracefully();   // cut short: the client sees the body end early
         return;
     }
@@ -859,6 +907,8 @@ void ProxyConnection::finishExchange()
     m_socket->flush();
     m_request = Request::Idle;
     m_response = Response::None;
+    m_waitingDurable = false;
+    m_upstreamWaiting = false;
     m_route = nullptr;
     m_routes.reset();
     m_retried = false;

@@ -7,6 +7,7 @@
 
 #include <QByteArray>
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -146,6 +147,11 @@ private:
     qint64 m_requestRecorded = 0;
     qint64 m_responseBytes = 0;
     qint64 m_responseRecorded = 0;
+    bool m_requestBodyInline = false;  // the request event carries the whole body
+    bool m_responseInline = false;     // a small response, recorded as one event at its end
+    int m_responseStatus = 0;
+    QJsonObject m_responseHeaders;
+    QByteArray m_responseBody;         // only while m_responseInline (bounded)
     int m_failStatus = 0;
     QByteArray m_failCode;
     QString m_failMessage;

@@ -20,7 +20,13 @@ ProxyWorker::ProxyWorker(std::shared_ptr<const ProxyContext> context, int index)
     m_idPrefix = QByteArray::number(r, 16).rightJustified(8, '0') + QByteArray::number(index, 16) + '-';
 }
 
-ProxyWorker::~ProxyWorker() = default;
+ProxyWorker::~ProxyWorker()
+{
+    // Client connections hand their upstreams back to us as they go: before our members do.
+    const auto clients = m_clients;
+    m_clients.clear();
+    qDeleteAll(clients);
+}
 
 void ProxyWorker::adopt(qintptr descriptor)
 {

@@ -609,6 +609,11 @@ void TestHttpProxy::requestsAndRefusalsAreRecordedWithoutSecrets()
     Reply r = get(QStringLiteral("/echo/%1?q=1").arg(marker), m_alice, {{"X-Api-Key", "client-supplied"}, {"Cookie", "sid=abc"}});
     QCOMPARE(r.status, 200);
     const QByteArray requestId = r.header("X-Request-Id");
+    // A small request body is recorded with its request event.
+    const CurlResult posted = curl({QStringLiteral("-H"), QString::fromLatin1(bearer(m_alice)), QStringLiteral("-H"),
+                                    QStringLiteral("Content-Type: application/json"), QStringLiteral("--data-binary"),
+                                    QStringLiteral("{\"prompt\":\"%1\"}").arg(marker), url(QStringLiteral("/echo/%1-post").arg(marker))});
+    QCOMPARE(posted.exitCode, 0);
     r = get(QStringLiteral("/echo/%1-denied").arg(marker), m_bob);
     QCOMPARE(r.status, 403);
 
@@ -658,6 +663,17 @@ void TestHttpProxy::requestsAndRefusalsAreRecordedWithoutSecrets()
     }
     QVERIFY(sawRequest);
     QVERIFY(sawResponse);
+    bool sawPostBody = false;
+    for (const QJsonValue &v : sessionsOf(QStringLiteral("alice"))) {
+        for (const QByteArray &line : eventsOf(v.toObject().value(QStringLiteral("id")).toString()).split('\n')) {
+            const QJsonObject data = QJsonDocument::fromJson(line).object().value(QStringLiteral("data")).toObject();
+            if (data.value(QStringLiteral("path")).toString() == QStringLiteral("/%1-post").arg(marker)) {
+                QCOMPARE(data.value(QStringLiteral("body")).toString(), QStringLiteral("{\"prompt\":\"%1\"}").arg(marker));
+                sawPostBody = true;
+            }
+        }
+    }
+    QVERIFY(sawPostBody);
     // The client's token never reaches the store. (The upstream's credential does appear in the
     // recorded response body here, because this test upstream echoes it back to the client.)
     QVERIFY(!aliceEvents.contains(m_alice));
