@@ -32,15 +32,87 @@ qsizetype withoutSplitCharacter(QByteArrayView bytes)
     return back + 1 < want ? n - back - 1 : n;
 }
 
-// The bytes as text when they are valid UTF-8 and every JSON reader gets the same bytes back:
-// the round trip turns an invalid or cut sequence into U+FFFD, and QJsonDocument drops U+FEFF
-// (a byte-order mark) even inside strings, so such bodies go to base64 instead.
+// True when the bytes are text every JSON reader gets back unchanged: strict UTF-8 (no overlong
+// forms, surrogates or code points past U+10FFFF, which a round trip would turn into U+FFFD) and no
+// U+FEFF, which QJsonDocument drops (a byte-order mark) even inside strings. Such bodies go to
+// base64 instead. One pass over the bytes, no copy: this runs on every recorded body.
+bool isJsonSafeUtf8(QByteArrayView bytes)
+{
+    const auto *p = reinterpret_cast<const quint8 *>(bytes.data());
+    const auto *const end = p + bytes.size();
+    while (p < end) {
+        const quint8 c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        qsizetype n = 0;
+        quint32 cp = 0;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (end - p <= n)
+            return false;
+        for (qsizetype i = 1; i <= n; ++i) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFEFF)
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 std::optional<QString> utf8Text(QByteArrayView bytes)
 {
-    QString text = QString::fromUtf8(bytes);
-    if (text.contains(QChar(0xFEFF)) || QByteArrayView(text.toUtf8()) != bytes)
+    if (!isJsonSafeUtf8(bytes))
         return std::nullopt;
-    return text;
+    return QString::fromUtf8(bytes);
+}
+
+// Appends `text` (valid UTF-8, see isJsonSafeUtf8) as a JSON string the way QJsonDocument writes
+// it, straight from the bytes: going through QString and QJsonObject would convert a body to
+// UTF-16 and back, which cost more than the rest of an event together.
+void appendJsonString(QByteArray &out, QByteArrayView text)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    const char *run = text.data();
+    const char *const end = text.data() + text.size();
+    for (const char *p = run; p < end; ++p) {
+        const auto c = quint8(*p);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out.append(run, p - run);
+        run = p + 1;
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    out.append(run, end - run);
+    out += '"';
 }
 
 QString headerText(const QByteArray &value)
@@ -134,28 +206,53 @@ qint64 SessionRecording::record(const QString &kind, const QJsonObject &data, co
         return -1;
     }
 
-    QJsonObject object = data;
-    if (!body.isEmpty()) {
-        const bool truncated = body.size() > m_bodyCap;
+    // The body is written into the JSON straight from its bytes (see appendJsonString); the rest
+    // of the object is small.
+    const bool truncated = body.size() > m_bodyCap;
+    QJsonObject base;
+    const bool ownBodyKeys = !body.isEmpty()
+        && (data.contains(QLatin1String("body")) || data.contains(QLatin1String("body_b64"))
+            || (truncated && data.contains(QLatin1String("body_truncated"))));
+    if (ownBodyKeys) {   // what the recorder saw of the body wins over the caller's fields
+        base = data;
+        base.remove(QLatin1String("body"));
+        base.remove(QLatin1String("body_b64"));
+        if (truncated)
+            base.remove(QLatin1String("body_truncated"));
+    }
+    QByteArray json = QJsonDocument(ownBodyKeys ? base : data).toJson(QJsonDocument::Compact);
+    if (!body.isEmpty() && json.endsWith('}')) {
         QByteArrayView kept = QByteArrayView(body).first(truncated ? m_bodyCap : body.size());
-        std::optional<QString> text = utf8Text(truncated ? kept.first(withoutSplitCharacter(kept)) : kept);
-        if (text)
-            object.insert(QStringLiteral("body"), *text);
-        else   // fromRawData: the base64 is the one copy made of a binary body
-            object.insert(QStringLiteral("body_b64"),
-                          QString::fromLatin1(QByteArray::fromRawData(kept.data(), kept.size()).toBase64()));
-        if (truncated) {
-            object.insert(QStringLiteral("body_truncated"), true);
-            if (!object.contains(QStringLiteral("body_size")))
-                object.insert(QStringLiteral("body_size"), double(body.size()));
+        if (truncated)
+            kept = kept.first(withoutSplitCharacter(kept));
+        const bool text = isJsonSafeUtf8(kept);
+        if (!text)   // base64 of what the cap keeps, a split character included
+            kept = QByteArrayView(body).first(truncated ? m_bodyCap : body.size());
+        json.chop(1);
+        json.reserve(json.size() + (text ? kept.size() + kept.size() / 8 : (kept.size() + 2) / 3 * 4) + 64);
+        if (json.size() > 1)
+            json += ',';
+        if (text) {
+            json += "\"body\":";
+            appendJsonString(json, kept);
+        } else {   // fromRawData: the base64 is the one copy made of a binary body
+            json += "\"body_b64\":\"";
+            json += QByteArray::fromRawData(kept.data(), kept.size()).toBase64();
+            json += '"';
         }
+        if (truncated) {
+            json += ",\"body_truncated\":true";
+            if (!data.contains(QLatin1String("body_size")))
+                json += ",\"body_size\":" + QByteArray::number(body.size());
+        }
+        json += '}';
     }
 
     Event event;
     event.seq = m_chain.count();
     event.tsUs = nextTimestamp();
     event.kind = kind;
-    event.data = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    event.data = std::move(json);
     event.hash = m_chain.append(event.seq, event.tsUs, event.kind, event.data);
     if (event.hash.isEmpty()) {
         done(Error(QStringLiteral("session %1: the event could not be hashed").arg(m_id)));

@@ -445,9 +445,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
             return Error(QStringLiteral("cannot switch the database to WAL journal mode"), path, 0, QString());
     }
 
-    // FULL: the WAL is synced on every commit. Group commit keeps that affordable, and it is
-    // what makes "recorded before forwarded" hold across power loss.
-    if (Status s = db->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"); !s)
+    // FULL: the WAL is synced on every commit, so "recorded before forwarded" holds across power
+    // loss. NORMAL (in WAL mode): a commit reaches the OS before it is reported, which a kill -9
+    // of the process cannot undo. See Options::syncOnCommit.
+    if (Status s = db->exec(options.syncOnCommit ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
+                                                 : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+        !s)
         return s.error();
     if (Status s = SqliteSchema::migrate(*db); !s)
         return s.error();

@@ -309,6 +309,19 @@ void tst_Recorder::bodies_data()
                                    << QByteArray("\xc3\x28") << false;
     QTest::newRow("NUL bytes are text") << qint64(64) << QByteArray("a\0b", 3) << QStringLiteral("body")
                                         << QByteArray("a\0b", 3) << false;
+    // The body is written into the event's JSON from its bytes: every escape must read back exact.
+    const QByteArray escapes("q\"b\\s/\b\f\n\r\t\x01\x1f\x7f end");
+    QTest::newRow("escaped characters") << qint64(64) << escapes << QStringLiteral("body") << escapes << false;
+    QTest::newRow("4-byte character") << qint64(64) << QByteArray("\xf0\x9f\x94\x92 ok") << QStringLiteral("body")
+                                      << QByteArray("\xf0\x9f\x94\x92 ok") << false;
+    QTest::newRow("overlong form") << qint64(64) << QByteArray("\xc0\xaf") << QStringLiteral("body_b64")
+                                   << QByteArray("\xc0\xaf") << false;
+    QTest::newRow("encoded surrogate") << qint64(64) << QByteArray("\xed\xa0\x80") << QStringLiteral("body_b64")
+                                       << QByteArray("\xed\xa0\x80") << false;
+    QTest::newRow("past U+10FFFF") << qint64(64) << QByteArray("\xf4\x90\x80\x80") << QStringLiteral("body_b64")
+                                   << QByteArray("\xf4\x90\x80\x80") << false;
+    QTest::newRow("cut at the end") << qint64(64) << QByteArray("ab\xe2\x82") << QStringLiteral("body_b64")
+                                    << QByteArray("ab\xe2\x82") << false;
 }
 
 void tst_Recorder::bodies()
