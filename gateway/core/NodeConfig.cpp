@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 
+#include <limits>
+
 namespace gh {
 
 namespace {
@@ -40,7 +42,7 @@ public:
     {
         NodeConfig cfg;
         cfg.sourceFile = m_r.file();
-        if (!m_r.onlyKeys(root, {"gateway", "identity", "roles"}, QString()))
+        if (!m_r.onlyKeys(root, {"gateway", "identity", "roles", "proxy", "recording"}, QString()))
             return m_r.error();
         if (const toml::node *n = root.get("gateway"))
             if (const toml::table *t = m_r.table(*n, QStringLiteral("gateway")))
@@ -51,6 +53,12 @@ public:
         if (const toml::node *n = root.get("roles"))
             if (const toml::table *t = m_r.table(*n, QStringLiteral("roles")))
                 roles(*t, cfg);
+        if (const toml::node *n = root.get("proxy"))
+            if (const toml::table *t = m_r.table(*n, QStringLiteral("proxy")))
+                proxy(*t, cfg.proxy);
+        if (const toml::node *n = root.get("recording"))
+            if (const toml::table *t = m_r.table(*n, QStringLiteral("recording")))
+                recording(*t, cfg.recording);
         if (m_r.failed())
             return m_r.error();
         return cfg;
@@ -219,6 +227,105 @@ private:
                 *out = *list;
             }
         }
+    }
+
+    // A duration string from min to max.
+    void durationKey(const toml::table &t, std::string_view key, const QString &p, std::chrono::milliseconds min,
+                     std::chrono::milliseconds max, std::chrono::milliseconds &out)
+    {
+        const toml::node *n = t.get(key);
+        if (!n)
+            return;
+        const QString name = p + TomlReader::fromStd(key);
+        auto s = m_r.string(*n, name);
+        if (!s)
+            return;
+        auto d = parseDuration(*s);
+        if (!d)
+            m_r.fail(name, TomlReader::lineOf(*n), d.error().message);
+        else if (*d < min || *d > max)
+            m_r.fail(name, TomlReader::lineOf(*n),
+                     QStringLiteral("must be from %1 to %2").arg(formatDuration(min), formatDuration(max)));
+        else
+            out = *d;
+    }
+
+    // A byte count: an integer, or a string parseSize() reads ("64MiB"); from min to max.
+    void sizeKey(const toml::table &t, std::string_view key, const QString &p, qint64 min, qint64 max,
+                 const QString &range, qint64 &out)
+    {
+        const toml::node *n = t.get(key);
+        if (!n)
+            return;
+        const QString name = p + TomlReader::fromStd(key);
+        const int line = TomlReader::lineOf(*n);
+        qint64 value = -1;
+        if (const auto *i = n->as_integer()) {
+            if (i->get() < 0)
+                m_r.fail(name, line, QStringLiteral("sizes cannot be negative"));
+            else
+                value = qint64(i->get());
+        } else if (const auto *str = n->as_string()) {
+            auto parsed = parseSize(TomlReader::fromStd(str->get()));
+            if (!parsed)
+                m_r.fail(name, line, parsed.error().message);
+            else
+                value = *parsed;
+        } else {
+            m_r.fail(name, line, QStringLiteral("expected a size (an integer or a string like \"64MiB\"), found %1")
+                                     .arg(TomlReader::typeName(*n)));
+        }
+        if (value < 0)
+            return;
+        if (value < min || value > max)
+            m_r.fail(name, line, QStringLiteral("must be %1").arg(range));
+        else
+            out = value;
+    }
+
+    // An integer from min to max.
+    void integerKey(const toml::table &t, std::string_view key, const QString &p, qint64 min, qint64 max,
+                    const QString &range, int &out)
+    {
+        const toml::node *n = t.get(key);
+        if (!n)
+            return;
+        const QString name = p + TomlReader::fromStd(key);
+        auto i = m_r.integer(*n, name);
+        if (!i)
+            return;
+        if (*i < min || *i > max)
+            m_r.fail(name, TomlReader::lineOf(*n), QStringLiteral("must be %1").arg(range));
+        else
+            out = int(*i);
+    }
+
+    void proxy(const toml::table &t, ProxyConfig &out)
+    {
+        using namespace std::chrono_literals;
+        const QString p = QStringLiteral("proxy.");
+        if (!m_r.onlyKeys(t, {"workers", "connect_timeout", "read_timeout", "header_timeout", "idle_timeout",
+                              "max_request_headers", "max_request_body", "max_idle_upstreams"}, p))
+            return;
+        integerKey(t, "workers", p, 0, 64, QStringLiteral("0 (one per core) or from 1 to 64"), out.workers);
+        // QTimer counts int milliseconds; a day is far more than any of these needs.
+        durationKey(t, "connect_timeout", p, 100ms, 24h, out.connectTimeout);
+        durationKey(t, "read_timeout", p, 100ms, 24h, out.readTimeout);
+        durationKey(t, "header_timeout", p, 100ms, 24h, out.headerTimeout);
+        durationKey(t, "idle_timeout", p, 100ms, 24h, out.idleTimeout);
+        sizeKey(t, "max_request_headers", p, 1 << 10, 1 << 20, QStringLiteral("from 1KiB to 1MiB"), out.maxRequestHeaders);
+        sizeKey(t, "max_request_body", p, 0, std::numeric_limits<qint64>::max(), QStringLiteral("0 or more"),
+                out.maxRequestBody);
+        integerKey(t, "max_idle_upstreams", p, 0, 1024, QStringLiteral("from 0 (no pooling) to 1024"), out.maxIdleUpstreams);
+    }
+
+    void recording(const toml::table &t, RecordingConfig &out)
+    {
+        const QString p = QStringLiteral("recording.");
+        if (!m_r.onlyKeys(t, {"body_cap"}, p))
+            return;
+        // Each recorded piece is held in memory and written as one row.
+        sizeKey(t, "body_cap", p, 0, 256 << 20, QStringLiteral("from 0 (no bodies) to 256MiB"), out.bodyCap);
     }
 
     TomlReader m_r;

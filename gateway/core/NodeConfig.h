@@ -28,6 +28,24 @@ struct OidcProviderConfig {
     QString groupsClaim = QStringLiteral("groups");
 };
 
+// [proxy]: the HTTP proxy's limits and timeouts. The defaults are HttpProxyOptions' own
+// (GatewayNode checks at compile time that they agree).
+struct ProxyConfig {
+    int workers = 0;                                    // 0 = one per core; else 1..64
+    std::chrono::milliseconds connectTimeout{5'000};   // to the upstream (TCP and TLS)
+    std::chrono::milliseconds readTimeout{300'000};    // between bytes from the upstream
+    std::chrono::milliseconds headerTimeout{30'000};   // a client's request head, and each body read
+    std::chrono::milliseconds idleTimeout{60'000};     // a keep-alive client with nothing in flight
+    qint64 maxRequestHeaders = 64 * 1024;               // request line + headers
+    qint64 maxRequestBody = 0;                          // 0 = unlimited
+    int maxIdleUpstreams = 32;                          // pooled per proxy thread and upstream
+};
+
+// [recording]: what the recorder keeps. Default: Recorder::Options'.
+struct RecordingConfig {
+    qint64 bodyCap = 1 << 20;                           // recorded bytes per event body
+};
+
 // gatehoused.toml: what belongs to this machine (contract §2). Resources live in the store.
 struct NodeConfig {
     QString sourceFile;                 // empty for the embedded default
@@ -46,7 +64,11 @@ struct NodeConfig {
     QStringList adminGroups;            // [roles] admin
     QStringList auditorGroups;          // [roles] auditor
 
-    // Unknown keys, wrong types, bad durations and bad addresses are errors naming file, line, key.
+    ProxyConfig proxy;                  // [proxy]
+    RecordingConfig recording;          // [recording]
+
+    // Unknown keys, wrong types, bad durations, sizes and addresses, and values out of range are
+    // errors naming file, line, key.
     static Result<NodeConfig> load(const QString &path);
     static Result<NodeConfig> parse(const QByteArray &toml, const QString &sourceName);
 };
@@ -58,5 +80,9 @@ QString defaultDataDir();
 Result<std::chrono::milliseconds> parseDuration(QStringView text);
 // The shortest form parseDuration() reads back: "15m", "1h30m", "500ms".
 QString formatDuration(std::chrono::milliseconds d);
+
+// Byte counts: "0", "1048576", "512B", "64KiB", "1MiB", "2GiB" (1 KiB = 1024 B). Not negative;
+// fractions, spaces, decimal units (KB, MB) and overflow are errors.
+Result<qint64> parseSize(QStringView text);
 
 } // namespace gh

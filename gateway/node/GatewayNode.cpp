@@ -203,9 +203,31 @@ Status GatewayNode::startProxy()
     services.auth = m_auth;
     services.secrets = m_secrets.get();
     services.metrics = m_metrics.get();
-    m_recorder = std::make_unique<Recorder>(*m_store, *m_issuer);
+    // Without a [proxy] or [recording] key the node runs on the options' own defaults.
+    static_assert(ProxyConfig{}.workers == HttpProxyOptions{}.workers
+                  && ProxyConfig{}.connectTimeout == HttpProxyOptions{}.connectTimeout
+                  && ProxyConfig{}.readTimeout == HttpProxyOptions{}.readTimeout
+                  && ProxyConfig{}.headerTimeout == HttpProxyOptions{}.headerTimeout
+                  && ProxyConfig{}.idleTimeout == HttpProxyOptions{}.idleTimeout
+                  && ProxyConfig{}.maxRequestHeaders == HttpProxyOptions{}.maxHeaderBytes
+                  && ProxyConfig{}.maxRequestBody == HttpProxyOptions{}.maxBodyBytes
+                  && ProxyConfig{}.maxIdleUpstreams == HttpProxyOptions{}.maxIdleUpstreamsPerKey
+                  && RecordingConfig{}.bodyCap == Recorder::Options{}.bodyCap,
+                  "the defaults documented for [proxy]/[recording] must be the options' own");
+    Recorder::Options recording;
+    recording.bodyCap = m_config.recording.bodyCap;
+    m_recorder = std::make_unique<Recorder>(*m_store, *m_issuer, recording);
     services.recorder = m_recorder.get();
-    m_proxy = std::make_unique<HttpProxy>(services, HttpProxyOptions{});
+    HttpProxyOptions options;
+    options.workers = m_config.proxy.workers;
+    options.connectTimeout = m_config.proxy.connectTimeout;
+    options.readTimeout = m_config.proxy.readTimeout;
+    options.headerTimeout = m_config.proxy.headerTimeout;
+    options.idleTimeout = m_config.proxy.idleTimeout;
+    options.maxHeaderBytes = qsizetype(m_config.proxy.maxRequestHeaders);
+    options.maxBodyBytes = m_config.proxy.maxRequestBody;
+    options.maxIdleUpstreamsPerKey = m_config.proxy.maxIdleUpstreams;
+    m_proxy = std::make_unique<HttpProxy>(services, options);
     if (!m_config.tlsCert.isEmpty()) {
         auto tls = loadTls(m_config);
         if (!tls)

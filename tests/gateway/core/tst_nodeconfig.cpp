@@ -1,6 +1,7 @@
 #include "core/NodeConfig.h"
 
 #include <QFile>
+#include <QHash>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,6 +22,15 @@ private slots:
         QCOMPARE(cfg->maxTokenTtl, std::chrono::seconds(1h));
         QVERIFY(cfg->dataDir.isEmpty());
         QVERIFY(cfg->oidc.isEmpty());
+        QCOMPARE(cfg->proxy.workers, 0);
+        QCOMPARE(cfg->proxy.connectTimeout, std::chrono::milliseconds(5s));
+        QCOMPARE(cfg->proxy.readTimeout, std::chrono::milliseconds(300s));
+        QCOMPARE(cfg->proxy.headerTimeout, std::chrono::milliseconds(30s));
+        QCOMPARE(cfg->proxy.idleTimeout, std::chrono::milliseconds(60s));
+        QCOMPARE(cfg->proxy.maxRequestHeaders, qint64(64 * 1024));
+        QCOMPARE(cfg->proxy.maxRequestBody, qint64(0));
+        QCOMPARE(cfg->proxy.maxIdleUpstreams, 32);
+        QCOMPARE(cfg->recording.bodyCap, qint64(1 << 20));
     }
 
     void fullFile()
@@ -52,7 +62,19 @@ private slots:
             "[roles]\n"
             "admin   = [\"gatehouse-admins\", \"sre\"]\n"
             "auditor = [\"auditors\"]\n"
-            "\n";
+            "\n"
+            "[proxy]\n"
+            "workers             = 8\n"
+            "connect_timeout     = \"2s500ms\"\n"
+            "read_timeout        = \"10m\"\n"
+            "header_timeout      = \"15s\"\n"
+            "idle_timeout        = \"2m\"\n"
+            "max_request_headers = \"128KiB\"\n"
+            "max_request_body    = \"1GiB\"\n"
+            "max_idle_upstreams  = 4\n"
+            "\n"
+            "[recording]\n"
+            "body_cap = \"64KiB\"\n";
         const auto cfg = gh::NodeConfig::parse(toml, u"full.toml"_qs);
         QVERIFY2(cfg.ok(), qPrintable(cfg.ok() ? QString() : cfg.error().toString()));
         QCOMPARE(cfg->sourceFile, u"full.toml"_qs);
@@ -72,6 +94,80 @@ private slots:
         QCOMPARE(cfg->oidc[1].groupsClaim, u"roles"_qs);
         QCOMPARE(cfg->adminGroups, (QStringList{u"gatehouse-admins"_qs, u"sre"_qs}));
         QCOMPARE(cfg->auditorGroups, QStringList{u"auditors"_qs});
+        QCOMPARE(cfg->proxy.workers, 8);
+        QCOMPARE(cfg->proxy.connectTimeout, std::chrono::milliseconds(2500ms));
+        QCOMPARE(cfg->proxy.readTimeout, std::chrono::milliseconds(10min));
+        QCOMPARE(cfg->proxy.headerTimeout, std::chrono::milliseconds(15s));
+        QCOMPARE(cfg->proxy.idleTimeout, std::chrono::milliseconds(2min));
+        QCOMPARE(cfg->proxy.maxRequestHeaders, qint64(128 * 1024));
+        QCOMPARE(cfg->proxy.maxRequestBody, qint64(1) << 30);
+        QCOMPARE(cfg->proxy.maxIdleUpstreams, 4);
+        QCOMPARE(cfg->recording.bodyCap, qint64(64 * 1024));
+    }
+
+    // Each row sets one [proxy]/[recording] key and names the field it lands in.
+    void tunables_data()
+    {
+        QTest::addColumn<QByteArray>("toml");
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<qint64>("value");
+        QTest::newRow("workers 0") << QByteArray("[proxy]\nworkers = 0\n") << u"workers"_qs << qint64(0);
+        QTest::newRow("workers 1") << QByteArray("[proxy]\nworkers = 1\n") << u"workers"_qs << qint64(1);
+        QTest::newRow("workers 64") << QByteArray("[proxy]\nworkers = 64\n") << u"workers"_qs << qint64(64);
+        QTest::newRow("connect min") << QByteArray("[proxy]\nconnect_timeout = \"100ms\"\n")
+                                     << u"connect_timeout"_qs << qint64(100);
+        QTest::newRow("read max") << QByteArray("[proxy]\nread_timeout = \"1d\"\n")
+                                  << u"read_timeout"_qs << qint64(86400000);
+        QTest::newRow("read 24h") << QByteArray("[proxy]\nread_timeout = \"24h\"\n")
+                                  << u"read_timeout"_qs << qint64(86400000);
+        QTest::newRow("header") << QByteArray("[proxy]\nheader_timeout = \"1m30s\"\n")
+                                << u"header_timeout"_qs << qint64(90000);
+        QTest::newRow("idle") << QByteArray("[proxy]\nidle_timeout = \"5s\"\n") << u"idle_timeout"_qs << qint64(5000);
+        QTest::newRow("headers min") << QByteArray("[proxy]\nmax_request_headers = \"1KiB\"\n")
+                                     << u"max_request_headers"_qs << qint64(1024);
+        QTest::newRow("headers max int") << QByteArray("[proxy]\nmax_request_headers = 1048576\n")
+                                         << u"max_request_headers"_qs << qint64(1048576);
+        QTest::newRow("body unlimited") << QByteArray("[proxy]\nmax_request_body = \"0\"\n")
+                                        << u"max_request_body"_qs << qint64(0);
+        QTest::newRow("body int 0") << QByteArray("[proxy]\nmax_request_body = 0\n")
+                                    << u"max_request_body"_qs << qint64(0);
+        QTest::newRow("body MiB") << QByteArray("[proxy]\nmax_request_body = \"64MiB\"\n")
+                                  << u"max_request_body"_qs << qint64(64) * 1024 * 1024;
+        QTest::newRow("body bytes") << QByteArray("[proxy]\nmax_request_body = \"1000B\"\n")
+                                    << u"max_request_body"_qs << qint64(1000);
+        QTest::newRow("body int") << QByteArray("[proxy]\nmax_request_body = 5000000000\n")
+                                  << u"max_request_body"_qs << qint64(5000000000);
+        QTest::newRow("pool off") << QByteArray("[proxy]\nmax_idle_upstreams = 0\n")
+                                  << u"max_idle_upstreams"_qs << qint64(0);
+        QTest::newRow("pool max") << QByteArray("[proxy]\nmax_idle_upstreams = 1024\n")
+                                  << u"max_idle_upstreams"_qs << qint64(1024);
+        QTest::newRow("cap off") << QByteArray("[recording]\nbody_cap = 0\n") << u"body_cap"_qs << qint64(0);
+        QTest::newRow("cap KiB") << QByteArray("[recording]\nbody_cap = \"4KiB\"\n") << u"body_cap"_qs << qint64(4096);
+        QTest::newRow("cap max") << QByteArray("[recording]\nbody_cap = \"256MiB\"\n")
+                                 << u"body_cap"_qs << qint64(256) * 1024 * 1024;
+        QTest::newRow("empty tables") << QByteArray("[proxy]\n[recording]\n") << u"body_cap"_qs << qint64(1 << 20);
+    }
+    void tunables()
+    {
+        QFETCH(QByteArray, toml);
+        QFETCH(QString, field);
+        QFETCH(qint64, value);
+        const auto cfg = gh::NodeConfig::parse(toml, u"t.toml"_qs);
+        QVERIFY2(cfg.ok(), qPrintable(cfg.ok() ? QString() : cfg.error().toString()));
+        const gh::ProxyConfig &p = cfg->proxy;
+        const QHash<QString, qint64> fields{
+            {u"workers"_qs, p.workers},
+            {u"connect_timeout"_qs, p.connectTimeout.count()},
+            {u"read_timeout"_qs, p.readTimeout.count()},
+            {u"header_timeout"_qs, p.headerTimeout.count()},
+            {u"idle_timeout"_qs, p.idleTimeout.count()},
+            {u"max_request_headers"_qs, p.maxRequestHeaders},
+            {u"max_request_body"_qs, p.maxRequestBody},
+            {u"max_idle_upstreams"_qs, p.maxIdleUpstreams},
+            {u"body_cap"_qs, cfg->recording.bodyCap},
+        };
+        QVERIFY(fields.contains(field));
+        QCOMPARE(fields.value(field), value);
     }
 
     void brokenFiles_data()
@@ -141,6 +237,64 @@ private slots:
                                            << 2 << u"roles.admin"_qs << u"array of strings"_qs;
         QTest::newRow("roles unknown") << QByteArray("[roles]\nsuperuser = [\"a\"]\n")
                                        << 2 << u"roles.superuser"_qs << u"unknown key"_qs;
+        QTest::newRow("proxy not a table") << QByteArray("proxy = \"fast\"\n") << 1 << u"proxy"_qs << u"a table"_qs;
+        QTest::newRow("proxy unknown key") << QByteArray("[proxy]\nworkers = 2\nmax_connections = 100\n")
+                                           << 3 << u"proxy.max_connections"_qs << u"unknown key"_qs;
+        QTest::newRow("workers negative") << QByteArray("[proxy]\nworkers = -1\n")
+                                          << 2 << u"proxy.workers"_qs << u"from 1 to 64"_qs;
+        QTest::newRow("workers too many") << QByteArray("[proxy]\n\nworkers = 65\n")
+                                          << 3 << u"proxy.workers"_qs << u"from 1 to 64"_qs;
+        QTest::newRow("workers string") << QByteArray("[proxy]\nworkers = \"4\"\n")
+                                        << 2 << u"proxy.workers"_qs << u"expected an integer, found a string"_qs;
+        QTest::newRow("workers float") << QByteArray("[proxy]\nworkers = 2.0\n")
+                                       << 2 << u"proxy.workers"_qs << u"expected an integer, found a float"_qs;
+        QTest::newRow("connect bad duration") << QByteArray("[proxy]\nconnect_timeout = \"5 s\"\n")
+                                              << 2 << u"proxy.connect_timeout"_qs << u"invalid duration"_qs;
+        QTest::newRow("connect zero") << QByteArray("[proxy]\nconnect_timeout = \"0s\"\n")
+                                      << 2 << u"proxy.connect_timeout"_qs << u"greater than zero"_qs;
+        QTest::newRow("connect too short") << QByteArray("[proxy]\nconnect_timeout = \"99ms\"\n")
+                                           << 2 << u"proxy.connect_timeout"_qs << u"from 100ms to 1d"_qs;
+        QTest::newRow("read integer") << QByteArray("[proxy]\nread_timeout = 300\n")
+                                      << 2 << u"proxy.read_timeout"_qs << u"expected a string, found an integer"_qs;
+        QTest::newRow("read too long") << QByteArray("[proxy]\nread_timeout = \"1d1ms\"\n")
+                                       << 2 << u"proxy.read_timeout"_qs << u"from 100ms to 1d"_qs;
+        QTest::newRow("header unit") << QByteArray("[proxy]\nheader_timeout = \"30sec\"\n")
+                                     << 2 << u"proxy.header_timeout"_qs << u"unknown unit"_qs;
+        QTest::newRow("idle negative") << QByteArray("[proxy]\nidle_timeout = \"-1s\"\n")
+                                       << 2 << u"proxy.idle_timeout"_qs << u"negative"_qs;
+        QTest::newRow("headers too small") << QByteArray("[proxy]\nmax_request_headers = \"1023B\"\n")
+                                           << 2 << u"proxy.max_request_headers"_qs << u"from 1KiB to 1MiB"_qs;
+        QTest::newRow("headers too big") << QByteArray("[proxy]\nmax_request_headers = \"2MiB\"\n")
+                                         << 2 << u"proxy.max_request_headers"_qs << u"from 1KiB to 1MiB"_qs;
+        QTest::newRow("body decimal unit") << QByteArray("[proxy]\nworkers = 2\nmax_request_body = \"64MB\"\n")
+                                           << 3 << u"proxy.max_request_body"_qs << u"unknown unit \"MB\""_qs;
+        QTest::newRow("body fraction") << QByteArray("[proxy]\nmax_request_body = \"1.5GiB\"\n")
+                                       << 2 << u"proxy.max_request_body"_qs << u"fractions"_qs;
+        QTest::newRow("body negative int") << QByteArray("[proxy]\nmax_request_body = -1\n")
+                                           << 2 << u"proxy.max_request_body"_qs << u"negative"_qs;
+        QTest::newRow("body empty") << QByteArray("[proxy]\nmax_request_body = \"\"\n")
+                                    << 2 << u"proxy.max_request_body"_qs << u"invalid size"_qs;
+        QTest::newRow("body overflow") << QByteArray("[proxy]\nmax_request_body = \"9999999999GiB\"\n")
+                                       << 2 << u"proxy.max_request_body"_qs << u"too large"_qs;
+        QTest::newRow("body boolean") << QByteArray("[proxy]\nmax_request_body = false\n")
+                                      << 2 << u"proxy.max_request_body"_qs << u"expected a size"_qs;
+        QTest::newRow("body float") << QByteArray("[proxy]\nmax_request_body = 1e9\n")
+                                    << 2 << u"proxy.max_request_body"_qs << u"found a float"_qs;
+        QTest::newRow("pool negative") << QByteArray("[proxy]\nmax_idle_upstreams = -1\n")
+                                       << 2 << u"proxy.max_idle_upstreams"_qs << u"to 1024"_qs;
+        QTest::newRow("pool too big") << QByteArray("[proxy]\nmax_idle_upstreams = 1025\n")
+                                      << 2 << u"proxy.max_idle_upstreams"_qs << u"to 1024"_qs;
+        QTest::newRow("recording not a table") << QByteArray("\nrecording = 1\n") << 2 << u"recording"_qs << u"a table"_qs;
+        QTest::newRow("recording unknown key") << QByteArray("[recording]\nbody_cap = 1\nenabled = false\n")
+                                               << 3 << u"recording.enabled"_qs << u"unknown key"_qs;
+        QTest::newRow("cap too big") << QByteArray("[recording]\nbody_cap = \"1GiB\"\n")
+                                     << 2 << u"recording.body_cap"_qs << u"to 256MiB"_qs;
+        QTest::newRow("cap bad unit") << QByteArray("[recording]\nbody_cap = \"1mib\"\n")
+                                      << 2 << u"recording.body_cap"_qs << u"unknown unit"_qs;
+        QTest::newRow("cap negative") << QByteArray("[recording]\nbody_cap = \"-1KiB\"\n")
+                                      << 2 << u"recording.body_cap"_qs << u"negative"_qs;
+        QTest::newRow("cap array") << QByteArray("[recording]\nbody_cap = [1]\n")
+                                   << 2 << u"recording.body_cap"_qs << u"found an array"_qs;
     }
     void brokenFiles()
     {
