@@ -507,6 +507,11 @@ void TestHttpProxy::largeResponseStreamsInBoundedMemory()
                               120000);
     QCOMPARE(c.exitCode, 0);
     QCOMPARE(c.out, "200 " + QByteArray::number(size));
+#ifdef GATEHOUSE_SANITIZE
+    // The response streamed whole (checked above); its memory bound is checked by the normal build,
+    // since ASan's quarantine keeps hundreds of MiB of freed memory resident by design.
+    QSKIP("peak RSS is not meaningful under AddressSanitizer");
+#endif
     const qint64 hwm = vmHwmKiB(m_daemon.pid());
     qInfo("gatehoused VmHWM after a 200 MiB response: %lld KiB", hwm);
     QVERIFY(hwm > 0);
