@@ -573,16 +573,27 @@ Result<ApplyOutcome> SqliteStore::applyResources(const ResourceSet &set)
     return outcome;
 }
 
-Result<PutOutcome> SqliteStore::putConnection(const Connection &c)
+namespace {
+
+// The table, kind name and upsert of each resource type, so put and delete are written once.
+Result<PutOutcome> upsert(SqliteConnection &db, const Connection &c, qint64 nowMs) { return upsertConnection(db, c, nowMs); }
+Result<PutOutcome> upsert(SqliteConnection &db, const Rule &r, qint64 nowMs) { return upsertRule(db, r, nowMs); }
+const char *kindOf(const Connection &) { return "connection"; }
+const char *kindOf(const Rule &) { return "rule"; }
+
+} // namespace
+
+template <typename T>
+Result<PutOutcome> SqliteStore::putResource(const T &item)
 {
-    if (Status s = checkStorable(c); !s)
+    if (Status s = checkStorable(item); !s)
         return s.error();
     PutOutcome outcome = PutOutcome::Unchanged;
     const qint64 nowMs = m_options.clock->now().toMSecsSinceEpoch();
     Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
-        Result<PutOutcome> r = upsertConnection(db, c, nowMs);
+        Result<PutOutcome> r = upsert(db, item, nowMs);
         if (!r)
-            return inResource(r.error(), "connection", c.name, c.line);
+            return inResource(r.error(), kindOf(item), item.name, item.line);
         outcome = *r;
         change.changed = outcome != PutOutcome::Unchanged;
         return {};
@@ -590,59 +601,43 @@ Result<PutOutcome> SqliteStore::putConnection(const Connection &c)
     if (!s)
         return s.error();
     return outcome;
+}
+
+Result<PutOutcome> SqliteStore::putConnection(const Connection &c)
+{
+    return putResource(c);
 }
 
 Result<PutOutcome> SqliteStore::putRule(const Rule &rule)
 {
-    if (Status s = checkStorable(rule); !s)
-        return s.error();
-    PutOutcome outcome = PutOutcome::Unchanged;
-    const qint64 nowMs = m_options.clock->now().toMSecsSinceEpoch();
+    return putResource(rule);
+}
+
+Result<bool> SqliteStore::deleteResource(const char *deleteSql, const QString &name)
+{
+    bool deleted = false;
     Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
-        Result<PutOutcome> r = upsertRule(db, rule, nowMs);
-        if (!r)
-            return inResource(r.error(), "rule", rule.name, rule.line);
-        outcome = *r;
-        change.changed = outcome != PutOutcome::Unchanged;
+        Result<SqliteQuery> q = db.query(deleteSql);
+        if (!q)
+            return q.error();
+        if (Status r = q->bind(1, name).run(); !r)
+            return r;
+        deleted = change.changed = db.changes() > 0;
         return {};
     });
     if (!s)
         return s.error();
-    return outcome;
+    return deleted;
 }
 
 Result<bool> SqliteStore::deleteConnection(const QString &name)
 {
-    bool deleted = false;
-    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
-        Result<SqliteQuery> q = db.query("DELETE FROM connections WHERE name = ?1");
-        if (!q)
-            return q.error();
-        if (Status r = q->bind(1, name).run(); !r)
-            return r;
-        deleted = change.changed = db.changes() > 0;
-        return {};
-    });
-    if (!s)
-        return s.error();
-    return deleted;
+    return deleteResource("DELETE FROM connections WHERE name = ?1", name);
 }
 
 Result<bool> SqliteStore::deleteRule(const QString &name)
 {
-    bool deleted = false;
-    Status s = writeResources([&](SqliteConnection &db, ResourceChange &change) -> Status {
-        Result<SqliteQuery> q = db.query("DELETE FROM rules WHERE name = ?1");
-        if (!q)
-            return q.error();
-        if (Status r = q->bind(1, name).run(); !r)
-            return r;
-        deleted = change.changed = db.changes() > 0;
-        return {};
-    });
-    if (!s)
-        return s.error();
-    return deleted;
+    return deleteResource("DELETE FROM rules WHERE name = ?1", name);
 }
 
 Result<ResourceSet> SqliteStore::resources() const

@@ -93,6 +93,9 @@ private:
 
     // Runs `work` on the writer and, when it changed resources, publishes the new revision.
     Status writeResources(std::function<Status(SqliteConnection &, ResourceChange &)> work);
+    template <typename T>   // Connection or Rule
+    Result<PutOutcome> putResource(const T &item);
+    Result<bool> deleteResource(const char *deleteSql, const QString &name);
 
     QString m_path;
     Options m_options;
