@@ -18,7 +18,7 @@ public:
     };
 
     // Bodies up to this size are stored as given: compressing them saves little and costs time.
-    static constexpr qsizetype defaultThreshold = 1024;
+    static constexpr qsizetype defaultThreshold = 4096;
     // Refuse to inflate beyond this: a corrupted or hostile row must not exhaust memory.
     static constexpr qint64 maxDecodedSize = qint64(256) * 1024 * 1024;
 
