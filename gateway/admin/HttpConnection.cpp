@@ -1,13 +1,12 @@
 #include "admin/HttpConnection.h"
 
+#include "admin/GracefulClose.h"
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSslSocket>
 #include <QTcpSocket>
 
 #include <algorithm>
 
-#include <sys/socket.h>
 
 namespace gh {
 
@@ -521,22 +520,7 @@ void HttpConnection::closeGracefully()
     m_phase = Phase::Closing;
     m_buffer.clear();
     m_timer.start(kLingerMs);
-    if (qobject_cast<QSslSocket *>(m_socket)) {
-        m_socket->disconnectFromHost();
-        return;
-    }
-    // Flush, then half-close: the client reads our answer and sees EOF, and what it still
-    // sends is read and dropped instead of resetting the connection under its feet.
-    m_socket->flush();
-    auto halfClose = [this] {
-        if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState)
-            ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-    };
-    if (m_socket->bytesToWrite() == 0)
-        halfClose();
-    else
-        connect(m_socket, &QTcpSocket::bytesWritten, this, halfClose);
-    m_socket->readAll();
+    closeAfterFlush(m_socket, this);
 }
 
 void HttpConnection::drain()

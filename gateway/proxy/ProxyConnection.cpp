@@ -1,5 +1,6 @@
 #include "proxy/ProxyConnection.h"
 
+#include "admin/GracefulClose.h"
 #include "admin/Metrics.h"
 #include "identity/Authenticator.h"
 #include "proxy/GroupGlob.h"
@@ -18,7 +19,6 @@
 
 #include <algorithm>
 
-#include <sys/socket.h>
 
 namespace gh {
 
@@ -986,22 +986,7 @@ void ProxyConnection::closeGracefully()
     releaseUpstream(false);
     m_in.clear();
     m_timer.start(kLingerMs);
-    if (qobject_cast<QSslSocket *>(m_socket)) {
-        m_socket->disconnectFromHost();
-        return;
-    }
-    // Flush, then half-close: the client reads our answer and sees EOF, and what it still sends
-    // is read and dropped instead of resetting the connection under its feet.
-    m_socket->flush();
-    auto halfClose = [this] {
-        if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState)
-            ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-    };
-    if (m_socket->bytesToWrite() == 0)
-        halfClose();
-    else
-        connect(m_socket, &QTcpSocket::bytesWritten, this, halfClose);
-    m_socket->readAll();
+    closeAfterFlush(m_socket, this);
 }
 
 void ProxyConnection::drain()
