@@ -684,12 +684,14 @@ Result<ResourceSet> SqliteStore::resources() const
     return set;
 }
 
-Result<std::optional<Connection>> SqliteStore::connection(const QString &name) const
+template <typename T>
+Result<std::optional<T>> SqliteStore::readResource(const char *selectSql, const QString &name,
+                                                   Result<T> (*parseRow)(const QString &, const QString &)) const
 {
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
-    Result<SqliteQuery> q = (**lease).query("SELECT json FROM connections WHERE name = ?1");
+    Result<SqliteQuery> q = (**lease).query(selectSql);
     if (!q)
         return q.error();
     q->bind(1, name);
@@ -697,31 +699,21 @@ Result<std::optional<Connection>> SqliteStore::connection(const QString &name) c
     if (!row)
         return row.error();
     if (!*row)
-        return std::optional<Connection>();
-    Result<Connection> c = parseConnectionRow(name, q->text(0));
-    if (!c)
-        return c.error();
-    return std::optional<Connection>(std::move(*c));
+        return std::optional<T>();
+    Result<T> item = parseRow(name, q->text(0));
+    if (!item)
+        return item.error();
+    return std::optional<T>(std::move(*item));
+}
+
+Result<std::optional<Connection>> SqliteStore::connection(const QString &name) const
+{
+    return readResource<Connection>("SELECT json FROM connections WHERE name = ?1", name, parseConnectionRow);
 }
 
 Result<std::optional<Rule>> SqliteStore::rule(const QString &name) const
 {
-    Result<ReadLease> lease = reader();
-    if (!lease)
-        return lease.error();
-    Result<SqliteQuery> q = (**lease).query("SELECT json FROM rules WHERE name = ?1");
-    if (!q)
-        return q.error();
-    q->bind(1, name);
-    Result<bool> row = q->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return std::optional<Rule>();
-    Result<Rule> r = parseRuleRow(name, q->text(0));
-    if (!r)
-        return r.error();
-    return std::optional<Rule>(std::move(*r));
+    return readResource<Rule>("SELECT json FROM rules WHERE name = ?1", name, parseRuleRow);
 }
 
 // ---- tokens ---------------------------------------------------------------------------------

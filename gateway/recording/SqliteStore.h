@@ -96,6 +96,9 @@ private:
     template <typename T>   // Connection or Rule
     Result<PutOutcome> putResource(const T &item);
     Result<bool> deleteResource(const char *deleteSql, const QString &name);
+    template <typename T>   // Connection or Rule: one row by name, parsed
+    Result<std::optional<T>> readResource(const char *selectSql, const QString &name,
+                                          Result<T> (*parseRow)(const QString &, const QString &)) const;
 
     QString m_path;
     Options m_options;
