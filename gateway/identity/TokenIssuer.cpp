@@ -243,7 +243,9 @@ Result<TokenIssuer::Issued> TokenIssuer::issue(const QString &subject, const QSt
     unsigned char id[16];
     if (RAND_bytes(id, sizeof id) != 1)
         return Error(QStringLiteral("cannot draw a random token id: %1").arg(ossl::lastError()));
-    out.jti = QString::fromLatin1(Base64Url::encode(QByteArrayView(id, qsizetype(sizeof id))));
+    // Hex, not base64url: one id in 64 would start with '-', and `gatehousectl token revoke <jti>`
+    // would then read it as an option.
+    out.jti = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(id), qsizetype(sizeof id)).toHex());
 
     const QJsonObject header{
         {QStringLiteral("alg"), QStringLiteral("EdDSA")},
