@@ -3,7 +3,7 @@
 #include "admin/GracefulClose.h"
 #include "admin/Metrics.h"
 #include "identity/Authenticator.h"
-#include "proxy/GroupGlob.h"
+#include "core/GroupGlob.h"
 #include "proxy/HopByHopFilter.h"
 #include "proxy/ProxyContext.h"
 #include "proxy/ProxyWorker.h"

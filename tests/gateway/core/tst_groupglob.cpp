@@ -1,5 +1,5 @@
 // allow_groups entries are globs over the caller's groups; "*" admits any authenticated caller.
-#include "proxy/GroupGlob.h"
+#include "core/GroupGlob.h"
 
 #include <QTest>
 

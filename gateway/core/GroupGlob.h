@@ -5,7 +5,7 @@
 
 namespace gh {
 
-// Matches allow_groups entries (globs with * and ?) against a caller's groups.
+// Matches group globs (allow_groups, a rule's groups) against a caller's groups.
 class GroupGlob final {
 public:
     // '*' matches any run of characters (also none), '?' exactly one; everything else literally.

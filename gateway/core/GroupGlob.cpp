@@ -1,4 +1,4 @@
-#include "proxy/GroupGlob.h"
+#include "core/GroupGlob.h"
 
 namespace gh {
 
