@@ -10,6 +10,7 @@
 
 namespace gh {
 
+class ApprovalBroker;
 class Authenticator;
 class Clock;
 struct Connection;
@@ -32,6 +33,7 @@ struct AdminServices {
     Metrics *metrics = nullptr;
     EventHub *events = nullptr;
     const Clock *clock = nullptr;
+    ApprovalBroker *approvals = nullptr;
 };
 
 // The routes of the admin API (docs/admin-api.md): authenticates every /api/v1 call, decides what

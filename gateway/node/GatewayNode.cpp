@@ -2,6 +2,8 @@
 
 #include "admin/HttpServer.h"
 #include "admin/Metrics.h"
+#include "approvals/ApprovalBroker.h"
+#include "approvals/SqliteApprovalStore.h"
 #include "core/Clock.h"
 #include "core/SecretBox.h"
 #include "identity/Authenticator.h"
@@ -167,6 +169,24 @@ Status GatewayNode::startAdmin()
                              [store = m_store.get()] { return store->health().ok() ? 1.0 : 0.0; });
     m_events = new EventHub(this);
 
+    // Approvals write through their own connection to the store's file (WAL allows it).
+    auto approvalStore = SqliteApprovalStore::open(m_dataDir->storePath());
+    if (!approvalStore)
+        return Error(QStringLiteral("cannot open the approvals in %1: %2")
+                         .arg(m_dataDir->storePath(), approvalStore.error().message));
+    m_approvalStore = std::move(approvalStore).value();
+    m_approvals = std::make_unique<ApprovalBroker>(*m_approvalStore, Clock::system());
+    connect(m_approvals.get(), &ApprovalBroker::requested, m_events,
+            [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.requested"), a); });
+    connect(m_approvals.get(), &ApprovalBroker::updated, m_events,
+            [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.updated"), a); });
+    connect(m_approvals.get(), &ApprovalBroker::decided, m_events,
+            [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.decided"), a); });
+    connect(m_approvals.get(), &ApprovalBroker::expired, m_events,
+            [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.expired"), a); });
+    if (auto st = m_approvals->start(); !st)
+        return st.error();
+
     AdminServices services;
     services.config = &m_config;
     services.store = m_store.get();
@@ -175,6 +195,7 @@ Status GatewayNode::startAdmin()
     services.secrets = m_secrets.get();
     services.metrics = m_metrics.get();
     services.events = m_events;
+    services.approvals = m_approvals.get();
     services.clock = &Clock::system();
     m_api = new AdminApi(services, this);
 
@@ -282,6 +303,9 @@ void GatewayNode::stop()
         m_dataDir->removeAdminUrl();
     if (m_dataDir && m_proxyPort != 0)
         QFile::remove(m_dataDir->file(QStringLiteral("proxy.url")));
+    // Held requests are answered (403 approval_timeout) so the proxy can drain.
+    if (m_approvals)
+        m_approvals->shutdown(QStringLiteral("gateway shutting down"));
     if (m_events)
         m_events->closeAll();
     m_listenersDraining = 1;   // released below, once both listeners have been asked

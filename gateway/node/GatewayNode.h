@@ -11,6 +11,8 @@
 namespace gh {
 
 class AdminApi;
+class ApprovalBroker;
+class ApprovalStore;
 class Authenticator;
 class DataDir;
 class EventHub;
@@ -43,6 +45,8 @@ public:
     QString adminUrl() const;
     quint16 proxyPort() const { return m_proxyPort; }
     QString proxyUrl() const;   // also written to <data dir>/proxy.url while running
+    // Holds requests that an `approve` rule matched; created by start(), lives on this thread.
+    ApprovalBroker *approvals() const { return m_approvals.get(); }
 
 signals:
     void stopped();
@@ -64,6 +68,9 @@ private:
     EventHub *m_events = nullptr;
     HttpServer *m_admin = nullptr;
     AdminApi *m_api = nullptr;
+    // The broker goes before its store, and after the proxy that holds requests with it.
+    std::unique_ptr<ApprovalStore> m_approvalStore;
+    std::unique_ptr<ApprovalBroker> m_approvals;
     quint16 m_adminPort = 0;
     std::unique_ptr<Recorder> m_recorder;
     // Stopped before everything it uses (identity, store) goes away; hence not a QObject child.

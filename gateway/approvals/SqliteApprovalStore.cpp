@@ -1,0 +1,117 @@
+#include "approvals/SqliteApprovalStore.h"
+
+#include "recording/SqliteConnection.h"
+
+#include <QJsonDocument>
+
+namespace gh {
+
+namespace {
+
+std::optional<qint64> msOrNull(const QDateTime &t)
+{
+    return t.isValid() ? std::optional<qint64>(t.toMSecsSinceEpoch()) : std::nullopt;
+}
+
+} // namespace
+
+SqliteApprovalStore::SqliteApprovalStore(std::unique_ptr<SqliteConnection> db) : m_db(std::move(db)) {}
+
+SqliteApprovalStore::~SqliteApprovalStore() = default;
+
+Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QString &path, int busyTimeoutMs)
+{
+    auto db = SqliteConnection::open(path, SqliteConnection::Access::ReadWrite, busyTimeoutMs);
+    if (!db)
+        return db.error();
+    // The table is the store schema's; a file the store never migrated is not a gateway database.
+    Result<SqliteQuery> q = (*db)->query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'");
+    if (!q)
+        return q.error();
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return Error(QStringLiteral("the database has no approvals table; open the store on it first"), path, 0,
+                     QString());
+    return std::unique_ptr<SqliteApprovalStore>(new SqliteApprovalStore(std::move(db).value()));
+}
+
+Status SqliteApprovalStore::save(const Approval &a)
+{
+    Result<SqliteQuery> q = m_db->query(
+        "INSERT INTO approvals (id, state, connection, subject, rule, created_at, decided_at, json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, decided_at = excluded.decided_at, json = excluded.json");
+    if (!q)
+        return q.error();
+    q->bind(1, a.id)
+        .bind(2, approvalStateName(a.state))
+        .bind(3, a.connection)
+        .bind(4, a.subject)
+        .bind(5, a.rule)
+        .bind(6, a.createdAt.toMSecsSinceEpoch())
+        .bindOptional(7, msOrNull(a.decidedAt))
+        .bind(8, QString::fromUtf8(QJsonDocument(toJson(a)).toJson(QJsonDocument::Compact)));
+    return q->run();
+}
+
+Result<QList<Approval>> SqliteApprovalStore::rows(const char *sql, const std::optional<QString> &param, int limit) const
+{
+    Result<SqliteQuery> q = m_db->query(sql);
+    if (!q)
+        return q.error();
+    int next = 1;
+    if (param)
+        q->bind(next++, *param);
+    if (limit >= 0)
+        q->bind(next, limit);
+    QList<Approval> out;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return out;
+        const QJsonDocument doc = QJsonDocument::fromJson(q->text(0).toUtf8());
+        auto a = approvalFromJson(doc.object());
+        if (!a)
+            return Error(QStringLiteral("an approvals row holds no readable approval"), m_db->path(), 0, QString());
+        out.append(std::move(*a));
+    }
+}
+
+Result<std::optional<Approval>> SqliteApprovalStore::find(const QString &id) const
+{
+    auto found = rows("SELECT json FROM approvals WHERE id = ?1", id, -1);
+    if (!found)
+        return found.error();
+    if (found->isEmpty())
+        return std::optional<Approval>();
+    return std::optional<Approval>(found->first());
+}
+
+Result<QList<Approval>> SqliteApprovalStore::list(std::optional<Approval::State> state, int limit) const
+{
+    if (state)
+        return rows("SELECT json FROM approvals WHERE state = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                    approvalStateName(*state), limit);
+    return rows("SELECT json FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?1", std::nullopt, limit);
+}
+
+Result<QList<Approval>> SqliteApprovalStore::activeGrants(const QDateTime &now) const
+{
+    auto granted = rows("SELECT json FROM approvals WHERE state = 'approved' "
+                        "AND json_extract(json, '$.grant_until') IS NOT NULL",
+                        std::nullopt, -1);
+    if (!granted)
+        return granted.error();
+    QList<Approval> out;
+    for (const Approval &a : *granted) {
+        if (a.grantUntil.isValid() && a.grantUntil > now)
+            out.append(a);
+    }
+    return out;
+}
+
+} // namespace gh
