@@ -1,0 +1,118 @@
+#pragma once
+
+#include "core/Resources.h"
+#include "core/Result.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <vector>
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+namespace gh {
+
+struct Detector;
+
+// One replaced region. offset/length locate the replacement in the output (what the caller sends
+// and records); inputOffset/inputLength locate the masked bytes in the input. Never the value.
+struct MaskHit {
+    QString rule;
+    QString detector;       // a built-in detector name, or "pattern" for a custom pattern
+    qint64 offset = 0;
+    qint64 length = 0;
+    qint64 inputOffset = 0;
+    qint64 inputLength = 0;
+
+    friend bool operator==(const MaskHit &, const MaskHit &) = default;
+};
+
+} // namespace gh
+// Two QStrings and plain integers: safe to move with memcpy, so a growing hit list is realloc'd
+// rather than copy-constructed (QString reference counts are atomics).
+Q_DECLARE_TYPEINFO(gh::MaskHit, Q_RELOCATABLE_TYPE);
+namespace gh {
+
+struct MaskResult {
+    QByteArray data;
+    QList<MaskHit> hits;
+};
+
+// The compiled form of a set of mask rules: immutable once built, so one instance is shared by
+// every proxy thread (RE2 is thread-safe for matching) and replaced whole when rules change.
+class MaskPlan final {
+public:
+    // A single match longer than this may be missed where a stream is split across reads
+    // (StreamingMasker's carry-over window). PEM private keys get kPrivateKeyWindow instead.
+    static constexpr qsizetype kDefaultMaxMatchLength = 4 * 1024;
+    static constexpr qsizetype kPrivateKeyWindow = 64 * 1024;
+
+    // One mask rule as compiled: what it reports and what it writes instead of the match.
+    struct Entry {
+        QString rule;
+        QString detector;       // built-in name or "pattern"
+        QByteArray replace;     // UTF-8
+        QStringList jsonFields; // whole-field paths (JsonFieldMasker)
+        const Detector *builtin = nullptr;
+        std::unique_ptr<re2::RE2> single; // the rule's pattern alone: exact attribution and retries
+    };
+
+    // A candidate found by the scan. entry < 0: a candidate that failed its check (kept so a
+    // streaming caller does not cut through it). Bytes [maskBegin, end) are replaced.
+    struct Span {
+        qsizetype begin = 0;
+        qsizetype end = 0;
+        qsizetype maskBegin = 0;
+        int entry = -1;
+    };
+
+    // Only kind "mask" rules are taken; errors name the rule and the key (`rule "x": pattern`).
+    static Result<std::shared_ptr<const MaskPlan>> compile(const QList<Rule> &maskRules);
+
+    ~MaskPlan();
+    Q_DISABLE_COPY_MOVE(MaskPlan)
+
+    bool empty() const { return m_entries.empty(); }
+    qsizetype maxMatchLength() const { return kDefaultMaxMatchLength; }
+    bool hasPrivateKeyRule() const { return m_privateKeyEntry >= 0; }
+    int privateKeyEntry() const { return m_privateKeyEntry; }
+    bool hasJsonFields() const;
+
+    const std::vector<Entry> &entries() const { return m_entries; }
+    const Entry &entry(int i) const { return m_entries[size_t(i)]; }
+
+    // Masks a complete buffer in one pass; offsets in the hits are relative to `in` and the output.
+    MaskResult maskBuffer(QByteArrayView in) const;
+    // The same; when nothing is masked the result shares `in` instead of copying it.
+    MaskResult maskBuffer(const QByteArray &in) const;
+
+    // Appends the candidates in text[from, end) to `out` in order; text[0, from) is context only
+    // (word boundaries and ^ see it). Used by StreamingMasker to decide where it may cut.
+    void findSpans(QByteArrayView text, qsizetype from, std::vector<Span> &out) const;
+
+    // One non-capturing alternation of the ten built-in patterns: what the finder of a plan with
+    // all built-ins runs. Exposed for the benchmark's baseline.
+    static QByteArray builtinAlternation();
+
+private:
+    MaskPlan() = default;
+    template <typename OnSpan>
+    void scan(QByteArrayView text, qsizetype from, OnSpan &&onSpan) const;
+    MaskResult maskTo(QByteArrayView in, bool &changed) const;
+    bool accept(int entry, QByteArrayView text, qsizetype begin, qsizetype end, Span &span) const;
+
+    int whichFired(QByteArrayView text, qsizetype begin, qsizetype end, std::vector<int> &scratch) const;
+
+    std::vector<Entry> m_entries;
+    std::unique_ptr<re2::RE2> m_finder;  // (?:p1)|(?:p2)|...: finds candidate spans, nothing else
+    std::unique_ptr<re2::RE2::Set> m_which; // the same patterns anchored at both ends: which fired
+    bool m_isolationExact = true; // every pattern built-in: see whichFired()
+    int m_privateKeyEntry = -1;
+};
+
+} // namespace gh
