@@ -1,0 +1,86 @@
+#pragma once
+
+#include "masking/MaskPlan.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace gh {
+
+// What one rule masked in one response, for the recording's decision event: counts and where the
+// replacements are in the output stream (offset, length), never the original values.
+struct MaskSummary {
+    QString rule;
+    QString detector;
+    qint64 count = 0;
+    QList<QPair<qint64, qint64>> ranges; // output offset, length; the first kMaxRanges only
+
+    static constexpr qsizetype kMaxRanges = 256;
+    friend bool operator==(const MaskSummary &, const MaskSummary &) = default;
+};
+
+// Masks one response body as it streams, on one thread. Output equals MaskPlan::maskBuffer() of
+// the whole body however the body is split into reads, for every match up to window() bytes.
+//
+// Bytes mode holds back the last window()+1 bytes (the carry-over), moved back further so that no
+// candidate is cut; a PEM private key block being received is held up to privateKeyWindow. Past
+// that bound the block is replaced and the rest of it dropped up to its END line ("swallowing"),
+// so a long key never leaks; any other single match longer than privateKeyWindow is masked as far
+// as it was seen and its continuation may pass unmasked.
+//
+// Sse mode masks a text/event-stream event by event: an event is held until the blank line that
+// ends it, then masked and emitted whole, so no event is split mid-match and nothing is delayed
+// past its event. An event longer than sseEventBound falls back to the Bytes-mode window.
+class StreamingMasker final {
+public:
+    enum class Mode { Bytes, Sse };
+    struct Options {
+        Mode mode = Mode::Bytes;
+        qsizetype window = 0; // 0: plan->maxMatchLength()
+        qsizetype privateKeyWindow = MaskPlan::kPrivateKeyWindow;
+        qsizetype sseEventBound = 64 * 1024;
+    };
+
+    explicit StreamingMasker(std::shared_ptr<const MaskPlan> plan);
+    StreamingMasker(std::shared_ptr<const MaskPlan> plan, Options options);
+    Q_DISABLE_COPY_MOVE(StreamingMasker)
+
+    // Bytes that are final and may be sent now (possibly none).
+    QByteArray feed(QByteArrayView chunk);
+    // The rest, at the end of the body.
+    QByteArray finish();
+
+    QList<MaskSummary> summary() const;
+    qint64 bytesOut() const { return m_outPos; }
+    qsizetype window() const { return m_window; }
+    qsizetype held() const { return m_buf.size() - m_ctx; }
+
+private:
+    void process(QByteArray &out, bool final);
+    bool swallow(QByteArray &out, bool final);
+    qsizetype sseEventEnd();
+    void scanTo(qsizetype limit);
+    void emitUpTo(QByteArray &out, qsizetype cut);
+    void record(int entry, qint64 outOffset, qint64 outLength);
+    qsizetype openPrivateKeyAt() const;
+    void consume(qsizetype cut, bool keepContext);
+
+    std::shared_ptr<const MaskPlan> m_plan;
+    Options m_options;
+    qsizetype m_window;
+    QByteArray m_buf;        // context byte(s) + bytes not yet emitted
+    qsizetype m_ctx = 0;     // m_buf[0, m_ctx) was already emitted: context for \b only
+    qsizetype m_sseScan = 0; // where to resume looking for the end of the current SSE event
+    qint64 m_outPos = 0;
+    bool m_swallowing = false;
+    std::vector<MaskPlan::Span> m_spans; // reused: no allocation per feed once warm
+    std::vector<MaskSummary> m_summary;  // by plan entry
+};
+
+} // namespace gh

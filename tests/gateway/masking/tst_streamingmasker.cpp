@@ -1,0 +1,269 @@
+// StreamingMasker: a body masked read by read gives exactly what masking it whole gives.
+#include "MaskRules.h"
+#include "masking/StreamingMasker.h"
+
+#include <QRandomGenerator>
+#include <QTest>
+
+using gh::MaskPlan;
+using gh::StreamingMasker;
+using namespace masktest;
+
+namespace {
+
+// Every detector once, plus near misses that must stay, each match shorter than 128 bytes.
+const QByteArray kMixed =
+    "Hello a.b@example.com, card 4111 1111 1111 1111 vs 4111 1111 1111 1112; ssn 123-45-6789 on 2024-01-15; "
+    "call (555) 123-4567; DE89 3704 0044 0532 0130 00 / DE88 3704 0044 0532 0130 00; ip 192.168.10.1 not "
+    "256.1.1.1; eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl; AKIAIOSFODNN7EXAMPLE; "
+    "Authorization: Bearer abcdefghijklmnop0123; ISBN 978-0-306-40615-7. Done.";
+
+QByteArray streamed(StreamingMasker &m, const QList<QByteArrayView> &chunks)
+{
+    QByteArray out;
+    for (QByteArrayView c : chunks)
+        out += m.feed(c);
+    out += m.finish();
+    return out;
+}
+
+StreamingMasker::Options window(qsizetype w, StreamingMasker::Mode mode = StreamingMasker::Mode::Bytes)
+{
+    StreamingMasker::Options o;
+    o.mode = mode;
+    o.window = w;
+    return o;
+}
+
+} // namespace
+
+class TestStreamingMasker final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void splitAtEveryOffset_data();
+    void splitAtEveryOffset();
+    void byteByByte();
+    void randomReadsOverALargeBody();
+    void holdsBackOnlyTheWindow();
+    void longPrivateKeyIsDroppedNotLeaked();
+    void privateKeyLongerThanTheWindowIsHeld();
+    void summaryPointsAtReplacementsInTheOutput();
+    void emptyPlanPassesThroughAtOnce();
+    void sseEventsAreEmittedWhole_data();
+    void sseEventsAreEmittedWhole();
+    void sseEventSplitAtEveryOffset();
+    void sseOverlongEventFallsBackToTheWindow();
+
+private:
+    std::shared_ptr<const MaskPlan> m_all;
+};
+
+void TestStreamingMasker::initTestCase()
+{
+    m_all = compileOrFail(allDetectorRules());
+    QVERIFY(m_all);
+}
+
+void TestStreamingMasker::splitAtEveryOffset_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<qsizetype>("window");
+    QTest::newRow("every detector, window 128") << kMixed << qsizetype(128);
+    QTest::newRow("every detector x3, window 128") << kMixed.repeated(3) << qsizetype(128);
+    QTest::newRow("private key in prose, window 64") << QByteArray("before\n" + kPem + "\nafter a@b.io " + QByteArray(300, 'x'))
+                                                     << qsizetype(64);
+    QTest::newRow("private key in JSON, window 64")
+        << QByteArray("{\"pad\":\"" + QByteArray(200, 'p') + "\",\"k\":\"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC"
+                      "\\nBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----\\n\"}")
+        << qsizetype(64);
+    QTest::newRow("default window, 10 KiB") << QByteArray(QByteArray(5000, 'z') + ' ' + kMixed + ' ' + QByteArray(5000, 'y'))
+                                            << qsizetype(0);
+}
+
+void TestStreamingMasker::splitAtEveryOffset()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(qsizetype, window);
+    const QByteArray expected = m_all->maskBuffer(body).data;
+    QVERIFY(expected != body);
+    const QByteArrayView v(body);
+    for (qsizetype k = 0; k <= body.size(); ++k) {
+        StreamingMasker m(m_all, ::window(window));
+        const QByteArray out = streamed(m, {v.first(k), v.sliced(k)});
+        if (out != expected)
+            QFAIL(qPrintable(QStringLiteral("split at %1 of %2:\n%3").arg(k).arg(body.size()).arg(QString::fromUtf8(out))));
+    }
+}
+
+void TestStreamingMasker::byteByByte()
+{
+    const QByteArray body = kMixed.repeated(2);
+    StreamingMasker m(m_all, window(128));
+    QList<QByteArrayView> chunks;
+    for (qsizetype i = 0; i < body.size(); ++i)
+        chunks.append(QByteArrayView(body).sliced(i, 1));
+    QCOMPARE(streamed(m, chunks), m_all->maskBuffer(body).data);
+}
+
+void TestStreamingMasker::randomReadsOverALargeBody()
+{
+    QByteArray body;
+    QRandomGenerator rng(7);
+    while (body.size() < 600 * 1024) {
+        body += "line " + QByteArray::number(rng.bounded(100000)) + " of clean text about nothing in particular; ";
+        if (rng.bounded(5) == 0)
+            body += kMixed;
+        if (rng.bounded(40) == 0)
+            body += kPem;
+        body += '\n';
+    }
+    const QByteArray expected = m_all->maskBuffer(body).data;
+    for (int round = 0; round < 5; ++round) {
+        QList<QByteArrayView> chunks;
+        for (qsizetype at = 0; at < body.size();) {
+            const qsizetype n = std::min<qsizetype>(body.size() - at, 1 + rng.bounded(round % 2 ? 100 : 20000));
+            chunks.append(QByteArrayView(body).sliced(at, n));
+            at += n;
+        }
+        StreamingMasker m(m_all);
+        QCOMPARE(streamed(m, chunks), expected);
+    }
+}
+
+void TestStreamingMasker::holdsBackOnlyTheWindow()
+{
+    StreamingMasker m(m_all);
+    QCOMPARE(m.window(), MaskPlan::kDefaultMaxMatchLength);
+    const QByteArray clean = QByteArray("plain words and more words ").repeated(1000);
+    const QByteArray first = m.feed(clean);
+    QCOMPARE(first.size(), clean.size() - m.window() - 1);
+    QCOMPARE(m.held(), m.window() + 1);
+    QCOMPARE(first + m.finish(), clean);
+}
+
+void TestStreamingMasker::longPrivateKeyIsDroppedNotLeaked()
+{
+    // A 40 KiB key body against a 4 KiB private-key window: replaced at the bound, then dropped.
+    QByteArray body = "head\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n";
+    for (int i = 0; i < 640; ++i)
+        body += "MIIJrTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQIc2VjcmV0X2tleV9ib2R5" + QByteArray::number(i % 10) + '\n';
+    body += "-----END ENCRYPTED PRIVATE KEY-----\ntail a@b.io\n";
+    StreamingMasker::Options o;
+    o.privateKeyWindow = 4096;
+    for (qsizetype chunk : {qsizetype(7), qsizetype(1000), qsizetype(16384)}) {
+        StreamingMasker m(m_all, o);
+        QList<QByteArrayView> chunks;
+        for (qsizetype at = 0; at < body.size(); at += chunk)
+            chunks.append(QByteArrayView(body).sliced(at, std::min(chunk, body.size() - at)));
+        const QByteArray out = streamed(m, chunks);
+        QCOMPARE(out, QByteArray("head\n[PRIVATE_KEY]\ntail [EMAIL]\n"));
+        QCOMPARE(out, m_all->maskBuffer(body).data);
+        QCOMPARE(m.summary().size(), 2);
+    }
+}
+
+void TestStreamingMasker::privateKeyLongerThanTheWindowIsHeld()
+{
+    StreamingMasker m(m_all, window(32));
+    QByteArray out = m.feed(QByteArray(QByteArray("x\n") + kPem.first(150)));
+    out += m.feed(kPem.sliced(150, 100));
+    QVERIFY2(!out.contains("-----BEGIN"), out.constData()); // held, not sent half-masked
+    out += m.feed(kPem.sliced(250));
+    out += m.finish();
+    QCOMPARE(out, QByteArray("x\n[PRIVATE_KEY]"));
+}
+
+void TestStreamingMasker::summaryPointsAtReplacementsInTheOutput()
+{
+    StreamingMasker m(m_all, window(128));
+    const QByteArray body = kMixed.repeated(3);
+    QByteArray out;
+    for (qsizetype at = 0; at < body.size(); at += 50)
+        out += m.feed(QByteArrayView(body).sliced(at, std::min<qsizetype>(50, body.size() - at)));
+    out += m.finish();
+    QCOMPARE(m.bytesOut(), out.size());
+    const QList<gh::MaskSummary> summary = m.summary();
+    QCOMPARE(summary.size(), 9); // every detector but private_key
+    qint64 total = 0;
+    for (const gh::MaskSummary &s : summary) {
+        QCOMPARE(s.count, 3);
+        QCOMPARE(s.ranges.size(), 3);
+        const QByteArray replace = '[' + s.detector.toUpper().toLatin1() + ']';
+        for (const auto &[offset, length] : s.ranges)
+            QCOMPARE(out.mid(offset, length), replace);
+        total += s.count;
+    }
+    QCOMPARE(total, m_all->maskBuffer(body).hits.size());
+    QCOMPARE(summary.constFirst().rule, QStringLiteral("mask-email"));
+}
+
+void TestStreamingMasker::emptyPlanPassesThroughAtOnce()
+{
+    StreamingMasker m(compileOrFail({}));
+    QCOMPARE(m.feed("a@b.io"), QByteArray("a@b.io"));
+    QCOMPARE(m.finish(), QByteArray());
+    QVERIFY(m.summary().isEmpty());
+}
+
+void TestStreamingMasker::sseEventsAreEmittedWhole_data()
+{
+    QTest::addColumn<QByteArray>("newline");
+    QTest::newRow("LF") << QByteArray("\n");
+    QTest::newRow("CRLF") << QByteArray("\r\n");
+    QTest::newRow("CR") << QByteArray("\r");
+}
+
+void TestStreamingMasker::sseEventsAreEmittedWhole()
+{
+    QFETCH(QByteArray, newline);
+    const QByteArray e1 = "event: delta" + newline + "data: {\"text\":\"mail a@b.io\"}" + newline + newline;
+    const QByteArray e2 = "data: {\"text\":\"ssn 123-45-6789\"}" + newline + newline;
+    StreamingMasker m(m_all, window(0, StreamingMasker::Mode::Sse));
+    // A whole event comes out at once, masked; nothing is held back for a window.
+    QCOMPARE(m.feed(e1), "event: delta" + newline + "data: {\"text\":\"mail [EMAIL]\"}" + newline + newline);
+    // Half an event is held until its blank line.
+    QCOMPARE(m.feed(QByteArrayView(e2).first(20)), QByteArray());
+    QCOMPARE(m.feed(QByteArrayView(e2).sliced(20)), "data: {\"text\":\"ssn [US_SSN]\"}" + newline + newline);
+    QCOMPARE(m.feed("data: 4111111111111111"), QByteArray());
+    QCOMPARE(m.finish(), QByteArray("data: [CREDIT_CARD]"));
+}
+
+void TestStreamingMasker::sseEventSplitAtEveryOffset()
+{
+    QByteArray body;
+    for (int i = 0; i < 4; ++i)
+        body += "id: " + QByteArray::number(i) + "\ndata: " + kMixed.sliced(i * 60, 120) + "\n\n";
+    body += "data: " + kPem.first(200).replace('\n', ' ') + "\n\n"; // an unterminated key stays as is
+    const QByteArray expected = m_all->maskBuffer(body).data;
+    QVERIFY(expected != body);
+    for (qsizetype k = 0; k <= body.size(); ++k) {
+        StreamingMasker m(m_all, window(0, StreamingMasker::Mode::Sse));
+        const QByteArray out = streamed(m, {QByteArrayView(body).first(k), QByteArrayView(body).sliced(k)});
+        if (out != expected)
+            QFAIL(qPrintable(QStringLiteral("split at %1:\n%2").arg(k).arg(QString::fromUtf8(out))));
+    }
+}
+
+void TestStreamingMasker::sseOverlongEventFallsBackToTheWindow()
+{
+    StreamingMasker::Options o = window(64, StreamingMasker::Mode::Sse);
+    o.sseEventBound = 1024;
+    StreamingMasker m(m_all, o);
+    const QByteArray data = "data: " + QByteArray("x a@b.io y ").repeated(400) + "\n\n";
+    QByteArray out;
+    qsizetype emittedBeforeEnd = 0;
+    for (qsizetype at = 0; at < data.size(); at += 100) {
+        out += m.feed(QByteArrayView(data).sliced(at, std::min<qsizetype>(100, data.size() - at)));
+        if (at + 100 < data.size())
+            emittedBeforeEnd = out.size();
+    }
+    out += m.finish();
+    QVERIFY(emittedBeforeEnd > 0); // bounded: the event did not wait whole
+    QVERIFY(m.held() == 0);
+    QCOMPARE(out, "data: " + QByteArray("x [EMAIL] y ").repeated(400) + "\n\n");
+}
+
+QTEST_GUILESS_MAIN(TestStreamingMasker)
+#include "tst_streamingmasker.moc"
