@@ -1,0 +1,479 @@
+#include "masking/JsonFieldMasker.h"
+
+namespace gh {
+
+namespace {
+
+using Path = JsonFieldMasker::Path;
+using Seg = JsonFieldMasker::PathSegment;
+
+bool isWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void appendUtf8(QByteArray &out, uint cp)
+{
+    if (cp < 0x80) {
+        out += char(cp);
+    } else if (cp < 0x800) {
+        out += char(0xC0 | (cp >> 6));
+        out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += char(0xE0 | (cp >> 12));
+        out += char(0x80 | ((cp >> 6) & 0x3F));
+        out += char(0x80 | (cp & 0x3F));
+    } else {
+        out += char(0xF0 | (cp >> 18));
+        out += char(0x80 | ((cp >> 12) & 0x3F));
+        out += char(0x80 | ((cp >> 6) & 0x3F));
+        out += char(0x80 | (cp & 0x3F));
+    }
+}
+
+// Writes `text` as a JSON string literal. Non-ASCII bytes pass as they are (JSON is UTF-8).
+void appendJsonString(QByteArray &out, QByteArrayView text)
+{
+    static const char hex[] = "0123456789abcdef";
+    out += '"';
+    for (char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out += "\\u00";
+                out += hex[(c >> 4) & 0xF];
+                out += hex[c & 0xF];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+// One pass over the body: a recursive-descent validator that copies untouched bytes lazily and
+// rewrites only what a rule hits. The current path is kept as a stack of keys and indices.
+class Walker {
+public:
+    struct Field {
+        const Path *path;
+        int entry;
+    };
+
+    Walker(QByteArrayView in, const MaskPlan &plan, const std::vector<Field> &fields)
+        : m_in(in), m_plan(plan), m_fields(fields)
+    {
+    }
+
+    Result<MaskResult> run()
+    {
+        skipWs();
+        if (!value(0))
+            return fail();
+        skipWs();
+        if (m_pos != m_in.size()) {
+            m_error = QStringLiteral("unexpected data after the JSON value");
+            return fail();
+        }
+        if (m_copied == 0) { // nothing rewritten
+            m_result.data = m_in.toByteArray();
+        } else {
+            m_result.data.append(m_in.data() + m_copied, m_in.size() - m_copied);
+        }
+        return std::move(m_result);
+    }
+
+private:
+    struct Step {
+        QByteArray key; // decoded; empty for an array element
+        qsizetype index = -1;
+    };
+
+    Error fail() const
+    {
+        return Error(QStringLiteral("invalid JSON at byte %1: %2").arg(m_pos).arg(m_error));
+    }
+    bool error(const char *what)
+    {
+        m_error = QString::fromLatin1(what);
+        return false;
+    }
+    void skipWs()
+    {
+        while (m_pos < m_in.size() && isWs(m_in[m_pos]))
+            ++m_pos;
+    }
+    bool at(char c) const { return m_pos < m_in.size() && m_in[m_pos] == c; }
+
+    int fieldHere() const
+    {
+        for (const Field &f : m_fields) {
+            if (f.path->size() != qsizetype(m_path.size()))
+                continue;
+            bool match = true;
+            for (qsizetype i = 0; match && i < f.path->size(); ++i) {
+                const Seg &s = f.path->at(i);
+                const Step &p = m_path[size_t(i)];
+                switch (s.kind) {
+                case Seg::Kind::Key: match = p.index < 0 && p.key == s.key; break;
+                case Seg::Kind::Index: match = p.index == s.index; break;
+                case Seg::Kind::AnyIndex: match = p.index >= 0; break;
+                }
+            }
+            if (match)
+                return f.entry;
+        }
+        return -1;
+    }
+
+    // Replaces m_in[begin, m_pos) in the output with `text` as a JSON string.
+    void rewrite(qsizetype begin, QByteArrayView text, const QList<MaskHit> &hits, int wholeEntry)
+    {
+        if (m_copied == 0)
+            m_result.data.reserve(m_in.size() + 64);
+        m_result.data.append(m_in.data() + m_copied, begin - m_copied);
+        const qint64 outAt = m_result.data.size();
+        appendJsonString(m_result.data, text);
+        const qint64 outLen = m_result.data.size() - outAt;
+        m_copied = m_pos;
+        auto add = [&](const QString &rule, const QString &detector) {
+            m_result.hits.append(MaskHit{rule, detector, outAt, outLen, begin, m_pos - begin});
+        };
+        if (wholeEntry >= 0)
+            add(m_plan.entry(wholeEntry).rule, QStringLiteral("json_field"));
+        for (const MaskHit &h : hits)
+            add(h.rule, h.detector);
+    }
+
+    // Runs the text detectors over a decoded string or number token just consumed.
+    void detect(qsizetype begin, QByteArrayView decoded)
+    {
+        if (m_quiet || m_plan.empty())
+            return;
+        const MaskResult r = m_plan.maskBuffer(decoded);
+        if (!r.hits.isEmpty())
+            rewrite(begin, r.data, r.hits, -1);
+    }
+
+    bool value(int depth)
+    {
+        if (depth > JsonFieldMasker::kMaxDepth)
+            return error("nested too deeply");
+        const qsizetype begin = m_pos;
+        const int whole = m_quiet ? -1 : fieldHere();
+        if (whole >= 0) {
+            m_quiet = true; // validate the field, but rewrite it once, whole
+            const bool ok = bareValue(depth);
+            m_quiet = false;
+            if (ok)
+                rewrite(begin, m_plan.entry(whole).replace, {}, whole);
+            return ok;
+        }
+        return bareValue(depth);
+    }
+
+    bool bareValue(int depth)
+    {
+        if (m_pos >= m_in.size())
+            return error("expected a value");
+        const char c = m_in[m_pos];
+        if (c == '{')
+            return object(depth);
+        if (c == '[')
+            return array(depth);
+        if (c == '"') {
+            const qsizetype begin = m_pos;
+            QByteArray scratch;
+            QByteArrayView decoded;
+            if (!string(scratch, decoded))
+                return false;
+            detect(begin, decoded);
+            return true;
+        }
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return number();
+        for (const char *lit : {"true", "false", "null"}) {
+            const QByteArrayView l(lit);
+            if (m_in.sliced(m_pos).startsWith(l)) {
+                m_pos += l.size();
+                return true;
+            }
+        }
+        return error("expected a value");
+    }
+
+    bool object(int depth)
+    {
+        ++m_pos; // {
+        skipWs();
+        if (at('}')) {
+            ++m_pos;
+            return true;
+        }
+        for (;;) {
+            skipWs();
+            if (!at('"'))
+                return error("expected a string key");
+            const qsizetype keyBegin = m_pos;
+            QByteArray scratch;
+            QByteArrayView key;
+            if (!string(scratch, key))
+                return false;
+            m_path.push_back(Step{key.toByteArray(), -1});
+            detect(keyBegin, key);
+            skipWs();
+            if (!at(':'))
+                return error("expected ':'");
+            ++m_pos;
+            skipWs();
+            if (!value(depth + 1))
+                return false;
+            m_path.pop_back();
+            skipWs();
+            if (at(',')) {
+                ++m_pos;
+                continue;
+            }
+            if (at('}')) {
+                ++m_pos;
+                return true;
+            }
+            return error("expected ',' or '}'");
+        }
+    }
+
+    bool array(int depth)
+    {
+        ++m_pos; // [
+        skipWs();
+        if (at(']')) {
+            ++m_pos;
+            return true;
+        }
+        for (qsizetype i = 0;; ++i) {
+            skipWs();
+            m_path.push_back(Step{QByteArray(), i});
+            if (!value(depth + 1))
+                return false;
+            m_path.pop_back();
+            skipWs();
+            if (at(',')) {
+                ++m_pos;
+                continue;
+            }
+            if (at(']')) {
+                ++m_pos;
+                return true;
+            }
+            return error("expected ',' or ']'");
+        }
+    }
+
+    bool number()
+    {
+        const qsizetype begin = m_pos;
+        auto digits = [&] {
+            const qsizetype from = m_pos;
+            while (m_pos < m_in.size() && m_in[m_pos] >= '0' && m_in[m_pos] <= '9')
+                ++m_pos;
+            return m_pos > from;
+        };
+        if (at('-'))
+            ++m_pos;
+        if (at('0'))
+            ++m_pos;
+        else if (!digits())
+            return error("bad number");
+        if (at('.')) {
+            ++m_pos;
+            if (!digits())
+                return error("bad number");
+        }
+        if (at('e') || at('E')) {
+            ++m_pos;
+            if (at('+') || at('-'))
+                ++m_pos;
+            if (!digits())
+                return error("bad number");
+        }
+        detect(begin, m_in.sliced(begin, m_pos - begin));
+        return true;
+    }
+
+    uint hex4()
+    {
+        uint v = 0;
+        for (int i = 0; i < 4; ++i, ++m_pos) {
+            if (m_pos >= m_in.size())
+                return 0x110000;
+            const char c = m_in[m_pos];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= uint(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= uint(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= uint(c - 'A' + 10);
+            else
+                return 0x110000;
+        }
+        return v;
+    }
+
+    // Consumes a string token. `decoded` views the raw bytes when there is no escape (the common
+    // case: no copy), else `scratch`.
+    bool string(QByteArray &scratch, QByteArrayView &decoded)
+    {
+        const qsizetype begin = ++m_pos; // "
+        bool escaped = false;
+        for (;;) {
+            if (m_pos >= m_in.size())
+                return error("unterminated string");
+            const char c = m_in[m_pos];
+            if (c == '"')
+                break;
+            if (static_cast<unsigned char>(c) < 0x20)
+                return error("control character in string");
+            if (c == '\\') {
+                if (!escaped) {
+                    scratch = m_in.sliced(begin, m_pos - begin).toByteArray();
+                    escaped = true;
+                }
+                if (++m_pos >= m_in.size())
+                    return error("unterminated string");
+                switch (m_in[m_pos]) {
+                case '"': scratch += '"'; break;
+                case '\\': scratch += '\\'; break;
+                case '/': scratch += '/'; break;
+                case 'b': scratch += '\b'; break;
+                case 'f': scratch += '\f'; break;
+                case 'n': scratch += '\n'; break;
+                case 'r': scratch += '\r'; break;
+                case 't': scratch += '\t'; break;
+                case 'u': {
+                    ++m_pos;
+                    uint cp = hex4();
+                    if (cp > 0xFFFF)
+                        return error("bad \\u escape");
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        if (!m_in.sliced(m_pos).startsWith("\\u"))
+                            return error("unpaired surrogate");
+                        m_pos += 2;
+                        const uint lo = hex4();
+                        if (lo < 0xDC00 || lo > 0xDFFF)
+                            return error("unpaired surrogate");
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        return error("unpaired surrogate");
+                    }
+                    appendUtf8(scratch, cp);
+                    continue; // hex4 already moved past the escape
+                }
+                default:
+                    return error("bad escape");
+                }
+                ++m_pos;
+                continue;
+            }
+            if (escaped)
+                scratch += c;
+            ++m_pos;
+        }
+        decoded = escaped ? QByteArrayView(scratch) : m_in.sliced(begin, m_pos - begin);
+        ++m_pos; // "
+        return true;
+    }
+
+    QByteArrayView m_in;
+    const MaskPlan &m_plan;
+    const std::vector<Field> &m_fields;
+    qsizetype m_pos = 0;
+    qsizetype m_copied = 0;
+    bool m_quiet = false;
+    std::vector<Step> m_path;
+    MaskResult m_result;
+    QString m_error;
+};
+
+} // namespace
+
+JsonFieldMasker::JsonFieldMasker(std::shared_ptr<const MaskPlan> plan, qsizetype maxBytes)
+    : m_plan(std::move(plan)), m_maxBytes(maxBytes)
+{
+    for (size_t i = 0; i < m_plan->entries().size(); ++i) {
+        for (const QString &p : m_plan->entries()[i].jsonFields) {
+            Result<Path> path = parsePath(p);
+            if (!path) {
+                if (!m_hasPathError)
+                    m_pathError = Error(path.error().message, QString(), 0,
+                                        QStringLiteral("rule \"%1\": json_fields").arg(m_plan->entries()[i].rule));
+                m_hasPathError = true;
+                continue;
+            }
+            m_fields.push_back(FieldRule{std::move(path).value(), int(i)});
+        }
+    }
+}
+
+Result<JsonFieldMasker::Path> JsonFieldMasker::parsePath(const QString &p)
+{
+    const Error bad(QStringLiteral("expected a JSON path like $.user.ssn or $.items[*].ssn, got \"%1\"").arg(p));
+    if (!p.startsWith(QLatin1Char('$')) || p.size() < 2)
+        return bad;
+    Path out;
+    qsizetype i = 1;
+    auto nameChar = [](QChar c) {
+        const char16_t u = c.unicode();
+        return (u >= u'a' && u <= u'z') || (u >= u'A' && u <= u'Z') || (u >= u'0' && u <= u'9') || u == u'_' || u == u'-';
+    };
+    while (i < p.size()) {
+        if (p[i] == QLatin1Char('.')) {
+            const qsizetype start = ++i;
+            while (i < p.size() && nameChar(p[i]))
+                ++i;
+            if (i == start)
+                return bad;
+            out.append(Seg{Seg::Kind::Key, p.mid(start, i - start).toUtf8(), 0});
+        } else if (p[i] == QLatin1Char('[')) {
+            const qsizetype close = p.indexOf(QLatin1Char(']'), i);
+            if (close < 0)
+                return bad;
+            const QString inner = p.mid(i + 1, close - i - 1);
+            if (inner == QLatin1String("*")) {
+                out.append(Seg{Seg::Kind::AnyIndex, {}, 0});
+            } else {
+                bool digits = !inner.isEmpty();
+                for (QChar c : inner)
+                    digits = digits && c >= QLatin1Char('0') && c <= QLatin1Char('9');
+                bool fits = false;
+                const qsizetype n = inner.toLongLong(&fits);
+                if (!digits || !fits)
+                    return bad;
+                out.append(Seg{Seg::Kind::Index, {}, n});
+            }
+            i = close + 1;
+        } else {
+            return bad;
+        }
+    }
+    return out;
+}
+
+Result<MaskResult> JsonFieldMasker::mask(QByteArrayView body) const
+{
+    if (m_hasPathError)
+        return m_pathError;
+    if (body.size() > m_maxBytes)
+        return Error(QStringLiteral("JSON body of %1 bytes exceeds the masking bound of %2 bytes").arg(body.size()).arg(m_maxBytes));
+    std::vector<Walker::Field> fields;
+    fields.reserve(m_fields.size());
+    for (const FieldRule &f : m_fields)
+        fields.push_back(Walker::Field{&f.path, f.entry});
+    return Walker(body, *m_plan, fields).run();
+}
+
+} // namespace gh
