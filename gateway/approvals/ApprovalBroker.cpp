@@ -178,7 +178,8 @@ void ApprovalBroker::admit(Approval a, QObject *notifier)
           qPrintable(a.method), qPrintable(a.path), qPrintable(a.connection), qPrintable(a.subject),
           qPrintable(a.rule), a.required, qPrintable(a.approverGroups.join(QLatin1Char(','))));
     const QJsonObject json = toJson(a);
-    m_pending.insert(a.id, Pending{std::move(a), notifier});
+    const QString id = a.id;
+    m_pending.insert(id, Pending{std::move(a), notifier});
     emit requested(json);
     scheduleNext();
 }
@@ -380,7 +381,7 @@ void ApprovalBroker::expireDue()
             due << it.key();
     }
     for (const QString &id : std::as_const(due)) {
-        const Approval &a = m_pending.value(id).approval;
+        const Approval &a = m_pending.find(id)->approval;
         const std::chrono::milliseconds waited(a.createdAt.msecsTo(a.expiresAt));
         finish(id, Approval::State::Expired, QStringLiteral("no decision within %1").arg(formatDuration(waited)));
     }
