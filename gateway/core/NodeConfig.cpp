@@ -305,7 +305,8 @@ private:
         using namespace std::chrono_literals;
         const QString p = QStringLiteral("proxy.");
         if (!m_r.onlyKeys(t, {"workers", "connect_timeout", "read_timeout", "header_timeout", "idle_timeout",
-                              "max_request_headers", "max_request_body", "max_idle_upstreams"}, p))
+                              "max_request_headers", "max_request_body", "max_idle_upstreams", "rule_body_limit",
+                              "mask_body_limit"}, p))
             return;
         integerKey(t, "workers", p, 0, 64, QStringLiteral("0 (one per core) or from 1 to 64"), out.workers);
         // QTimer counts int milliseconds; a day is far more than any of these needs.
@@ -317,15 +318,26 @@ private:
         sizeKey(t, "max_request_body", p, 0, std::numeric_limits<qint64>::max(), QStringLiteral("0 or more"),
                 out.maxRequestBody);
         integerKey(t, "max_idle_upstreams", p, 0, 1024, QStringLiteral("from 0 (no pooling) to 1024"), out.maxIdleUpstreams);
+        sizeKey(t, "rule_body_limit", p, 1 << 10, 64 << 20, QStringLiteral("from 1KiB to 64MiB"), out.ruleBodyLimit);
+        sizeKey(t, "mask_body_limit", p, 1 << 10, 256 << 20, QStringLiteral("from 1KiB to 256MiB"), out.maskBodyLimit);
     }
 
     void recording(const toml::table &t, RecordingConfig &out)
     {
         const QString p = QStringLiteral("recording.");
-        if (!m_r.onlyKeys(t, {"body_cap"}, p))
+        if (!m_r.onlyKeys(t, {"body_cap", "synchronous"}, p))
             return;
         // Each recorded piece is held in memory and written as one row.
         sizeKey(t, "body_cap", p, 0, 256 << 20, QStringLiteral("from 0 (no bodies) to 256MiB"), out.bodyCap);
+        if (const toml::node *n = t.get("synchronous")) {
+            if (auto s = m_r.string(*n, p + u"synchronous")) {
+                if (*s == u"full" || *s == u"normal")
+                    out.syncOnCommit = *s == u"full";
+                else
+                    m_r.fail(p + u"synchronous", TomlReader::lineOf(*n),
+                             QStringLiteral("expected \"full\" or \"normal\", not \"%1\"").arg(*s));
+            }
+        }
     }
 
     TomlReader m_r;

@@ -39,11 +39,18 @@ struct ProxyConfig {
     qint64 maxRequestHeaders = 64 * 1024;               // request line + headers
     qint64 maxRequestBody = 0;                          // 0 = unlimited
     int maxIdleUpstreams = 32;                          // pooled per proxy thread and upstream
+    qint64 ruleBodyLimit = 1 << 20;                     // request body bytes read for body rules; beyond: 413
+    qint64 maskBodyLimit = 8 << 20;                     // a response masked whole (json_fields); beyond: 502
 };
 
-// [recording]: what the recorder keeps. Default: Recorder::Options'.
+// [recording]: what the recorder keeps, and how hard the store syncs it. Default: Recorder::Options'
+// and SqliteStore::Options' (GatewayNode checks that they agree).
 struct RecordingConfig {
     qint64 bodyCap = 1 << 20;                           // recorded bytes per event body
+    // synchronous = "normal" (false): a committed event survives kill -9 of the process, which is
+    // what the contract promises, not power loss; "full" (true): power loss too, at an fsync per
+    // group commit (measured in docs/recording.md).
+    bool syncOnCommit = false;
 };
 
 // gatehoused.toml: what belongs to this machine (contract §2). Resources live in the store.

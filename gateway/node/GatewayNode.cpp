@@ -233,6 +233,8 @@ Status GatewayNode::startProxy()
                   && ProxyConfig{}.maxRequestHeaders == HttpProxyOptions{}.maxHeaderBytes
                   && ProxyConfig{}.maxRequestBody == HttpProxyOptions{}.maxBodyBytes
                   && ProxyConfig{}.maxIdleUpstreams == HttpProxyOptions{}.maxIdleUpstreamsPerKey
+                  && ProxyConfig{}.ruleBodyLimit == HttpProxyOptions{}.ruleBodyLimit
+                  && ProxyConfig{}.maskBodyLimit == HttpProxyOptions{}.maskBodyLimit
                   && RecordingConfig{}.bodyCap == Recorder::Options{}.bodyCap,
                   "the defaults documented for [proxy]/[recording] must be the options' own");
     Recorder::Options recording;
@@ -248,6 +250,8 @@ Status GatewayNode::startProxy()
     options.maxHeaderBytes = qsizetype(m_config.proxy.maxRequestHeaders);
     options.maxBodyBytes = m_config.proxy.maxRequestBody;
     options.maxIdleUpstreamsPerKey = m_config.proxy.maxIdleUpstreams;
+    options.ruleBodyLimit = m_config.proxy.ruleBodyLimit;
+    options.maskBodyLimit = m_config.proxy.maskBodyLimit;
     m_proxy = std::make_unique<HttpProxy>(services, options);
     if (!m_config.tlsCert.isEmpty()) {
         auto tls = loadTls(m_config);

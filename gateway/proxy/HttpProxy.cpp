@@ -42,6 +42,9 @@ HttpProxy::HttpProxy(const Services &services, const HttpProxyOptions &options, 
         c.refusedNotFound = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "not_found"}});
         c.refusedBadRequest = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "bad_request"}});
         c.refusedRecording = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "recording_unavailable"}});
+        c.refusedDenied = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "denied"}});
+        c.refusedApproval = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "approval"}});
+        c.maskFailures = &m->counter("gatehouse_proxy_refusals_total", refusedHelp, {{"reason", "unmaskable"}});
         c.upstreamErrors = &m->counter("gatehouse_proxy_upstream_errors_total",
                                        "Upstream connections that failed, timed out or sent an invalid response.");
         c.clientConnections = &m->gauge("gatehouse_proxy_client_connections", "Open client connections of the HTTP proxy.");
@@ -79,7 +82,7 @@ void HttpProxy::reloadRoutes()
                  qPrintable(set.error().message));
         return;
     }
-    m_context->setRoutes(RouteTable::build(set->connections, m_services.secrets));
+    m_context->setRoutes(RouteTable::build(set->connections, m_services.secrets, set->rules));
 }
 
 Result<quint16> HttpProxy::listen(const ListenAddress &address)

@@ -323,6 +323,17 @@ int ProxyConnection::onBody(http_parser *p, const char *at, size_t len)
         self->m_failMessage = QStringLiteral("the request body exceeds %1 bytes").arg(maxBody);
         return -1;
     }
+    if (self->m_scanning) {
+        const qint64 bound = self->m_context.options.ruleBodyLimit;
+        if (self->m_scanBody.size() + qint64(len) > bound) {
+            self->m_failStatus = 413;
+            self->m_failCode = QByteArrayLiteral("body_too_large");
+            self->m_failMessage = QStringLiteral("rules on this connection inspect request bodies, up to %1 bytes").arg(bound);
+            return -1;
+        }
+        self->m_scanBody.append(at, qsizetype(len));
+        return 0;
+    }
     if (self->m_upstream)
         self->m_upstream->sendBody(at, qsizetype(len), self->m_requestChunked);
     if (self->m_session && !self->m_requestBodyInline)
@@ -333,6 +344,12 @@ int ProxyConnection::onBody(http_parser *p, const char *at, size_t len)
 int ProxyConnection::onMessageComplete(http_parser *p)
 {
     auto *self = static_cast<ProxyConnection *>(p->data);
+    if (self->m_scanning) {
+        self->m_request = Request::Done;
+        self->m_keepAlive = self->m_keepAlive && http_should_keep_alive(p) != 0;
+        http_parser_pause(p, 1);
+        return 0;
+    }
     if (self->m_requestChunked && self->m_upstream)
         self->m_upstream->sendBodyEnd();
     if (self->m_session && self->m_hasBody && self->m_route && !self->m_requestBodyInline)
@@ -399,6 +416,16 @@ void ProxyConnection::pump()
             }
             // The request is complete.
             m_timer.stop();
+            if (m_scanning) {
+                // The whole body is here: it goes upstream with a Content-Length of its own.
+                m_scanning = false;
+                m_bodyBuffered = true;
+                m_requestChunked = false;
+                m_contentLength = quint64(m_scanBody.size());
+                m_bodyBytes = m_scanBody.size();
+                applyPolicy();
+                return;
+            }
             if (m_response == Response::Done)
                 finishExchange();
             return;
@@ -453,6 +480,11 @@ void ProxyConnection::startRequest()
     if (counters.requests)
         counters.requests->inc();
     m_principal = Principal{};   // each request proves itself
+    m_refusalExtra = QJsonObject();
+    m_bodyBuffered = false;
+    m_scanning = false;
+    m_continueSent = false;
+    m_scanBody.clear();
     m_requestId = headerValue(m_headers, "x-request-id");
     if (m_requestId.isEmpty() || m_requestId.size() > 128
         || !std::all_of(m_requestId.cbegin(), m_requestId.cend(), isTokenChar))
@@ -510,13 +542,26 @@ void ProxyConnection::startRequest()
                QStringLiteral("connection \"%1\" is misconfigured: %2").arg(m_route->connection.name, m_route->problem));
         return;
     }
+    m_upstreamPath = m_target.upstreamTarget({});
+    m_policy = m_route->policy.get();
+    // Fail closed: what cannot be recorded is not forwarded, and no rule is worth evaluating.
     if (Recorder *recorder = m_context.recorder) {
-        // Fail closed: what cannot be recorded is not forwarded.
         if (auto health = recorder->health(); !health) {
             refuse(503, QByteArrayLiteral("recording_unavailable"),
                    QStringLiteral("the gateway cannot record right now, so it forwards nothing: ") + health.error().message);
             return;
         }
+    }
+    if (m_policy && m_hasBody && m_policy->needsBody(m_principal.groups)) {
+        startBodyScan();
+        return;
+    }
+    applyPolicy();
+}
+
+void ProxyConnection::proceed()
+{
+    if (m_context.recorder) {
         ensureSession();
         m_requestRecorded = 0;
         m_responseBytes = 0;
@@ -526,13 +571,16 @@ void ProxyConnection::startRequest()
             secrets << m_route->credentialHeader;
         const QJsonObject data{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
                                {QStringLiteral("method"), QString::fromLatin1(m_method)},
-                               {QStringLiteral("path"), QString::fromUtf8(m_target.upstreamTarget({}))},
+                               {QStringLiteral("path"), QString::fromUtf8(m_upstreamPath)},
                                {QStringLiteral("headers"), headersForRecord(m_headers, secrets)}};
         // A small body that is already here goes into the request event itself. What the parser
         // has not consumed yet starts at the head's final LF, which it reads again on resume.
         QByteArray body;
         m_requestBodyInline = false;
-        if (!m_requestChunked && m_contentLength > 0 && qint64(m_contentLength) <= kInlineBody) {
+        if (m_bodyBuffered) {
+            body = m_scanBody;
+            m_requestBodyInline = true;
+        } else if (!m_requestChunked && m_contentLength > 0 && qint64(m_contentLength) <= kInlineBody) {
             const qsizetype skip = m_in.startsWith('\n') ? 1 : 0;
             if (m_in.size() - skip >= qsizetype(m_contentLength)) {
                 body = m_in.mid(skip, qsizetype(m_contentLength));
@@ -617,13 +665,14 @@ void ProxyConnection::recordRefusal(int status, const QByteArray &code, const QS
     ensureSession();
     if (!m_session)
         return;
-    m_session->record(QStringLiteral("policy.refused"),
-                      QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                  {QStringLiteral("status"), status},
-                                  {QStringLiteral("error"), QString::fromLatin1(code)},
-                                  {QStringLiteral("message"), message},
-                                  {QStringLiteral("method"), QString::fromLatin1(m_method)},
-                                  {QStringLiteral("path"), QString::fromUtf8(m_url.left(2048))}});
+    QJsonObject data = m_refusalExtra;
+    data.insert(QStringLiteral("request_id"), QString::fromLatin1(m_requestId));
+    data.insert(QStringLiteral("status"), status);
+    data.insert(QStringLiteral("error"), QString::fromLatin1(code));
+    data.insert(QStringLiteral("message"), message);
+    data.insert(QStringLiteral("method"), QString::fromLatin1(m_method));
+    data.insert(QStringLiteral("path"), QString::fromUtf8(m_url.left(2048)));
+    m_session->record(QStringLiteral("policy.refused"), data);
 }
 
 void ProxyConnection::connectUpstream()
@@ -662,10 +711,15 @@ void ProxyConnection::forward()
     }
     m_sentAt.start();
     m_upstream->sendHead(upstreamHeadBytes(credential), m_headRequest);
+    if (m_bodyBuffered) {
+        if (!m_scanBody.isEmpty())
+            m_upstream->sendBody(m_scanBody.constData(), m_scanBody.size(), false);
+        return;   // the parser consumed the whole request already
+    }
     if (m_request != Request::Held)
         return;   // a retry: the body (if any) is on its way already
     m_request = Request::Body;
-    if (m_expectContinue)
+    if (m_expectContinue && !m_continueSent)
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
     pump();
 }
@@ -712,7 +766,7 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
     head += "\r\n";
     if (m_requestChunked) {
         head += "Transfer-Encoding: chunked\r\n";
-    } else if (m_parser.flags & F_CONTENTLENGTH || m_contentLength > 0) {
+    } else if (m_bodyBuffered || m_parser.flags & F_CONTENTLENGTH || m_contentLength > 0) {
         head += "Content-Length: ";
         head += QByteArray::number(m_contentLength);
         head += "\r\n";
@@ -926,7 +980,11 @@ void ProxyConnection::refuse(int status, const QByteArray &code, const QString &
     Counter *counter = nullptr;
     switch (status) {
     case 401: counter = c.refusedUnauthenticated; break;
-    case 403: counter = c.refusedForbidden; break;
+    case 403:
+        counter = code == "denied" ? c.refusedDenied
+            : code.startsWith("approval") ? c.refusedApproval
+                                           : c.refusedForbidden;
+        break;
     case 404: counter = c.refusedNotFound; break;
     case 503: counter = c.refusedRecording; break;
     default:
@@ -945,7 +1003,9 @@ void ProxyConnection::sendError(int status, const QByteArray &code, const QStrin
 {
     if (close || !m_keepAlive || m_draining)
         m_closeAfterResponse = true;
-    const QJsonObject o{{QStringLiteral("error"), QString::fromLatin1(code)}, {QStringLiteral("message"), message}};
+    QJsonObject o = m_refusalExtra;
+    o.insert(QStringLiteral("error"), QString::fromLatin1(code));
+    o.insert(QStringLiteral("message"), message);
     const QByteArray body = QJsonDocument(o).toJson(QJsonDocument::Compact);
     QByteArray out;
     out.reserve(256 + body.size());

@@ -20,6 +20,7 @@ class QTcpSocket;
 
 namespace gh {
 
+class PolicyPlan;
 class ProxyWorker;
 class RouteTable;
 class SessionRecording;
@@ -74,6 +75,11 @@ private:
     void armTimer(std::chrono::milliseconds timeout);
 
     void startRequest();
+    // ProxyPolicy.cpp: deny -> approve, then proceed() records and forwards.
+    void startBodyScan();
+    void applyPolicy();
+    void proceed();
+    void refuseByRule(int status, const QByteArray &code, const QString &rule, const QString &message);
     bool ensureSession();
     void recordRefusal(int status, const QByteArray &code, const QString &message);
     void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
@@ -107,6 +113,8 @@ private:
     QByteArray m_requestId;
     std::shared_ptr<const RouteTable> m_routes;
     const Route *m_route = nullptr;
+    const PolicyPlan *m_policy = nullptr;   // m_routes keeps it alive
+    QByteArray m_upstreamPath;              // what rules match and the record shows: path + query
     Principal m_principal;
     // The last token this connection proved and whom it named: a keep-alive client sends the
     // same token again and again, and hashing it for the Authenticator's cache costs more than
@@ -152,6 +160,12 @@ private:
     int m_responseStatus = 0;
     QJsonObject m_responseHeaders;
     QByteArray m_responseBody;         // only while m_responseInline (bounded)
+    // Rules: a body some rule must see is read whole (within ruleBodyLimit) before deciding.
+    bool m_scanning = false;
+    bool m_bodyBuffered = false;
+    bool m_continueSent = false;
+    QByteArray m_scanBody;
+    QJsonObject m_refusalExtra;        // fields a refusal adds to its JSON body and record ("rule")
     int m_failStatus = 0;
     QByteArray m_failCode;
     QString m_failMessage;

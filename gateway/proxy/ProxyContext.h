@@ -28,6 +28,8 @@ struct HttpProxyOptions {
     qsizetype maxHeaderBytes = 64 * 1024;                    // request line + headers; beyond: 431
     qint64 maxBodyBytes = 0;                                 // request body; 0 = unlimited; beyond: 413
     int maxIdleUpstreamsPerKey = 32;                         // pooled per proxy thread and upstream
+    qint64 ruleBodyLimit = 1 << 20;                          // request bytes read for body rules; beyond: 413
+    qint64 maskBodyLimit = 8 << 20;                          // a response masked whole (json_fields); beyond: 502
 };
 
 // The proxy's counters, registered once; the hot path only touches their atomics.
@@ -40,6 +42,9 @@ struct ProxyCounters {
     Counter *refusedNotFound = nullptr;
     Counter *refusedBadRequest = nullptr;
     Counter *refusedRecording = nullptr;
+    Counter *refusedDenied = nullptr;      // a deny rule matched
+    Counter *refusedApproval = nullptr;    // an approval was denied or timed out
+    Counter *maskFailures = nullptr;       // a response that could not be masked safely (502)
     Counter *upstreamErrors = nullptr;
     Gauge *clientConnections = nullptr;
     Histogram *upstreamLatency = nullptr;   // request sent -> response head, seconds

@@ -32,7 +32,8 @@ Result<UpstreamEndpoint> UpstreamEndpoint::parse(const QString &url)
     return e;
 }
 
-std::shared_ptr<const RouteTable> RouteTable::build(const QList<Connection> &connections, const SecretBox *secrets)
+std::shared_ptr<const RouteTable> RouteTable::build(const QList<Connection> &connections, const SecretBox *secrets,
+                                                   const QList<Rule> &rules)
 {
     auto table = std::make_shared<RouteTable>();
     for (const Connection &c : connections) {
@@ -64,6 +65,11 @@ std::shared_ptr<const RouteTable> RouteTable::build(const QList<Connection> &con
             r.credentialHeader = c.credential.header.toLatin1();
             r.credential = std::make_shared<CredentialSource>(c.credential.value, secrets);
         }
+        auto plan = PolicyPlan::build(c.name, rules);
+        if (plan)
+            r.policy = std::move(*plan);
+        else if (r.problem.isEmpty())
+            r.problem = plan.error().message;
         table->m_routes.insert(c.name.toUtf8(), std::move(r));
     }
     return table;

@@ -2,6 +2,7 @@
 
 #include "core/Resources.h"
 #include "core/Result.h"
+#include "policy/PolicyPlan.h"
 #include "proxy/CredentialSource.h"
 
 #include <QByteArray>
@@ -35,6 +36,7 @@ struct Route {
     std::optional<QSslConfiguration> tls;         // https upstreams: system CAs plus ca_file
     QByteArray credentialHeader;                  // empty: the connection adds no credential
     std::shared_ptr<CredentialSource> credential;
+    std::shared_ptr<const PolicyPlan> policy;     // the rules that apply to this connection
     QString problem;                              // set when the route cannot be used (502)
 };
 
@@ -44,8 +46,11 @@ class RouteTable final {
     Q_DISABLE_COPY_MOVE(RouteTable)
 public:
     RouteTable() = default;
-    // secrets must outlive the table. Connections of other types are left out.
-    static std::shared_ptr<const RouteTable> build(const QList<Connection> &connections, const SecretBox *secrets);
+    // secrets must outlive the table. Connections of other types are left out. Each route's rules
+    // are compiled here, once per resource change; a rule that cannot be compiled makes its
+    // connections refuse traffic (fail closed) rather than run without it.
+    static std::shared_ptr<const RouteTable> build(const QList<Connection> &connections, const SecretBox *secrets,
+                                                   const QList<Rule> &rules = {});
 
     const Route *find(QByteArrayView name) const;
     qsizetype size() const { return m_routes.size(); }

@@ -4,6 +4,7 @@
 
 #include "gateway/admin/TestCertificate.h"
 #include "support/DaemonProcess.h"
+#include "support/TestTools.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -20,7 +21,9 @@
 #include <QTest>
 #include <QTimer>
 
+using gh::test::CurlResult;
 using gh::test::DaemonProcess;
+using gh::test::curl;
 
 namespace {
 
@@ -39,28 +42,6 @@ struct Reply {
         return {};
     }
 };
-
-struct CurlResult {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CurlResult curl(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(QStringLiteral("curl"), QStringList{QStringLiteral("-sS")} + args);
-    CurlResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
-}
 
 // Every header the upstream saw with that name (names compared case-insensitively).
 QStringList seenHeader(const QJsonObject &echo, const QString &name)

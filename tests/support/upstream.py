@@ -11,13 +11,23 @@ Listens on 127.0.0.1 (port 0 unless --port; HTTPS with --tls-cert/--tls-key), pr
   /close-mid-body              declares 1000 bytes, sends 100, closes
   /garbage                     answers with bytes that are not HTTP, then closes
   /status?code=C               an empty answer with status C
+  /reflect?split=B&pause=S&mode=M&type=T&encoding=E
+                               answers with the request body itself (Content-Type T, default
+                               text/plain): mode=length (default) one Content-Length body written in
+                               pieces of B bytes S seconds apart; mode=chunked one chunk per piece;
+                               mode=sse text/event-stream, chunked, one piece per chunk.
+                               encoding=gzip|deflate|br compresses the body and labels it so
+                               (br: labelled only, the bytes are the gzip ones: a codec nobody
+                               should pass through unmasked)
   anything else                echo: JSON {method, path, query, headers, body}
 
 Request bodies may be Content-Length or chunked. Every request is appended to the file named by
 --log (one JSON line: method, path, headers) so tests can check what reached the upstream.
 """
 import argparse
+import gzip
 import json
+import zlib
 import socketserver
 import ssl
 import sys
@@ -125,6 +135,37 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"this is not HTTP at all\r\n\r\n")
             self.wfile.flush()
             self.close_connection = True
+            return
+        if route == "reflect":
+            data = body
+            encoding = q.get("encoding", "")
+            if encoding in ("gzip", "br"):
+                data = gzip.compress(data)
+            elif encoding == "deflate":
+                data = zlib.compress(data)
+            split = int(q.get("split", "0")) or max(len(data), 1)
+            pause = float(q.get("pause", "0"))
+            mode = q.get("mode", "length")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream" if mode == "sse" else q.get("type", "text/plain"))
+            if encoding:
+                self.send_header("Content-Encoding", encoding)
+            if mode == "length":
+                self.send_header("Content-Length", str(len(data)))
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            pieces = [data[i:i + split] for i in range(0, len(data), split)]
+            for i, piece in enumerate(pieces):
+                if mode == "length":
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                else:
+                    self.send_chunk(piece)
+                if pause and i + 1 < len(pieces):
+                    time.sleep(pause)
+            if mode != "length":
+                self.wfile.write(b"0\r\n\r\n")
             return
         if route == "status":
             self.send_response(int(q.get("code", "204")))

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+namespace gh::test {
+
+// A finished curl run: exit code (-1: killed or timed out), stdout, stderr.
+struct CurlResult {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+// Runs the real curl with -sS and `args`, waiting at most timeoutMs.
+CurlResult curl(const QStringList &args, int timeoutMs = 60000);
+
+// tests/support/upstream.py as a child process on 127.0.0.1; stopped when destroyed.
+class TestUpstream final {
+public:
+    TestUpstream() = default;
+    ~TestUpstream();
+    // Starts it (with --log `logPath` when given) and waits for its port; false on failure.
+    bool start(const QString &logPath = {}, const QStringList &extraArgs = {});
+    quint16 port() const { return m_port; }
+    QByteArray url() const { return "http://127.0.0.1:" + QByteArray::number(m_port); }
+    // How many requests reached it (lines in its log).
+    int requests() const;
+
+private:
+    QProcess m_process;
+    QString m_log;
+    quint16 m_port = 0;
+};
+
+} // namespace gh::test
