@@ -4,6 +4,8 @@
 #include "core/NodeConfig.h"
 #include "core/Result.h"
 
+#include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -132,6 +134,58 @@ QString summarize(const QJsonObject &e)
     return abbreviate(parts.join(QLatin1Char(' ')), 200);
 }
 
+// "4m12s" from now to `to` (negative spans read "0s"); minutes only past an hour, hours past a day.
+QString span(const QDateTime &from, const QDateTime &to)
+{
+    qint64 ms = std::max<qint64>(0, from.msecsTo(to));
+    if (ms >= 86'400'000)
+        ms -= ms % 3'600'000;
+    else if (ms >= 3'600'000)
+        ms -= ms % 60'000;
+    else
+        ms -= ms % 1000;
+    return formatDuration(std::chrono::milliseconds(ms));
+}
+
+QDateTime isoTime(const QJsonValue &v)
+{
+    return v.isString() ? QDateTime::fromString(v.toString(), Qt::ISODateWithMs) : QDateTime();
+}
+
+// One line per approval event for `approvals watch`: when, what, which, then the details that
+// event is about.
+QString approvalEventLine(const QString &type, const QJsonObject &a)
+{
+    QStringList parts{a.value(QStringLiteral("at")).toString(), type, a.value(QStringLiteral("id")).toString(),
+                      a.value(QStringLiteral("state")).toString(),
+                      QStringLiteral("connection=") + a.value(QStringLiteral("connection")).toString(),
+                      QStringLiteral("subject=") + a.value(QStringLiteral("subject")).toString(),
+                      QStringLiteral("rule=") + a.value(QStringLiteral("rule")).toString()};
+    if (type == QLatin1String("approval.requested")) {
+        parts << a.value(QStringLiteral("method")).toString() + QLatin1Char(' ') + a.value(QStringLiteral("path")).toString();
+        const int required = a.value(QStringLiteral("required")).toInt(1);
+        if (required > 1)
+            parts << QStringLiteral("needs=%1").arg(required);
+        const QString why = a.value(QStringLiteral("justification")).toString();
+        if (!why.isEmpty())
+            parts << QStringLiteral("justification=\"%1\"").arg(abbreviate(why, 120));
+        parts << QStringLiteral("expires=") + a.value(QStringLiteral("expires_at")).toString();
+    } else {
+        QStringList by;
+        for (const QJsonValue &step : a.value(QStringLiteral("approvals")).toArray())
+            by << step.toObject().value(QStringLiteral("by")).toString();
+        if (!by.isEmpty())
+            parts << QStringLiteral("by=") + by.join(QLatin1Char(','));
+        const QString grant = a.value(QStringLiteral("grant_until")).toString();
+        if (!grant.isEmpty())
+            parts << QStringLiteral("grant_until=") + grant;
+        const QString reason = a.value(QStringLiteral("reason")).toString();
+        if (!reason.isEmpty())
+            parts << QStringLiteral("reason=\"%1\"").arg(abbreviate(reason, 120));
+    }
+    return oneLine(parts.join(QLatin1Char(' ')));
+}
+
 } // namespace
 
 Gatehousectl::Gatehousectl() = default;
@@ -150,6 +204,7 @@ QString Gatehousectl::usage()
         "        approvals: [--state pending|approved|denied|expired]\n"
         "  approve ID [--for DURATION] [--reason TEXT]\n"
         "  deny ID [--reason TEXT]\n"
+        "  approvals watch [-o json]                follow approval events until interrupted\n"
         "  token issue --subject NAME [--groups a,b] [--ttl 15m] [-o json]\n"
         "                                           prints the token alone on stdout\n"
         "  token revoke JTI\n"
@@ -423,8 +478,9 @@ int Gatehousectl::run(const QStringList &args)
          {&Gatehousectl::cmdGet,
           {QStringLiteral("output"), QStringLiteral("connection"), QStringLiteral("subject"), QStringLiteral("since"),
            QStringLiteral("limit"), QStringLiteral("state")}}},
-        {QStringLiteral("approve"), {&Gatehousectl::cmdApply, {QStringLiteral("for"), QStringLiteral("reason")}}},
-        {QStringLiteral("deny"), {&Gatehousectl::cmdApply, {QStringLiteral("reason")}}},
+        {QStringLiteral("approve"), {nullptr, {QStringLiteral("for"), QStringLiteral("reason")}}},
+        {QStringLiteral("deny"), {nullptr, {QStringLiteral("reason")}}},
+        {QStringLiteral("approvals"), {&Gatehousectl::cmdApprovals, {QStringLiteral("output")}}},
         {QStringLiteral("token"),
          {&Gatehousectl::cmdToken,
           {QStringLiteral("subject"), QStringLiteral("groups"), QStringLiteral("ttl"), QStringLiteral("output")}}},
@@ -507,7 +563,7 @@ int Gatehousectl::cmdGet()
     static const QHash<QString, QStringList> columns{
         {QStringLiteral("connections"), {QStringLiteral("name"), QStringLiteral("type"), QStringLiteral("upstream"), QStringLiteral("allow_groups")}},
         {QStringLiteral("rules"), {QStringLiteral("name"), QStringLiteral("kind"), QStringLiteral("connections"), QStringLiteral("groups")}},
-        {QStringLiteral("approvals"), {QStringLiteral("id"), QStringLiteral("state"), QStringLiteral("connection"), QStringLiteral("subject"), QStringLiteral("rule"), QStringLiteral("requested_at"), QStringLiteral("expires_at")}},
+        {QStringLiteral("approvals"), {QStringLiteral("id"), QStringLiteral("state"), QStringLiteral("connection"), QStringLiteral("subject"), QStringLiteral("rule"), QStringLiteral("created_at"), QStringLiteral("expires_at")}},
         {QStringLiteral("sessions"), {QStringLiteral("id"), QStringLiteral("connection"), QStringLiteral("subject"), QStringLiteral("started_at"), QStringLiteral("ended_at")}},
         {QStringLiteral("tokens"), {QStringLiteral("jti"), QStringLiteral("subject"), QStringLiteral("groups"), QStringLiteral("expires_at"), QStringLiteral("revoked")}},
     };
@@ -540,7 +596,76 @@ int Gatehousectl::cmdGet()
         printJson(reply.json);
         return Ok;
     }
+    if (kind == QLatin1String("approvals"))
+        return printApprovalsTable(listOf(reply.json));
     out(TablePrinter::fromObjects(listOf(reply.json), columns.value(kind)).toUtf8());
+    return Ok;
+}
+
+int Gatehousectl::printApprovalsTable(const QJsonArray &rows)
+{
+    // Relative times: how long a request has waited, and how long until it times out (pending) or
+    // its grant runs out (approved for a duration).
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    TablePrinter table({QStringLiteral("ID"), QStringLiteral("STATE"), QStringLiteral("CONNECTION"),
+                        QStringLiteral("SUBJECT"), QStringLiteral("RULE"), QStringLiteral("AGE"),
+                        QStringLiteral("TIME LEFT")});
+    for (const QJsonValue &v : rows) {
+        const QJsonObject a = v.toObject();
+        const QString state = a.value(QStringLiteral("state")).toString();
+        const QDateTime created = isoTime(a.value(QStringLiteral("created_at")));
+        QDateTime until;
+        if (state == QLatin1String("pending"))
+            until = isoTime(a.value(QStringLiteral("expires_at")));
+        else if (state == QLatin1String("approved"))
+            until = isoTime(a.value(QStringLiteral("grant_until")));
+        QString left = QStringLiteral("-");
+        if (until.isValid() && until > now)
+            left = state == QLatin1String("approved") ? QStringLiteral("grant ") + span(now, until) : span(now, until);
+        table.addRow({TablePrinter::cell(a.value(QStringLiteral("id"))), state.isEmpty() ? QStringLiteral("-") : state,
+                      TablePrinter::cell(a.value(QStringLiteral("connection"))),
+                      TablePrinter::cell(a.value(QStringLiteral("subject"))),
+                      TablePrinter::cell(a.value(QStringLiteral("rule"))),
+                      created.isValid() ? span(created, now) : QStringLiteral("-"), left});
+    }
+    out(table.render().toUtf8());
+    return Ok;
+}
+
+int Gatehousectl::cmdApprovals()
+{
+    if (m_args.positional.size() != 1 || m_args.positional.first() != QLatin1String("watch"))
+        return usageError(QStringLiteral("use approvals watch [-o json]"));
+    QString format;
+    if (const int rc = outputFormat(&format))
+        return rc;
+    // The stream itself retries forever; ask once first so a refused token or an unreachable
+    // gateway ends the command with its reason instead of a silent wait.
+    const AdminReply probe = call("GET", QStringLiteral("/api/v1/approvals?state=pending"));
+    if (!probe.ok())
+        return reportFailure(probe, QStringLiteral("approvals watch"));
+    const bool json = format == QLatin1String("json");
+    AdminEventStream *stream = m_client->subscribeEvents(QStringLiteral("/api/v1/events"), [json](const AdminEvent &e) {
+        const QString type = QString::fromUtf8(e.type);
+        if (!type.startsWith(QLatin1String("approval.")) || !e.json.isObject())
+            return;
+        if (json) {
+            QJsonObject o = e.json.object();
+            o.insert(QStringLiteral("type"), type);
+            out(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
+        } else {
+            out(approvalEventLine(type, e.json.object()).toUtf8() + '\n');
+        }
+    });
+    bool wasConnected = false;
+    QObject::connect(stream, &AdminEventStream::connected, stream, [&wasConnected] { wasConnected = true; });
+    QObject::connect(stream, &AdminEventStream::disconnected, stream, [&wasConnected](const QString &reason) {
+        if (wasConnected)
+            err(QStringLiteral("lost the event stream (%1); reconnecting").arg(reason));
+        wasConnected = false;
+    });
+    // Until interrupted (SIGINT/SIGTERM end the process, as for any follower).
+    QCoreApplication::exec();
     return Ok;
 }
 

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QJsonArray>
 #include <QSet>
 #include <QString>
 #include <QStringList>
@@ -44,6 +45,8 @@ private:
     int cmdExport();
     int cmdGet();
     int cmdDecide(bool approve);
+    int cmdApprovals();
+    int printApprovalsTable(const QJsonArray &rows);
     int cmdToken();
     int cmdSessions();
     int cmdPlay();

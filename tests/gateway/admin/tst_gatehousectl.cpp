@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -39,6 +40,10 @@ private Q_SLOTS:
     void exportAndSessionsExportWriteBodiesAsIs();
     void playReplaysEventsWithScaledTiming();
     void approveAndDenySendTheDecision();
+    void getApprovalsShowsAgeAndTimeLeft();
+    void approvalsWatchPrintsOneLinePerApprovalEvent_data();
+    void approvalsWatchPrintsOneLinePerApprovalEvent();
+    void approvalsWatchWithARefusedTokenExitsOne();
     void httpsServerWithPrivateCa();
 
 private:
@@ -123,6 +128,31 @@ void tst_Gatehousectl::init()
             res.sendJson(200, QJsonObject{{QStringLiteral("id"), QStringLiteral("a-1")},
                                           {QStringLiteral("state"), req.path.endsWith("/approve") ? QStringLiteral("approved")
                                                                                                   : QStringLiteral("denied")}});
+        } else if (route == "GET /api/v1/approvals") {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            auto at = [&now](int secs) { return now.addSecs(secs).toString(Qt::ISODateWithMs); };
+            res.sendJson(200, QJsonArray{
+                QJsonObject{{QStringLiteral("id"), QStringLiteral("3f2a")}, {QStringLiteral("state"), QStringLiteral("pending")},
+                            {QStringLiteral("connection"), QStringLiteral("llm")}, {QStringLiteral("subject"), QStringLiteral("ana")},
+                            {QStringLiteral("rule"), QStringLiteral("approve-pii-dataset")},
+                            {QStringLiteral("created_at"), at(-90)}, {QStringLiteral("expires_at"), at(211)},
+                            {QStringLiteral("grant_until"), QJsonValue()}},
+                QJsonObject{{QStringLiteral("id"), QStringLiteral("9c1d")}, {QStringLiteral("state"), QStringLiteral("approved")},
+                            {QStringLiteral("connection"), QStringLiteral("llm")}, {QStringLiteral("subject"), QStringLiteral("bob")},
+                            {QStringLiteral("rule"), QStringLiteral("approve-pii-dataset")},
+                            {QStringLiteral("created_at"), at(-7200)}, {QStringLiteral("expires_at"), at(-6900)},
+                            {QStringLiteral("grant_until"), at(901)}}});
+        } else if (route == "GET /api/v1/events") {
+            res.beginStream(200, "text/event-stream");
+            res.write(": gatehouse live events\n\n"
+                      "id: 1\nevent: session.started\ndata: {\"type\":\"session.started\",\"id\":\"s-1\"}\n\n"
+                      "id: 2\nevent: approval.requested\ndata: {\"type\":\"approval.requested\",\"at\":\"2026-01-01T00:00:00.000Z\","
+                      "\"id\":\"3f2a\",\"state\":\"pending\",\"connection\":\"llm\",\"subject\":\"ana\",\"rule\":\"approve-pii\","
+                      "\"method\":\"POST\",\"path\":\"/v1/fine-tunes\",\"required\":2,\"justification\":\"ticket OPS-42\","
+                      "\"expires_at\":\"2026-01-01T00:05:00.000Z\",\"approvals\":[]}\n\n"
+                      "id: 3\nevent: approval.decided\ndata: {\"type\":\"approval.decided\",\"at\":\"2026-01-01T00:01:00.000Z\","
+                      "\"id\":\"3f2a\",\"state\":\"denied\",\"connection\":\"llm\",\"subject\":\"ana\",\"rule\":\"approve-pii\","
+                      "\"reason\":\"not this dataset\",\"approvals\":[{\"by\":\"sam\",\"decision\":\"deny\"}]}\n\n");
         } else if (route == "GET /api/v1/sessions") {
             res.sendError(500, "internal", QStringLiteral("store unavailable"));
         } else {
@@ -201,6 +231,11 @@ void tst_Gatehousectl::badUsageExitsTwo_data()
     QTest::newRow("token issue with a bad ttl") << QStringList{QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"), QStringLiteral("ci"), QStringLiteral("--ttl"), QStringLiteral("15x")};
     QTest::newRow("sessions without id") << QStringList{QStringLiteral("sessions"), QStringLiteral("verify")};
     QTest::newRow("play with zero speed") << QStringList{QStringLiteral("play"), QStringLiteral("s-ok"), QStringLiteral("--speed"), QStringLiteral("0")};
+    QTest::newRow("approvals without watch") << QStringList{QStringLiteral("approvals")};
+    QTest::newRow("approvals list") << QStringList{QStringLiteral("approvals"), QStringLiteral("list")};
+    QTest::newRow("approvals watch as yaml") << QStringList{QStringLiteral("approvals"), QStringLiteral("watch"), QStringLiteral("-o"), QStringLiteral("yaml")};
+    QTest::newRow("approvals watch --for") << QStringList{QStringLiteral("approvals"), QStringLiteral("watch"), QStringLiteral("--for"), QStringLiteral("1h")};
+    QTest::newRow("deny --for") << QStringList{QStringLiteral("deny"), QStringLiteral("a-1"), QStringLiteral("--for"), QStringLiteral("1h")};
     QTest::newRow("delete unknown kind") << QStringList{QStringLiteral("delete"), QStringLiteral("user"), QStringLiteral("x")};
 }
 
@@ -420,6 +455,82 @@ void tst_Gatehousectl::approveAndDenySendTheDecision()
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out, QByteArray("approval a-1 denied\n"));
     QCOMPARE(m_seen.last().path, QByteArray("/api/v1/approvals/a-1/deny"));
+}
+
+void tst_Gatehousectl::getApprovalsShowsAgeAndTimeLeft()
+{
+    const Run r = run({QStringLiteral("get"), QStringLiteral("approvals")});
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    const QList<QByteArray> header = lines[0].simplified().split(' ');
+    QCOMPARE(header, (QList<QByteArray>{"ID", "STATE", "CONNECTION", "SUBJECT", "RULE", "AGE", "TIME", "LEFT"}));
+    const QList<QByteArray> pending = lines[1].simplified().split(' ');
+    QCOMPARE(pending.mid(0, 5), (QList<QByteArray>{"3f2a", "pending", "llm", "ana", "approve-pii-dataset"}));
+    // The clock moves between the server's answer and the table: a second either way.
+    QVERIFY2(QRegularExpression(QStringLiteral("^1m(29|30|31)s$")).match(QString::fromUtf8(pending[5])).hasMatch(), pending[5].constData());
+    QVERIFY2(QRegularExpression(QStringLiteral("^3m(29|30|31)s$")).match(QString::fromUtf8(pending[6])).hasMatch(), pending[6].constData());
+    const QList<QByteArray> approved = lines[2].simplified().split(' ');
+    QCOMPARE(approved.mid(0, 2), (QList<QByteArray>{"9c1d", "approved"}));
+    QCOMPARE(approved[5], QByteArray("2h"));
+    QCOMPARE(approved[6], QByteArray("grant"));
+    QVERIFY2(approved[7] == "15m" || approved[7] == "15m1s" || approved[7] == "14m59s", approved[7].constData());
+}
+
+void tst_Gatehousectl::approvalsWatchPrintsOneLinePerApprovalEvent_data()
+{
+    QTest::addColumn<bool>("json");
+    QTest::newRow("table") << false;
+    QTest::newRow("json") << true;
+}
+
+void tst_Gatehousectl::approvalsWatchPrintsOneLinePerApprovalEvent()
+{
+    QFETCH(bool, json);
+    QProcess proc;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), m_home->path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_home->filePath(QStringLiteral("share")));
+    proc.setProcessEnvironment(env);
+    QStringList args{QStringLiteral("--server"), QStringLiteral("http://127.0.0.1:%1").arg(m_port), QStringLiteral("--token"),
+                     QStringLiteral("good"), QStringLiteral("approvals"), QStringLiteral("watch")};
+    if (json)
+        args << QStringLiteral("-o") << QStringLiteral("json");
+    proc.start(m_binary, args);
+    QVERIFY(proc.waitForStarted(5000));
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += proc.readAllStandardOutput(), out.count('\n') >= 2), 20'000);
+    QTest::qWait(100);   // nothing more comes for the session event
+    out += proc.readAllStandardOutput();
+    QVERIFY(proc.state() == QProcess::Running);   // it follows until interrupted
+    proc.terminate();
+    QVERIFY(proc.waitForFinished(5000));
+
+    const QList<QByteArray> lines = out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    if (json) {
+        const QJsonObject requested = QJsonDocument::fromJson(lines[0]).object();
+        QCOMPARE(requested.value(QStringLiteral("type")).toString(), QStringLiteral("approval.requested"));
+        QCOMPARE(requested.value(QStringLiteral("id")).toString(), QStringLiteral("3f2a"));
+        const QJsonObject decided = QJsonDocument::fromJson(lines[1]).object();
+        QCOMPARE(decided.value(QStringLiteral("state")).toString(), QStringLiteral("denied"));
+        return;
+    }
+    QCOMPARE(lines[0], QByteArray("2026-01-01T00:00:00.000Z approval.requested 3f2a pending connection=llm subject=ana "
+                                  "rule=approve-pii POST /v1/fine-tunes needs=2 justification=\"ticket OPS-42\" "
+                                  "expires=2026-01-01T00:05:00.000Z"));
+    QCOMPARE(lines[1], QByteArray("2026-01-01T00:01:00.000Z approval.decided 3f2a denied connection=llm subject=ana "
+                                  "rule=approve-pii by=sam reason=\"not this dataset\""));
+}
+
+void tst_Gatehousectl::approvalsWatchWithARefusedTokenExitsOne()
+{
+    const Run r = run({QStringLiteral("--server"), QStringLiteral("http://127.0.0.1:%1").arg(m_port), QStringLiteral("--token"),
+                       QStringLiteral("bad"), QStringLiteral("approvals"), QStringLiteral("watch")},
+                      false);
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.startsWith("gatehousectl: ") && r.err.contains("(401)"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
 }
 
 void tst_Gatehousectl::httpsServerWithPrivateCa()
