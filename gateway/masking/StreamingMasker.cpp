@@ -190,9 +190,8 @@ qsizetype StreamingMasker::openPrivateKeyAt() const
 
 // Drops an overlong private key block up to and including its END line. False when more input
 // is needed.
-bool StreamingMasker::swallow(QByteArray &out, bool final)
+bool StreamingMasker::swallow(bool final)
 {
-    Q_UNUSED(out);
     const char *b = m_buf.constData();
     const qsizetype n = m_buf.size();
     for (qsizetype i = m_ctx; i < n; ++i) {
@@ -224,7 +223,7 @@ bool StreamingMasker::swallow(QByteArray &out, bool final)
 void StreamingMasker::process(QByteArray &out, bool final)
 {
     for (;;) {
-        if (m_swallowing && !swallow(out, final))
+        if (m_swallowing && !swallow(final))
             return;
         if (m_options.mode == Mode::Sse) {
             const qsizetype end = sseEventEnd();

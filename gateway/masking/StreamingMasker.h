@@ -63,7 +63,7 @@ public:
 
 private:
     void process(QByteArray &out, bool final);
-    bool swallow(QByteArray &out, bool final);
+    bool swallow(bool final);
     qsizetype sseEventEnd();
     void scanTo(qsizetype limit);
     void emitUpTo(QByteArray &out, qsizetype cut);
