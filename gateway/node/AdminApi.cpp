@@ -1,6 +1,7 @@
 #include "node/AdminApi.h"
 
 #include "admin/Metrics.h"
+#include "approvals/ApprovalBroker.h"
 #include "core/Clock.h"
 #include "core/NodeConfig.h"
 #include "core/Resources.h"
@@ -565,24 +566,106 @@ void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const 
     res.sendError(404, "not_found", QStringLiteral("no such route"));
 }
 
-void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &)
+void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)
 {
-    // Held requests arrive with rule enforcement; until then there is never an approval to show.
-    if (seg.size() == 1 && req.method == "GET")
-        return res.sendJson(200, QJsonArray());
-    if (seg.size() == 3 && req.method == "POST")
-        return res.sendError(404, "not_found", QStringLiteral("no approval with id %1").arg(seg.at(1)));
-    res.sendError(404, "not_found", QStringLiteral("no such route"));
+    if (!m_s.approvals)
+        return res.sendError(503, "unavailable", QStringLiteral("approvals are not available on this gateway"));
+    const bool admin = roleOf(who) == Role::Admin;
+    // An approver sees the approvals of the rules they are an approver of (as the rule stood when the
+    // request was held); an admin sees all.
+    auto visible = [&](const Approval &a) { return admin || isApproverOf(a, who); };
+
+    if (seg.size() == 1) {
+        if (req.method != "GET")
+            return res.sendError(405, "method_not_allowed", QStringLiteral("use GET /api/v1/approvals"));
+        std::optional<Approval::State> state;
+        const QString wanted = req.query.queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded);
+        if (!wanted.isEmpty()) {
+            state = approvalStateFromName(wanted);
+            if (!state)
+                return res.sendError(400, "invalid", QStringLiteral("state: one of pending, approved, denied, expired"));
+        }
+        auto list = m_s.approvals->list(state);
+        if (!list)
+            return sendStoreError(res, list.error());
+        QJsonArray out;
+        for (const Approval &a : *list) {
+            if (visible(a))
+                out.append(toJson(a));
+        }
+        return res.sendJson(200, out);
+    }
+
+    const QString id = seg.at(1);
+    const QString missing = QStringLiteral("no approval with id %1").arg(id);
+    if (seg.size() == 2) {
+        if (req.method != "GET")
+            return res.sendError(405, "method_not_allowed",
+                                 QStringLiteral("use GET, or POST /api/v1/approvals/<id>/approve|deny"));
+        auto found = m_s.approvals->get(id);
+        if (!found)
+            return sendStoreError(res, found.error());
+        // Approvals of other rules are not there for this caller at all.
+        if (!found->has_value() || !visible(**found))
+            return res.sendError(404, "not_found", missing);
+        return res.sendJson(200, toJson(**found));
+    }
+
+    const QString action = seg.value(2);
+    if (seg.size() != 3 || (action != QLatin1String("approve") && action != QLatin1String("deny")))
+        return res.sendError(404, "not_found", QStringLiteral("no such route: %1").arg(QString::fromUtf8(req.path)));
+    if (req.method != "POST")
+        return res.sendError(405, "method_not_allowed", QStringLiteral("use POST"));
+    QJsonObject body;
+    if (!req.body.trimmed().isEmpty()) {
+        auto parsed = jsonBody(req);
+        if (!parsed)
+            return res.sendError(400, "bad_request", parsed.error().message);
+        body = *parsed;
+    }
+    ApprovalDecision decision;
+    decision.approve = action == QLatin1String("approve");
+    decision.asAdmin = admin;
+    const QJsonValue reason = body.value(QStringLiteral("reason"));
+    if (!reason.isUndefined() && !reason.isNull() && !reason.isString())
+        return res.sendError(400, "invalid", QStringLiteral("reason: must be a string"));
+    decision.reason = reason.toString().trimmed();
+    if (decision.reason.size() > 1000)
+        return res.sendError(400, "invalid", QStringLiteral("reason: at most 1000 characters"));
+    const QJsonValue forValue = body.value(QStringLiteral("for"));
+    if (!forValue.isUndefined() && !forValue.isNull()) {
+        if (!decision.approve)
+            return res.sendError(400, "invalid", QStringLiteral("for: only an approval can be for a duration"));
+        auto d = parseDuration(forValue.toString());
+        if (!forValue.isString() || !d)
+            return res.sendError(400, "invalid", QStringLiteral("for: a duration such as 15m or 1h"));
+        decision.forDuration = *d;
+    }
+    const DecideResult r = m_s.approvals->decide(id, who, decision);
+    if (!r.ok()) {
+        if (r.status == 403 || r.status == 409)
+            m_refused->inc();
+        qInfo("admin API: %s may not %s approval %s: %s", qPrintable(who.subject), qPrintable(action), qPrintable(id),
+              qPrintable(r.message));
+        return res.sendError(r.status, r.error, r.message);
+    }
+    res.sendJson(200, toJson(*r.approval));
 }
 
-void AdminApi::events(const HttpResponder &res, const Principal &, Role role)
+void AdminApi::events(const HttpResponder &res, const Principal &who, Role role)
 {
-    m_s.events->subscribe(res, [role](const QString &type, const QJsonObject &) {
+    m_s.events->subscribe(res, [role, who](const QString &type, const QJsonObject &data) {
         if (role == Role::Admin)
             return true;
         if (role == Role::Auditor)
             return type.startsWith(QLatin1String("session."));
-        return type.startsWith(QLatin1String("approval."));
+        // An approver follows the approvals of the rules they may decide, their own requests included.
+        if (!type.startsWith(QLatin1String("approval.")))
+            return false;
+        QStringList approvers;
+        for (const QJsonValue &g : data.value(QStringLiteral("approvers")).toArray())
+            approvers << g.toString();
+        return who.inAnyGroup(approvers);
     });
 }
 
