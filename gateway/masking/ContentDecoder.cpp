@@ -97,10 +97,14 @@ Result<QByteArray> ContentDecoder::inflateSome(bool final)
         m_z->initialised = true;
     }
 
-    QByteArray out(m_maxOut, Qt::Uninitialized);
+    // Start from a guess at the output (deflate rarely gets past 4:1 on text) and grow up to the
+    // bound, so a small read does not cost a bound-sized allocation.
+    QByteArray out(qMin(m_maxOut, qMax<qsizetype>(4096, 4 * (m_in.size() - m_inPos))), Qt::Uninitialized);
     qsizetype produced = 0;
     m_pending = false;
     while (produced < m_maxOut) {
+        if (produced == out.size())
+            out.resize(qMin(m_maxOut, 2 * out.size()));
         const qsizetype avail = m_in.size() - m_inPos;
         if (m_ended) {
             if (avail == 0)
@@ -120,10 +124,10 @@ Result<QByteArray> ContentDecoder::inflateSome(bool final)
         z.next_in = reinterpret_cast<Bytef *>(m_in.data() + m_inPos);
         z.avail_in = uInt(avail);
         z.next_out = reinterpret_cast<Bytef *>(out.data() + produced);
-        z.avail_out = uInt(m_maxOut - produced);
+        z.avail_out = uInt(out.size() - produced);
         const int rc = inflate(&z, Z_NO_FLUSH);
         const qsizetype used = avail - qsizetype(z.avail_in);
-        const qsizetype made = (m_maxOut - produced) - qsizetype(z.avail_out);
+        const qsizetype made = (out.size() - produced) - qsizetype(z.avail_out);
         m_inPos += used;
         produced += made;
         if (rc == Z_STREAM_END) {
