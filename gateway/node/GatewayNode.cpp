@@ -241,6 +241,7 @@ Status GatewayNode::startProxy()
     recording.bodyCap = m_config.recording.bodyCap;
     m_recorder = std::make_unique<Recorder>(*m_store, *m_issuer, recording);
     services.recorder = m_recorder.get();
+    services.approvals = m_approvals.get();
     HttpProxyOptions options;
     options.workers = m_config.proxy.workers;
     options.connectTimeout = m_config.proxy.connectTimeout;

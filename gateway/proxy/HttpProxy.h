@@ -15,6 +15,8 @@ class QThread;
 
 namespace gh {
 
+class ApprovalBroker;
+
 class Authenticator;
 class Metrics;
 class ProxyWorker;
@@ -35,6 +37,7 @@ public:
         const SecretBox *secrets = nullptr;
         Metrics *metrics = nullptr;
         Recorder *recorder = nullptr;
+        ApprovalBroker *approvals = nullptr;   // null: approve rules refuse (fail closed)
     };
 
     HttpProxy(const Services &services, const HttpProxyOptions &options, QObject *parent = nullptr);

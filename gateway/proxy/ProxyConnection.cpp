@@ -1,6 +1,7 @@
 #include "proxy/ProxyConnection.h"
 
 #include "admin/GracefulClose.h"
+#include "approvals/ApprovalBroker.h"
 #include "admin/Metrics.h"
 #include "identity/Authenticator.h"
 #include "core/GroupGlob.h"
@@ -1095,6 +1096,11 @@ void ProxyConnection::onClientDisconnected()
     m_closed = true;
     m_timer.stop();
     releaseUpstream(false);
+    if (!m_heldApproval.isEmpty() && m_context.approvals) {
+        // Nobody waits for the answer any more: the approvers should not have to decide.
+        m_context.approvals->cancel(m_heldApproval, QStringLiteral("the client went away"));
+        m_heldApproval.clear();
+    }
     Q_EMIT closed(this);
 }
 

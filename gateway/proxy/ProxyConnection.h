@@ -20,6 +20,7 @@ class QTcpSocket;
 
 namespace gh {
 
+struct Rule;
 class PolicyPlan;
 class ProxyWorker;
 class RouteTable;
@@ -80,6 +81,9 @@ private:
     void applyPolicy();
     void proceed();
     void refuseByRule(int status, const QByteArray &code, const QString &rule, const QString &message);
+    void holdNextApproval();
+    QByteArray maskedExcerpt(QByteArrayView body) const;   // what an approver may see of a body
+    void onApprovalOutcome(quint64 serial, const struct ApprovalOutcome &outcome);
     bool ensureSession();
     void recordRefusal(int status, const QByteArray &code, const QString &message);
     void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
@@ -166,6 +170,8 @@ private:
     bool m_continueSent = false;
     QByteArray m_scanBody;
     QJsonObject m_refusalExtra;        // fields a refusal adds to its JSON body and record ("rule")
+    QList<const Rule *> m_approvalsLeft;   // approve rules still to be decided for this request
+    QString m_heldApproval;                // the approval the request waits for now
     int m_failStatus = 0;
     QByteArray m_failCode;
     QString m_failMessage;

@@ -12,6 +12,7 @@
 
 namespace gh {
 
+class ApprovalBroker;
 class Authenticator;
 class Counter;
 class Gauge;
@@ -55,6 +56,7 @@ struct ProxyContext {
     HttpProxyOptions options;
     Authenticator *auth = nullptr;
     Recorder *recorder = nullptr;                      // null: not recording
+    ApprovalBroker *approvals = nullptr;               // null: approve rules refuse
     std::optional<QSslConfiguration> listenerTls;       // set: clients speak TLS
     ProxyCounters counters;
 

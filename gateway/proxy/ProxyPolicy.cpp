@@ -3,13 +3,28 @@
 #include "proxy/ProxyConnection.h"
 
 #include "admin/Metrics.h"
+#include "approvals/ApprovalBroker.h"
 #include "policy/PolicyPlan.h"
 #include "proxy/ProxyContext.h"
 #include "proxy/RouteTable.h"
+#include "recording/Recorder.h"
 
+#include <QJsonArray>
 #include <QTcpSocket>
 
 namespace gh {
+
+namespace {
+
+QByteArray headerValue(const QList<std::pair<QByteArray, QByteArray>> &headers, QByteArrayView name)
+{
+    for (const auto &h : headers)
+        if (h.first.size() == name.size() && QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+            return h.second;
+    return {};
+}
+
+} // namespace
 
 void ProxyConnection::startBodyScan()
 {
@@ -35,8 +50,103 @@ void ProxyConnection::applyPolicy()
                          QStringLiteral("rule \"%1\" denies this request").arg(deny->name));
             return;
         }
+        m_approvalsLeft.clear();
+        for (const Rule *rule : m_policy->approvalsNeeded(view, m_principal.groups)) {
+            // A running time-boxed grant for this caller lets the request through unasked.
+            if (!m_context.approvals || !m_context.approvals->hasGrant(m_principal, m_route->connection.name, rule->name))
+                m_approvalsLeft.append(rule);
+        }
+        if (!m_approvalsLeft.isEmpty()) {
+            holdNextApproval();
+            return;
+        }
     }
     proceed();
+}
+
+void ProxyConnection::holdNextApproval()
+{
+    const Rule *rule = m_approvalsLeft.takeFirst();
+    ApprovalBroker *broker = m_context.approvals;
+    if (!broker) {
+        refuseByRule(403, QByteArrayLiteral("approval_denied"), rule->name,
+                     QStringLiteral("rule \"%1\" needs an approval and this gateway takes none").arg(rule->name));
+        return;
+    }
+    const QByteArray justification = headerValue(m_headers, "x-gatehouse-justification").trimmed();
+    if (rule->justification && justification.isEmpty()) {
+        refuseByRule(403, QByteArrayLiteral("justification_required"), rule->name,
+                     QStringLiteral("rule \"%1\" needs an approval with a reason: send it in X-Gatehouse-Justification")
+                         .arg(rule->name));
+        return;
+    }
+    ApprovalRequest request;
+    request.rule = rule->name;
+    request.connection = m_route->connection.name;
+    request.requester = m_principal;
+    request.clientAddr = QString::fromLatin1(m_peerText);
+    request.method = QString::fromLatin1(m_method);
+    request.path = QString::fromUtf8(m_upstreamPath);
+    request.bodyExcerpt = maskedExcerpt(m_scanBody.left(ApprovalBroker::kMaxBodyExcerpt));
+    request.justification = QString::fromUtf8(justification.left(2048));
+    request.approverGroups = rule->approvers;
+    request.required = rule->approvals;
+    request.timeout = rule->timeout;
+    if (m_context.recorder && ensureSession())
+        request.sessionId = m_session->id();
+    const quint64 serial = ++m_exchangeSerial;
+    m_heldApproval = broker->hold(request, this, [this, serial](ApprovalOutcome outcome) { onApprovalOutcome(serial, outcome); });
+    if (m_session)
+        m_session->record(QStringLiteral("approval.requested"),
+                          QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                      {QStringLiteral("approval"), m_heldApproval},
+                                      {QStringLiteral("rule"), rule->name},
+                                      {QStringLiteral("method"), request.method},
+                                      {QStringLiteral("path"), request.path},
+                                      {QStringLiteral("justification"), request.justification}});
+    // The client waits: no header or body timer runs while a human decides.
+    m_timer.stop();
+}
+
+void ProxyConnection::onApprovalOutcome(quint64 serial, const ApprovalOutcome &outcome)
+{
+    if (serial != m_exchangeSerial || outcome.id != m_heldApproval || m_closing || m_closed)
+        return;
+    m_heldApproval.clear();
+    static const char *const states[] = {"approved", "denied", "expired"};
+    const QString state = QLatin1String(states[outcome.state]);
+    if (m_session) {
+        QJsonObject data{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                         {QStringLiteral("approval"), outcome.id},
+                         {QStringLiteral("state"), state},
+                         {QStringLiteral("by"), QJsonArray::fromStringList(outcome.decidedBy)},
+                         {QStringLiteral("reason"), outcome.reason}};
+        if (outcome.grantUntil.isValid())
+            data.insert(QStringLiteral("grant_until"), outcome.grantUntil.toString(Qt::ISODateWithMs));
+        m_session->record(QStringLiteral("approval.decided"), data);
+    }
+    if (outcome.state == ApprovalOutcome::Approved) {
+        if (!m_approvalsLeft.isEmpty())
+            holdNextApproval();
+        else
+            proceed();
+        return;
+    }
+    m_refusalExtra.insert(QStringLiteral("approval"), outcome.id);
+    if (outcome.state == ApprovalOutcome::Denied) {
+        refuse(403, QByteArrayLiteral("approval_denied"),
+               outcome.reason.isEmpty() ? QStringLiteral("the approval was denied")
+                                        : QStringLiteral("the approval was denied: ") + outcome.reason);
+    } else {
+        refuse(403, QByteArrayLiteral("approval_timeout"),
+               outcome.reason.isEmpty() ? QStringLiteral("no decision came in time")
+                                        : QStringLiteral("the approval expired: ") + outcome.reason);
+    }
+}
+
+QByteArray ProxyConnection::maskedExcerpt(QByteArrayView body) const
+{
+    return body.toByteArray();
 }
 
 void ProxyConnection::refuseByRule(int status, const QByteArray &code, const QString &rule, const QString &message)

@@ -3,7 +3,9 @@
 #include "support/DaemonProcess.h"
 #include "support/TestTools.h"
 
+#include <QElapsedTimer>
 #include <QFile>
+#include <QProcess>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -59,17 +61,35 @@ private slots:
     void ruleChangesApplyWhileTrafficFlows();
     void denialIsRecordedWithTheRuleName();
 
+    void fourEyesApprovalLetsTheHeldRequestThrough();
+    void requesterCannotDecideTheirOwnRequestAndDenyRefuses();
+    void undecidedApprovalTimesOut();
+    void justificationAndTimeBoxedGrant();
+    void clientLeavingExpiresItsApproval();
+    void watchFollowsApprovalEventsAndEveryStepIsRecorded();
+    void restartRefusesHeldRequestsAndExpiresThem();
+
 private:
     Answer send(const QByteArray &token, const QString &path, const QStringList &extra = {});
     bool apply(const QByteArray &toml);
     QByteArray issue(const char *subject, const char *groups);
     QJsonArray eventsOf(const QString &subject);
+    // A client whose request the gateway holds: curl runs in the background until decided.
+    std::unique_ptr<QProcess> startHeld(const QByteArray &token, const QString &path, const QStringList &extra = {});
+    static Answer finish(QProcess &curlProcess, int timeoutMs = 30000);
+    // The approval pending for `path` (polled, since the client only just asked); empty if none came.
+    QJsonObject waitForPending(const QString &path, int timeoutMs = 10000);
+    QJsonObject approval(const QString &id);
+    DaemonProcess::CtlResult ctlAs(const QByteArray &token, const QStringList &args) const;
 
     QTemporaryDir m_tmp;
     TestUpstream m_upstream;
     DaemonProcess m_daemon;
     QByteArray m_alice;   // ml-eng
     QByteArray m_carol;   // ml-eng, interns
+    QByteArray m_dave;    // security: an approver
+    QByteArray m_erin;    // security: another approver
+    QByteArray m_frank;   // ml-eng and security: may approve, but never his own requests
 };
 
 void TestRules::initTestCase()
@@ -88,11 +108,20 @@ void TestRules::initTestCase()
         "[[rule]]\nname = \"no-customer-dump\"\nkind = \"deny\"\n"
         "match = { method = \"POST\", body = \"(?i)select\\\\s+\\\\*\\\\s+from\\\\s+customers\" }\n\n"
         "[[rule]]\nname = \"interns-read-only\"\nkind = \"deny\"\ngroups = [\"interns\"]\n"
-        "match = { method = \"DELETE|PUT\" }\n";
+        "match = { method = \"DELETE|PUT\" }\n\n"
+        "[[rule]]\nname = \"approve-fine-tune\"\nkind = \"approve\"\nconnections = [\"llm\"]\n"
+        "match = { path = \"^/v1/fine-tunes\" }\napprovers = [\"security\"]\napprovals = 2\ntimeout = \"60s\"\n\n"
+        "[[rule]]\nname = \"approve-export\"\nkind = \"approve\"\n"
+        "match = { path = \"^/v1/export\" }\napprovers = [\"security\"]\njustification = true\ntimeout = \"60s\"\n\n"
+        "[[rule]]\nname = \"approve-quick\"\nkind = \"approve\"\n"
+        "match = { path = \"^/v1/quick\" }\napprovers = [\"security\"]\ntimeout = \"1s\"\n";
     QVERIFY(apply(rules));
     m_alice = issue("alice", "ml-eng");
     m_carol = issue("carol", "ml-eng,interns");
-    QVERIFY(!m_alice.isEmpty() && !m_carol.isEmpty());
+    m_dave = issue("dave", "security");
+    m_erin = issue("erin", "security");
+    m_frank = issue("frank", "ml-eng,security");
+    QVERIFY(!m_alice.isEmpty() && !m_carol.isEmpty() && !m_dave.isEmpty() && !m_erin.isEmpty() && !m_frank.isEmpty());
 }
 
 void TestRules::cleanupTestCase()
@@ -259,6 +288,228 @@ void TestRules::denialIsRecordedWithTheRuleName()
         }
         return found;
     }()), 10000);
+}
+
+DaemonProcess::CtlResult TestRules::ctlAs(const QByteArray &token, const QStringList &args) const
+{
+    return m_daemon.ctl(QStringList{QStringLiteral("--server"), m_daemon.adminUrl(), QStringLiteral("--token"),
+                                    QString::fromLatin1(token)}
+                            + args,
+                        true);
+}
+
+std::unique_ptr<QProcess> TestRules::startHeld(const QByteArray &token, const QString &path, const QStringList &extra)
+{
+    auto p = std::make_unique<QProcess>();
+    p->start(QStringLiteral("curl"), QStringList{QStringLiteral("-sS"), QStringLiteral("-i"), QStringLiteral("-H"),
+                                                 QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(token)}
+                                         + extra + QStringList{m_daemon.proxyUrl() + path});
+    p->waitForStarted(5000);
+    return p;
+}
+
+Answer TestRules::finish(QProcess &curlProcess, int timeoutMs)
+{
+    CurlResult r;
+    if (curlProcess.waitForFinished(timeoutMs)) {
+        r.exitCode = curlProcess.exitCode();
+        r.out = curlProcess.readAllStandardOutput();
+        r.err = curlProcess.readAllStandardError();
+    }
+    return parse(r);
+}
+
+QJsonObject TestRules::waitForPending(const QString &path, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        const auto r = m_daemon.ctl({QStringLiteral("get"), QStringLiteral("approvals"), QStringLiteral("--state"),
+                                     QStringLiteral("pending"), QStringLiteral("-o"), QStringLiteral("json")});
+        for (const QJsonValue &v : QJsonDocument::fromJson(r.out).array())
+            if (v.toObject().value(QStringLiteral("path")).toString() == path)
+                return v.toObject();
+        QTest::qWait(50);
+    }
+    return {};
+}
+
+QJsonObject TestRules::approval(const QString &id)
+{
+    const auto r = m_daemon.request("GET", QStringLiteral("/api/v1/approvals/") + id, m_daemon.adminToken());
+    return r.json().object();
+}
+
+void TestRules::fourEyesApprovalLetsTheHeldRequestThrough()
+{
+    const int before = m_upstream.requests();
+    auto client = startHeld(m_alice, QStringLiteral("/llm/v1/fine-tunes?model=base"));
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/fine-tunes?model=base"));
+    QVERIFY2(!pending.isEmpty(), "the held request never showed up as a pending approval");
+    const QString id = pending.value(QStringLiteral("id")).toString();
+    QCOMPARE(pending.value(QStringLiteral("subject")).toString(), QStringLiteral("alice"));
+    QCOMPARE(pending.value(QStringLiteral("rule")).toString(), QStringLiteral("approve-fine-tune"));
+    QCOMPARE(pending.value(QStringLiteral("connection")).toString(), QStringLiteral("llm"));
+    QCOMPARE(pending.value(QStringLiteral("method")).toString(), QStringLiteral("GET"));
+    QCOMPARE(m_upstream.requests(), before);   // held, not forwarded
+    QCOMPARE(client->state(), QProcess::Running);
+
+    // One approval of the two needed: still held.
+    const auto first = ctlAs(m_dave, {QStringLiteral("approve"), id});
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    QTest::qWait(300);
+    QCOMPARE(client->state(), QProcess::Running);
+    QCOMPARE(approval(id).value(QStringLiteral("state")).toString(), QStringLiteral("pending"));
+    // The same approver again does not count twice.
+    QVERIFY(ctlAs(m_dave, {QStringLiteral("approve"), id}).exitCode != 0);
+    QCOMPARE(client->state(), QProcess::Running);
+
+    const auto second = ctlAs(m_erin, {QStringLiteral("approve"), id, QStringLiteral("--reason"), QStringLiteral("ok")});
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    const Answer a = finish(*client);
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json().value(QStringLiteral("path")).toString(), QStringLiteral("/v1/fine-tunes"));
+    QCOMPARE(m_upstream.requests(), before + 1);
+    QCOMPARE(approval(id).value(QStringLiteral("state")).toString(), QStringLiteral("approved"));
+}
+
+void TestRules::requesterCannotDecideTheirOwnRequestAndDenyRefuses()
+{
+    const int before = m_upstream.requests();
+    auto client = startHeld(m_frank, QStringLiteral("/llm/v1/fine-tunes/own"));
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/fine-tunes/own"));
+    QVERIFY(!pending.isEmpty());
+    const QString id = pending.value(QStringLiteral("id")).toString();
+    for (const char *verb : {"approve", "deny"}) {
+        const auto own = ctlAs(m_frank, {QLatin1String(verb), id});
+        QCOMPARE(own.exitCode, 1);
+        QVERIFY2(own.err.toLower().contains("own"), own.err.constData());
+    }
+    // Someone outside the rule's approvers cannot decide either.
+    QCOMPARE(ctlAs(m_alice, {QStringLiteral("approve"), id}).exitCode, 1);
+    QCOMPARE(client->state(), QProcess::Running);
+
+    const auto denied = ctlAs(m_dave, {QStringLiteral("deny"), id, QStringLiteral("--reason"), QStringLiteral("not on a Friday")});
+    QVERIFY2(denied.exitCode == 0, denied.err.constData());
+    const Answer a = finish(*client);
+    QCOMPARE(a.status, 403);
+    QCOMPARE(a.json().value(QStringLiteral("error")).toString(), QStringLiteral("approval_denied"));
+    QCOMPARE(a.json().value(QStringLiteral("approval")).toString(), id);
+    QVERIFY(a.json().value(QStringLiteral("message")).toString().contains(QLatin1String("not on a Friday")));
+    QCOMPARE(m_upstream.requests(), before);
+}
+
+void TestRules::undecidedApprovalTimesOut()
+{
+    QElapsedTimer t;
+    t.start();
+    const Answer a = send(m_alice, QStringLiteral("/llm/v1/quick"));
+    QCOMPARE(a.status, 403);
+    QCOMPARE(a.json().value(QStringLiteral("error")).toString(), QStringLiteral("approval_timeout"));
+    QVERIFY(t.elapsed() >= 900);
+    const QString id = a.json().value(QStringLiteral("approval")).toString();
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(approval(id).value(QStringLiteral("state")).toString(), QStringLiteral("expired"));
+}
+
+void TestRules::justificationAndTimeBoxedGrant()
+{
+    const Answer missing = send(m_alice, QStringLiteral("/llm/v1/export"));
+    QCOMPARE(missing.status, 403);
+    QCOMPARE(missing.json().value(QStringLiteral("error")).toString(), QStringLiteral("justification_required"));
+    QCOMPARE(missing.json().value(QStringLiteral("rule")).toString(), QStringLiteral("approve-export"));
+
+    auto client = startHeld(m_alice, QStringLiteral("/llm/v1/export"),
+                            {QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: INC-4711 customer asked for it")});
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/export"));
+    QVERIFY(!pending.isEmpty());
+    QCOMPARE(pending.value(QStringLiteral("justification")).toString(), QStringLiteral("INC-4711 customer asked for it"));
+    const QString id = pending.value(QStringLiteral("id")).toString();
+    QCOMPARE(ctlAs(m_dave, {QStringLiteral("approve"), id, QStringLiteral("--for"), QStringLiteral("15m")}).exitCode, 0);
+    QCOMPARE(finish(*client).status, 200);
+
+    // The grant lets alice's next matching requests through at once, and nobody else's.
+    QElapsedTimer t;
+    t.start();
+    QCOMPARE(send(m_alice, QStringLiteral("/llm/v1/export"), {QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: again")}).status, 200);
+    QVERIFY(t.elapsed() < 5000);
+    auto other = startHeld(m_frank, QStringLiteral("/llm/v1/export?other=1"),
+                           {QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: me too")});
+    const QJsonObject otherPending = waitForPending(QStringLiteral("/v1/export?other=1"));
+    QVERIFY2(!otherPending.isEmpty(), "another subject must not ride on alice's grant");
+    QCOMPARE(ctlAs(m_dave, {QStringLiteral("deny"), otherPending.value(QStringLiteral("id")).toString()}).exitCode, 0);
+    QCOMPARE(finish(*other).status, 403);
+}
+
+void TestRules::clientLeavingExpiresItsApproval()
+{
+    auto client = startHeld(m_alice, QStringLiteral("/llm/v1/fine-tunes/abandoned"));
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/fine-tunes/abandoned"));
+    QVERIFY(!pending.isEmpty());
+    client->kill();
+    client->waitForFinished(5000);
+    const QString id = pending.value(QStringLiteral("id")).toString();
+    QTRY_COMPARE_WITH_TIMEOUT(approval(id).value(QStringLiteral("state")).toString(), QStringLiteral("expired"), 5000);
+    // Too late to decide now.
+    QVERIFY(ctlAs(m_dave, {QStringLiteral("approve"), id}).exitCode != 0);
+}
+
+void TestRules::watchFollowsApprovalEventsAndEveryStepIsRecorded()
+{
+    QProcess watch;
+    watch.start(gh::test::builtProgram(QStringLiteral("gatehousectl")),
+                {QStringLiteral("--server"), m_daemon.adminUrl(), QStringLiteral("--token"), QString::fromLatin1(m_dave),
+                 QStringLiteral("approvals"), QStringLiteral("watch"), QStringLiteral("-o"), QStringLiteral("json")});
+    QVERIFY(watch.waitForStarted(5000));
+    QTest::qWait(500);   // subscribed
+    auto client = startHeld(m_alice, QStringLiteral("/llm/v1/fine-tunes/watched"));
+    QByteArray seen;
+    QString id;
+    QElapsedTimer t;
+    t.start();
+    while (id.isEmpty() && t.elapsed() < 10000) {
+        watch.waitForReadyRead(200);
+        seen += watch.readAllStandardOutput();
+        for (const QByteArray &line : seen.split('\n')) {
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (e.value(QStringLiteral("type")).toString() == u"approval.requested" && line.contains("/v1/fine-tunes/watched"))
+                id = e.value(QStringLiteral("id")).toString();
+        }
+    }
+    QVERIFY2(!id.isEmpty(), seen.constData());
+    QCOMPARE(ctlAs(m_dave, {QStringLiteral("deny"), id, QStringLiteral("--reason"), QStringLiteral("watched")}).exitCode, 0);
+    QCOMPARE(finish(*client).status, 403);
+    QTRY_VERIFY_WITH_TIMEOUT((seen += watch.readAllStandardOutput()).contains("approval.decided"), 5000);
+    watch.terminate();
+    watch.waitForFinished(5000);
+
+    // The session holds the request, its approval asked and decided, and the refusal.
+    QStringList kinds;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        kinds.clear();
+        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
+            const QJsonObject data = v.toObject().value(QStringLiteral("data")).toObject();
+            if (data.value(QStringLiteral("approval")).toString() == id)
+                kinds << v.toObject().value(QStringLiteral("kind")).toString();
+        }
+        return kinds.size() >= 3;
+    }()), 10000);
+    QCOMPARE(kinds, (QStringList{QStringLiteral("approval.requested"), QStringLiteral("approval.decided"),
+                                 QStringLiteral("policy.refused")}));
+}
+
+void TestRules::restartRefusesHeldRequestsAndExpiresThem()
+{
+    auto client = startHeld(m_alice, QStringLiteral("/llm/v1/fine-tunes/restart"));
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/fine-tunes/restart"));
+    QVERIFY(!pending.isEmpty());
+    QCOMPARE(m_daemon.stop(), 0);
+    const Answer a = finish(*client);
+    QCOMPARE(a.status, 403);
+    QCOMPARE(a.json().value(QStringLiteral("error")).toString(), QStringLiteral("approval_timeout"));
+    QVERIFY2(m_daemon.start(), qPrintable(m_daemon.error()));
+    const QJsonObject after = approval(pending.value(QStringLiteral("id")).toString());
+    QCOMPARE(after.value(QStringLiteral("state")).toString(), QStringLiteral("expired"));
 }
 
 QTEST_GUILESS_MAIN(TestRules)
