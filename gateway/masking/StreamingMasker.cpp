@@ -104,6 +104,7 @@ void StreamingMasker::scanTo(qsizetype limit)
 // no candidate crosses `cut`.
 void StreamingMasker::emitUpTo(QByteArray &out, qsizetype cut)
 {
+    out.reserve(out.size() + (cut - m_ctx) + 64); // one allocation, not one per appended piece
     qsizetype copied = m_ctx;
     for (const MaskPlan::Span &s : m_spans) {
         if (s.entry < 0 || s.end > cut)
