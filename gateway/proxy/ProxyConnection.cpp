@@ -8,6 +8,7 @@
 #include "proxy/HopByHopFilter.h"
 #include "proxy/ProxyContext.h"
 #include "proxy/ProxyWorker.h"
+#include "proxy/ResponseMasker.h"
 #include "proxy/RouteTable.h"
 #include "recording/Recorder.h"
 
@@ -742,6 +743,10 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
     const HopByHopFilter hop(m_headers);
     for (const auto &h : m_headers) {
         const QByteArrayView name(h.first);
+        // Masking needs bodies it can read: identity is asked for (gzip and deflate are decoded
+        // when an upstream sends them anyway).
+        if (m_maskPlan && is(name, "accept-encoding"))
+            continue;
         if (hop.drops(name) || is(name, "host") || is(name, "authorization") || is(name, "expect")
             || is(name, "content-length") || is(name, "x-forwarded-for") || is(name, "x-forwarded-proto")
             || is(name, "x-request-id") || (!m_route->credentialHeader.isEmpty() && is(name, m_route->credentialHeader)))
@@ -757,6 +762,8 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
         head += credential;
         head += "\r\n";
     }
+    if (m_maskPlan)
+        head += "Accept-Encoding: identity\r\n";
     // The gateway is the trust boundary: what a client claims about forwarding is replaced.
     head += "X-Forwarded-For: ";
     head += m_peerText;
@@ -785,7 +792,37 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
     m_response = Response::Streaming;
     if (!m_keepAlive || m_draining)
         m_closeAfterResponse = true;
+    m_masker.reset();
+    m_deferredHead.reset();
+    const bool masked = m_maskPlan && !head.bodyless && !m_headRequest;
+    if (masked && !startMasking(head))
+        return;
+    if (!m_deferredHead)
+        m_socket->write(responseHeadBytes(head, masked, -1));
+    m_responseInline = false;
+    if (m_session) {
+        QList<QByteArray> secrets;
+        if (m_route && !m_route->credentialHeader.isEmpty())
+            secrets << m_route->credentialHeader;
+        QJsonObject headers = headersForRecord(head.headers, secrets);
+        if (m_deferredHead || head.bodyless || (!masked && head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
+            // Small and framed: one event at the end, head and body together.
+            m_responseInline = true;
+            m_responseStatus = head.status;
+            m_responseHeaders = std::move(headers);
+            m_responseBody.clear();
+            m_responseBody.reserve(qsizetype(qMin<quint64>(head.contentLength, kInlineBody)));
+        } else {
+            m_session->record(QStringLiteral("http.response"),
+                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                          {QStringLiteral("status"), head.status},
+                                          {QStringLiteral("headers"), headers}});
+        }
+    }
+}
 
+QByteArray ProxyConnection::responseHeadBytes(const UpstreamResponseHead &head, bool masked, qint64 maskedLength)
+{
     QByteArray out;
     qsizetype size = 160 + head.reason.size();
     for (const auto &h : head.headers)
@@ -801,6 +838,9 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
     for (const auto &h : head.headers) {
         if (hop.drops(h.first) || is(h.first, "content-length"))
             continue;
+        // A masked body is sent decoded, with a length of its own.
+        if (masked && is(h.first, "content-encoding"))
+            continue;
         hasRequestId = hasRequestId || is(h.first, "x-request-id");
         out += h.first;
         out += ": ";
@@ -813,12 +853,14 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         out += "\r\n";
     }
     m_clientChunked = false;
-    if (head.hasContentLength) {
+    const bool knownLength = masked ? maskedLength >= 0 : head.hasContentLength;
+    if (knownLength) {
         out += "Content-Length: ";
-        out += QByteArray::number(head.contentLength);
+        out += QByteArray::number(masked ? quint64(maskedLength) : head.contentLength);
         out += "\r\n";
     } else if (!head.bodyless) {
-        // Chunked upstream, or one that ends its body by closing: chunks to HTTP/1.1 clients.
+        // Chunked upstream, one that ends its body by closing, or a masked body whose length
+        // changes as it streams: chunks to HTTP/1.1 clients.
         if (m_httpMinor >= 1) {
             m_clientChunked = true;
             out += "Transfer-Encoding: chunked\r\n";
@@ -831,33 +873,29 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
     else if (m_httpMinor == 0)
         out += "Connection: keep-alive\r\n";
     out += "\r\n";
-    m_socket->write(out);
-    m_responseInline = false;
-    if (m_session) {
-        QList<QByteArray> secrets;
-        if (m_route && !m_route->credentialHeader.isEmpty())
-            secrets << m_route->credentialHeader;
-        QJsonObject headers = headersForRecord(head.headers, secrets);
-        if (head.bodyless || (head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
-            // Small and framed: one event at the end, head and body together.
-            m_responseInline = true;
-            m_responseStatus = head.status;
-            m_responseHeaders = std::move(headers);
-            m_responseBody.clear();
-            m_responseBody.reserve(qsizetype(head.contentLength));
-        } else {
-            m_session->record(QStringLiteral("http.response"),
-                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                          {QStringLiteral("status"), head.status},
-                                          {QStringLiteral("headers"), headers}});
-        }
-    }
+    return out;
 }
 
 void ProxyConnection::upstreamBody(const char *data, qsizetype size)
 {
     if (m_context.counters.bytesFromUpstreams)
         m_context.counters.bytesFromUpstreams->inc(quint64(size));
+    if (!m_masker) {
+        writeBody(data, size);
+        return;
+    }
+    auto out = m_masker->feed(QByteArrayView(data, size));
+    if (!out) {
+        maskFailed(out.error().message);
+        return;
+    }
+    writeBody(out->constData(), out->size());
+}
+
+void ProxyConnection::writeBody(const char *data, qsizetype size)
+{
+    if (size <= 0)
+        return;
     if (m_clientChunked)
         writeChunk(m_socket, data, size);
     else
@@ -881,6 +919,23 @@ void ProxyConnection::upstreamReadDone()
 
 void ProxyConnection::upstreamComplete(bool reusable)
 {
+    std::optional<QList<MaskSummary>> masks;
+    if (m_masker) {
+        auto tail = m_masker->finish();
+        if (!tail) {
+            maskFailed(tail.error().message);
+            return;
+        }
+        if (m_deferredHead) {
+            // Masked whole: the head goes out now, with the masked body's own length.
+            m_socket->write(responseHeadBytes(*m_deferredHead, true, tail->size()));
+            m_deferredHead.reset();
+            m_response = Response::Streaming;
+        }
+        writeBody(tail->constData(), tail->size());
+        masks = m_masker->summary();
+        m_masker.reset();
+    }
     if (m_clientChunked)
         m_socket->write("0\r\n\r\n", 5);
     m_clientChunked = false;
@@ -898,6 +953,8 @@ void ProxyConnection::upstreamComplete(bool reusable)
         } else {
             recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
         }
+        if (masks)
+            recordMasking(*masks);
         m_session->addBytes(m_bodyBytes, m_responseBytes);
     }
     releaseUpstream(reusable && m_request == Request::Done);
@@ -966,6 +1023,10 @@ void ProxyConnection::finishExchange()
     m_upstreamWaiting = false;
     m_route = nullptr;
     m_routes.reset();
+    m_policy = nullptr;
+    m_maskPlan.reset();
+    m_masker.reset();
+    m_deferredHead.reset();
     m_retried = false;
     m_hasBody = false;
     m_requestChunked = false;

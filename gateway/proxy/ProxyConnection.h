@@ -15,13 +15,16 @@
 #include <http_parser.h>
 
 #include <memory>
+#include <optional>
 
 class QTcpSocket;
 
 namespace gh {
 
 struct Rule;
+class MaskPlan;
 class PolicyPlan;
+class ResponseMasker;
 class ProxyWorker;
 class RouteTable;
 class SessionRecording;
@@ -82,6 +85,12 @@ private:
     void proceed();
     void refuseByRule(int status, const QByteArray &code, const QString &rule, const QString &message);
     void holdNextApproval();
+    bool selectMaskPlan();
+    bool startMasking(UpstreamResponseHead &head);          // false: refused (502)
+    void writeBody(const char *data, qsizetype size);       // to the client, framed, and recorded
+    void maskFailed(const QString &reason);
+    void recordMasking(const QList<struct MaskSummary> &masks);
+    QByteArray responseHeadBytes(const UpstreamResponseHead &head, bool masked, qint64 maskedLength);
     QByteArray maskedExcerpt(QByteArrayView body) const;   // what an approver may see of a body
     void onApprovalOutcome(quint64 serial, const struct ApprovalOutcome &outcome);
     bool ensureSession();
@@ -172,6 +181,11 @@ private:
     QJsonObject m_refusalExtra;        // fields a refusal adds to its JSON body and record ("rule")
     QList<const Rule *> m_approvalsLeft;   // approve rules still to be decided for this request
     QString m_heldApproval;                // the approval the request waits for now
+    // Masking: the plan for this caller on this connection, and the response's masker.
+    std::shared_ptr<const MaskPlan> m_maskPlan;
+    std::unique_ptr<ResponseMasker> m_masker;
+    std::optional<UpstreamResponseHead> m_deferredHead;   // a whole-body masked response's head
+    QByteArray m_maskedWhole;                              // its masked body, sent with the head
     int m_failStatus = 0;
     QByteArray m_failCode;
     QString m_failMessage;

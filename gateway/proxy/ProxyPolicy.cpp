@@ -4,8 +4,10 @@
 
 #include "admin/Metrics.h"
 #include "approvals/ApprovalBroker.h"
+#include "masking/MaskPlan.h"
 #include "policy/PolicyPlan.h"
 #include "proxy/ProxyContext.h"
+#include "proxy/ResponseMasker.h"
 #include "proxy/RouteTable.h"
 #include "recording/Recorder.h"
 
@@ -43,6 +45,8 @@ void ProxyConnection::startBodyScan()
 
 void ProxyConnection::applyPolicy()
 {
+    if (!selectMaskPlan())
+        return;
     if (m_policy && !m_policy->empty()) {
         const HttpRequestView view{m_method, m_upstreamPath, &m_headers, m_scanBody};
         if (const Rule *deny = m_policy->denied(view, m_principal.groups)) {
@@ -146,7 +150,89 @@ void ProxyConnection::onApprovalOutcome(quint64 serial, const ApprovalOutcome &o
 
 QByteArray ProxyConnection::maskedExcerpt(QByteArrayView body) const
 {
-    return body.toByteArray();
+    // An approver sees what the caller would be shown: masked as responses are.
+    if (!m_maskPlan || body.isEmpty())
+        return body.toByteArray();
+    return m_maskPlan->maskBuffer(body).data;
+}
+
+bool ProxyConnection::selectMaskPlan()
+{
+    m_maskPlan.reset();
+    if (!m_policy || !m_route->masks)
+        return true;
+    const MaskSelection selection = m_policy->maskRules(m_principal.groups);
+    if (selection.rules.isEmpty())
+        return true;
+    auto plan = m_route->masks->get(selection.key, selection.rules);
+    if (!plan) {
+        qWarning("connection %s: the mask rules cannot be compiled: %s", qPrintable(m_route->connection.name),
+                 qPrintable(plan.error().message));
+        refuse(502, QByteArrayLiteral("unmaskable"),
+               QStringLiteral("the mask rules of connection \"%1\" cannot be applied, so nothing is forwarded")
+                   .arg(m_route->connection.name));
+        return false;
+    }
+    m_maskPlan = std::move(*plan);
+    return true;
+}
+
+bool ProxyConnection::startMasking(UpstreamResponseHead &head)
+{
+    auto masker = ResponseMasker::create(m_maskPlan, head, m_context.options.maskBodyLimit);
+    if (!masker) {
+        m_response = Response::None;   // nothing has been sent: the client gets a 502
+        maskFailed(masker.error().message);
+        return false;
+    }
+    m_masker = std::move(*masker);
+    if (m_masker->wholeBody()) {
+        // The head waits for the masked body, so a body that turns out unmaskable is still a 502.
+        m_deferredHead = head;
+        m_response = Response::None;
+    }
+    return true;
+}
+
+void ProxyConnection::maskFailed(const QString &reason)
+{
+    if (m_context.counters.maskFailures)
+        m_context.counters.maskFailures->inc();
+    const QString name = m_route ? m_route->connection.name : QString();
+    qWarning("connection %s: a response could not be masked, not passing it on: %s", qPrintable(name), qPrintable(reason));
+    const bool headSent = !m_deferredHead && m_response != Response::None;
+    m_masker.reset();
+    m_deferredHead.reset();
+    m_responseInline = false;
+    releaseUpstream(false);
+    if (headSent) {
+        closeGracefully();   // what was sent was masked; the rest never goes out
+        return;
+    }
+    refuse(502, QByteArrayLiteral("unmaskable"),
+           QStringLiteral("the response cannot be masked safely, so the gateway does not pass it on: ") + reason);
+}
+
+void ProxyConnection::recordMasking(const QList<MaskSummary> &masks)
+{
+    QJsonArray list;
+    for (const MaskSummary &m : masks) {
+        if (m.count == 0)
+            continue;
+        QJsonArray ranges;
+        for (const auto &[offset, length] : m.ranges)
+            ranges.append(QJsonArray{double(offset), double(length)});
+        list.append(QJsonObject{{QStringLiteral("rule"), m.rule},
+                                {QStringLiteral("detector"), m.detector},
+                                {QStringLiteral("count"), double(m.count)},
+                                {QStringLiteral("ranges"), ranges}});
+    }
+    if (list.isEmpty())
+        return;
+    // Where and what kind, never the original values.
+    m_session->record(QStringLiteral("policy.masked"),
+                      QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
+                                  {QStringLiteral("masks"), list}});
 }
 
 void ProxyConnection::refuseByRule(int status, const QByteArray &code, const QString &rule, const QString &message)

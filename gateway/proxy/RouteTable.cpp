@@ -1,5 +1,7 @@
 #include "proxy/RouteTable.h"
 
+#include "proxy/ResponseMasker.h"
+
 #include <QSslCertificate>
 #include <QUrl>
 
@@ -66,8 +68,11 @@ std::shared_ptr<const RouteTable> RouteTable::build(const QList<Connection> &con
             r.credential = std::make_shared<CredentialSource>(c.credential.value, secrets);
         }
         auto plan = PolicyPlan::build(c.name, rules);
-        if (plan)
+        if (plan) {
             r.policy = std::move(*plan);
+            if (!r.policy->allMaskRules().isEmpty())
+                r.masks = std::make_shared<MaskPlanCache>();
+        }
         else if (r.problem.isEmpty())
             r.problem = plan.error().message;
         table->m_routes.insert(c.name.toUtf8(), std::move(r));

@@ -15,6 +15,7 @@
 
 namespace gh {
 
+class MaskPlanCache;
 class SecretBox;
 
 // Where an http connection's requests go, taken apart once per route-table build.
@@ -37,6 +38,7 @@ struct Route {
     QByteArray credentialHeader;                  // empty: the connection adds no credential
     std::shared_ptr<CredentialSource> credential;
     std::shared_ptr<const PolicyPlan> policy;     // the rules that apply to this connection
+    std::shared_ptr<MaskPlanCache> masks;         // compiled mask plans by caller subset (set with mask rules)
     QString problem;                              // set when the route cannot be used (502)
 };
 

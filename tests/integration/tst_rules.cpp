@@ -69,6 +69,13 @@ private slots:
     void watchFollowsApprovalEventsAndEveryStepIsRecorded();
     void restartRefusesHeldRequestsAndExpiresThem();
 
+    void responsesAreMaskedAsTheyStream_data();
+    void responsesAreMaskedAsTheyStream();
+    void compressedResponsesAreDecodedOrRefused();
+    void jsonFieldsAreMaskedWholeWithinTheBound();
+    void maskingIsRecordedWithoutTheOriginalValues();
+    void approverSeesAMaskedBodyExcerpt();
+
 private:
     Answer send(const QByteArray &token, const QString &path, const QStringList &extra = {});
     bool apply(const QByteArray &toml);
@@ -96,7 +103,7 @@ void TestRules::initTestCase()
 {
     QVERIFY(m_tmp.isValid());
     QVERIFY(m_upstream.start(m_tmp.filePath(QStringLiteral("upstream.log"))));
-    m_daemon.setExtraConfig("[proxy]\nrule_body_limit = \"64KiB\"\n");
+    m_daemon.setExtraConfig("[proxy]\nrule_body_limit = \"64KiB\"\nmask_body_limit = \"16KiB\"\n");
     QVERIFY2(m_daemon.start(), qPrintable(m_daemon.error()));
     const QByteArray rules =
         "[[connection]]\n"
@@ -114,7 +121,16 @@ void TestRules::initTestCase()
         "[[rule]]\nname = \"approve-export\"\nkind = \"approve\"\n"
         "match = { path = \"^/v1/export\" }\napprovers = [\"security\"]\njustification = true\ntimeout = \"60s\"\n\n"
         "[[rule]]\nname = \"approve-quick\"\nkind = \"approve\"\n"
-        "match = { path = \"^/v1/quick\" }\napprovers = [\"security\"]\ntimeout = \"1s\"\n";
+        "match = { path = \"^/v1/quick\" }\napprovers = [\"security\"]\ntimeout = \"1s\"\n\n"
+        "[[connection]]\nname = \"pii\"\ntype = \"http\"\nupstream = \"" + m_upstream.url() + "\"\nallow_groups = [\"ml-eng\"]\n\n"
+        "[[rule]]\nname = \"mask-email\"\nkind = \"mask\"\nconnections = [\"pii\"]\ndetector = \"email\"\n\n"
+        "[[rule]]\nname = \"mask-cards\"\nkind = \"mask\"\nconnections = [\"pii\"]\ndetector = \"credit_card\"\n\n"
+        "[[rule]]\nname = \"mask-employee-ids\"\nkind = \"mask\"\nconnections = [\"pii\"]\n"
+        "pattern = \"EMP-[0-9]{6}\"\nreplace = \"[EMPLOYEE]\"\n\n"
+        "[[rule]]\nname = \"mask-ssn-field\"\nkind = \"mask\"\nconnections = [\"pii\"]\ndetector = \"us_ssn\"\njson_fields = [\"$.user.ssn\"]\n"
+        "replace = \"[SSN]\"\n\n"
+        "[[rule]]\nname = \"approve-pii-body\"\nkind = \"approve\"\nconnections = [\"pii\"]\n"
+        "match = { body = \"approve-me\" }\napprovers = [\"security\"]\n";
     QVERIFY(apply(rules));
     m_alice = issue("alice", "ml-eng");
     m_carol = issue("carol", "ml-eng,interns");
@@ -510,6 +526,205 @@ void TestRules::restartRefusesHeldRequestsAndExpiresThem()
     QVERIFY2(m_daemon.start(), qPrintable(m_daemon.error()));
     const QJsonObject after = approval(pending.value(QStringLiteral("id")).toString());
     QCOMPARE(after.value(QStringLiteral("state")).toString(), QStringLiteral("expired"));
+}
+
+namespace {
+
+// Text with what the pii connection's rules mask, and the same text as a client must see it.
+const QByteArray kPlain = "Contact ada.lovelace@example.com or EMP-123456; card 4111 1111 1111 1111, "
+                          "not a card: 4111 1111 1111 1112; order 2024-01-15.\n";
+const QByteArray kMasked = "Contact [EMAIL] or [EMPLOYEE]; card [CREDIT_CARD], "
+                           "not a card: 4111 1111 1111 1112; order 2024-01-15.\n";
+
+QByteArray header(const QByteArray &head, const QByteArray &name)
+{
+    for (const QByteArray &line : head.split('\n')) {
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0 && line.left(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
+            return line.mid(colon + 1).trimmed();
+    }
+    return {};
+}
+
+} // namespace
+
+void TestRules::responsesAreMaskedAsTheyStream_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addColumn<bool>("chunkedToClient");
+
+    QTest::newRow("Content-Length, one write") << "" << kPlain << kMasked << true;
+    QTest::newRow("Content-Length, 7-byte writes") << "split=7&pause=0.002" << kPlain << kMasked << true;
+    QTest::newRow("chunked, 3-byte chunks") << "mode=chunked&split=3&pause=0.001" << kPlain << kMasked << true;
+    QTest::newRow("chunked, one chunk per 50 bytes") << "mode=chunked&split=50" << kPlain.repeated(40) << kMasked.repeated(40)
+                                                      << true;
+    const QByteArray sse = "data: {\"delta\":\"write to ada.lovelace@example.com\"}\n\n"
+                           "data: {\"delta\":\"EMP-654321 done\"}\n\ndata: [DONE]\n\n";
+    const QByteArray sseMasked = "data: {\"delta\":\"write to [EMAIL]\"}\n\n"
+                                 "data: {\"delta\":\"[EMPLOYEE] done\"}\n\ndata: [DONE]\n\n";
+    QTest::newRow("SSE, split inside matches") << "mode=sse&split=11&pause=0.005" << sse << sseMasked << true;
+    QTest::newRow("nothing to mask passes unchanged") << "split=5" << QByteArray("plain words only\n")
+                                                      << QByteArray("plain words only\n") << true;
+}
+
+void TestRules::responsesAreMaskedAsTheyStream()
+{
+    QFETCH(QString, query);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    QFETCH(bool, chunkedToClient);
+    const QString file = m_tmp.filePath(QStringLiteral("reflect.txt"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(body);
+    f.close();
+    const Answer a = send(m_alice, QStringLiteral("/pii/reflect?") + query,
+                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file, QStringLiteral("--raw")});
+    QCOMPARE(a.status, 200);
+    if (chunkedToClient) {
+        // The length changed as the body was masked: the client gets chunks, not a stale length.
+        QCOMPARE(header(a.head, "Transfer-Encoding").toLower(), QByteArray("chunked"));
+        QVERIFY(header(a.head, "Content-Length").isEmpty());
+    }
+    // Undo the chunk framing curl --raw left in place.
+    QByteArray decoded;
+    QByteArray rest = a.body;
+    while (!rest.isEmpty()) {
+        const qsizetype eol = rest.indexOf("\r\n");
+        QVERIFY(eol > 0);
+        bool ok = false;
+        const qsizetype size = rest.left(eol).toLongLong(&ok, 16);
+        QVERIFY(ok);
+        if (size == 0)
+            break;
+        decoded += rest.mid(eol + 2, size);
+        rest = rest.mid(eol + 2 + size + 2);
+    }
+    QCOMPARE(decoded, expected);
+}
+
+void TestRules::compressedResponsesAreDecodedOrRefused()
+{
+    const QString file = m_tmp.filePath(QStringLiteral("gz.txt"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(kPlain.repeated(3));
+    f.close();
+    for (const char *encoding : {"gzip", "deflate"}) {
+        // The client asks for gzip; the upstream answers compressed; the client gets it masked and plain.
+        const Answer a = send(m_alice, QStringLiteral("/pii/reflect?split=20&encoding=") + QLatin1String(encoding),
+                              {QStringLiteral("--data-binary"), QLatin1Char('@') + file, QStringLiteral("-H"),
+                               QStringLiteral("Accept-Encoding: gzip")});
+        QCOMPARE(a.status, 200);
+        QVERIFY(header(a.head, "Content-Encoding").isEmpty());
+        QCOMPARE(a.body, kMasked.repeated(3));
+    }
+    // The upstream was asked for identity, whatever the client accepts.
+    const Answer echo = send(m_alice, QStringLiteral("/pii/echo"), {QStringLiteral("-H"), QStringLiteral("Accept-Encoding: gzip, br")});
+    QCOMPARE(echo.status, 200);
+    QVERIFY2(echo.body.contains("[\"Accept-Encoding\", \"identity\"]"), echo.body.constData());
+    // A coding the gateway cannot read is never passed on.
+    const Answer br = send(m_alice, QStringLiteral("/pii/reflect?encoding=br"), {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(br.status, 502);
+    QCOMPARE(br.json().value(QStringLiteral("error")).toString(), QStringLiteral("unmaskable"));
+    QVERIFY(!br.body.contains("lovelace"));
+}
+
+void TestRules::jsonFieldsAreMaskedWholeWithinTheBound()
+{
+    const QByteArray json = "{\"user\": {\"name\": \"Ada\", \"ssn\": \"123-45-6789\", \"mail\": \"ada\\u0040example.com\"},"
+                            " \"note\": \"caf\\u00e9 EMP-000042\", \"n\": 1.50}";
+    const QString file = m_tmp.filePath(QStringLiteral("doc.json"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(json);
+    f.close();
+    const Answer a = send(m_alice, QStringLiteral("/pii/reflect?split=9&mode=chunked&type=application/json"),
+                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(a.status, 200);
+    // Masked whole, so it goes out with its new length.
+    QCOMPARE(header(a.head, "Content-Length").toInt(), a.body.size());
+    const QJsonObject doc = a.json();
+    QCOMPARE(doc.value(QStringLiteral("user")).toObject().value(QStringLiteral("ssn")).toString(), QStringLiteral("[SSN]"));
+    QCOMPARE(doc.value(QStringLiteral("user")).toObject().value(QStringLiteral("name")).toString(), QStringLiteral("Ada"));
+    QCOMPARE(doc.value(QStringLiteral("user")).toObject().value(QStringLiteral("mail")).toString(), QStringLiteral("[EMAIL]"));
+    QVERIFY(doc.value(QStringLiteral("note")).toString().contains(QLatin1String("[EMPLOYEE]")));
+    QVERIFY(a.body.contains("1.50"));   // untouched bytes stay as sent
+
+    // Over mask_body_limit (16 KiB here), and not JSON at all: refused, never passed on unmasked.
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("{\"user\": {\"ssn\": \"123-45-6789\"}, \"pad\": \"" + QByteArray(20 * 1024, 'x') + "\"}");
+    f.close();
+    const Answer big = send(m_alice, QStringLiteral("/pii/reflect?mode=chunked&split=8192&type=application/json"),
+                            {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(big.status, 502);
+    QCOMPARE(big.json().value(QStringLiteral("error")).toString(), QStringLiteral("unmaskable"));
+    QVERIFY(!big.body.contains("123-45-6789"));
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("{\"user\": {\"ssn\": \"123-45-6789\"");
+    f.close();
+    const Answer broken = send(m_alice, QStringLiteral("/pii/reflect?type=application/json"),
+                               {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(broken.status, 502);
+    QVERIFY(!broken.body.contains("123-45-6789"));
+}
+
+void TestRules::maskingIsRecordedWithoutTheOriginalValues()
+{
+    const QByteArray marker = "mask-record-marker";
+    const Answer a = send(m_alice, QStringLiteral("/pii/reflect?split=13"),
+                          {QStringLiteral("--data-binary"), QString::fromLatin1(kPlain + marker)});
+    QCOMPARE(a.status, 200);
+    QVERIFY(a.body.startsWith(kMasked.chopped(1)));
+    QJsonObject masked;
+    QString requestId;
+    QByteArray recordedResponses;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        recordedResponses.clear();
+        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
+            const QJsonObject e = v.toObject();
+            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
+            const QString kind = e.value(QStringLiteral("kind")).toString();
+            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String(marker)))
+                requestId = data.value(QStringLiteral("request_id")).toString();
+            if (!requestId.isEmpty() && data.value(QStringLiteral("request_id")).toString() == requestId) {
+                if (kind == u"policy.masked")
+                    masked = data;
+                else if (kind.startsWith(u"http.response") || kind == u"http.chunk")
+                    recordedResponses += QJsonDocument(e).toJson(QJsonDocument::Compact);
+            }
+        }
+        return !masked.isEmpty();
+    }()), 10000);
+    QHash<QString, int> counts;
+    for (const QJsonValue &m : masked.value(QStringLiteral("masks")).toArray())
+        counts[m.toObject().value(QStringLiteral("rule")).toString()] += m.toObject().value(QStringLiteral("count")).toInt();
+    QCOMPARE(counts.value(QStringLiteral("mask-email")), 1);
+    QCOMPARE(counts.value(QStringLiteral("mask-cards")), 1);
+    QCOMPARE(counts.value(QStringLiteral("mask-employee-ids")), 1);
+    const QByteArray decision = QJsonDocument(masked).toJson();
+    QVERIFY(!decision.contains("lovelace"));
+    QVERIFY(!decision.contains("4111 1111 1111 1111"));
+    // What is recorded of the response is what the client saw: masked.
+    QVERIFY(!recordedResponses.isEmpty());
+    QVERIFY(!recordedResponses.contains("lovelace"));
+    QVERIFY(!recordedResponses.contains("EMP-123456"));
+}
+
+void TestRules::approverSeesAMaskedBodyExcerpt()
+{
+    auto client = startHeld(m_alice, QStringLiteral("/pii/reflect?excerpt=1"),
+                            {QStringLiteral("--data-binary"), QStringLiteral("approve-me for ada.lovelace@example.com")});
+    const QJsonObject pending = waitForPending(QStringLiteral("/reflect?excerpt=1"));
+    QVERIFY(!pending.isEmpty());
+    const QString excerpt = pending.value(QStringLiteral("body_excerpt")).toString();
+    QCOMPARE(excerpt, QStringLiteral("approve-me for [EMAIL]"));
+    QCOMPARE(ctlAs(m_erin, {QStringLiteral("approve"), pending.value(QStringLiteral("id")).toString()}).exitCode, 0);
+    const Answer a = finish(*client);
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.body, QByteArray("approve-me for [EMAIL]"));
 }
 
 QTEST_GUILESS_MAIN(TestRules)

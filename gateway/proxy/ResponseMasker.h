@@ -1,0 +1,66 @@
+#pragma once
+
+#include "core/Result.h"
+#include "masking/ContentDecoder.h"
+#include "masking/JsonFieldMasker.h"
+#include "masking/StreamingMasker.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QHash>
+#include <QMutex>
+
+#include <memory>
+#include <optional>
+
+namespace gh {
+
+struct UpstreamResponseHead;
+
+// Masks one response body for the proxy (contract §3 mask rules): decodes gzip/deflate, masks as
+// the body streams (SSE event by event) or, for a JSON response a json_fields rule covers, whole
+// within a bound; and fails closed — an error — where it cannot mask safely.
+class ResponseMasker final {
+    Q_DISABLE_COPY_MOVE(ResponseMasker)
+public:
+    // Decides from the response head how to mask it; an error (unknown Content-Encoding, a JSON
+    // body declared over `jsonBound`) means the response must not be passed on: 502.
+    static Result<std::unique_ptr<ResponseMasker>> create(std::shared_ptr<const MaskPlan> plan,
+                                                          const UpstreamResponseHead &head, qint64 jsonBound);
+    ~ResponseMasker();
+
+    // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length).
+    bool wholeBody() const { return bool(m_json); }
+    // Bytes to send now (possibly none). An error: the body cannot be masked; stop passing it on.
+    Result<QByteArray> feed(QByteArrayView chunk);
+    // The rest at the end of the body.
+    Result<QByteArray> finish();
+    // What was masked, by rule and detector, with output ranges (never the original values).
+    QList<MaskSummary> summary() const;
+
+private:
+    ResponseMasker() = default;
+    Result<QByteArray> maskDecoded(QByteArrayView decoded);
+
+    std::unique_ptr<ContentDecoder> m_decoder;        // set when the body is compressed
+    std::unique_ptr<StreamingMasker> m_stream;        // streaming modes
+    std::unique_ptr<JsonFieldMasker> m_json;          // whole-body JSON mode
+    QByteArray m_whole;                               // the JSON body collected so far
+    qint64 m_jsonBound = 0;
+    QList<MaskHit> m_jsonHits;
+};
+
+// Compiled mask plans of one connection, one per distinct set of mask rules that applies to a
+// caller (most connections have one). Shared by the proxy threads; compiled on first use.
+class MaskPlanCache final {
+    Q_DISABLE_COPY_MOVE(MaskPlanCache)
+public:
+    MaskPlanCache() = default;
+    Result<std::shared_ptr<const MaskPlan>> get(const QByteArray &key, const QList<Rule> &rules);
+
+private:
+    QMutex m_mutex;
+    QHash<QByteArray, std::shared_ptr<const MaskPlan>> m_plans;
+};
+
+} // namespace gh
