@@ -71,7 +71,8 @@ public:
         int entry = -1;
     };
 
-    // Only kind "mask" rules are taken; errors name the rule and the key (`rule "x": pattern`).
+    // Every rule must be of kind "mask" (the caller picks the ones that apply to an exchange);
+    // errors name the rule and the key (`rule "x": pattern`).
     static Result<std::shared_ptr<const MaskPlan>> compile(const QList<Rule> &maskRules);
 
     ~MaskPlan();

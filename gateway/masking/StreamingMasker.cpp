@@ -266,8 +266,9 @@ void StreamingMasker::process(QByteArray &out, bool final)
         if (key >= 0 && key < cut)
             cut = key;
         if (len - cut > m_options.privateKeyWindow) {
-            if (key >= 0 && cut == key) {
-                // An overlong key block: replace it now and drop the rest of it as it arrives.
+            if (key >= 0) {
+                // An overlong key block (or an open one behind an overlong match): replace it now
+                // and drop the rest of it as it arrives. Nothing at or after `key` is sent.
                 scanTo(key);
                 emitUpTo(out, key);
                 const int entry = m_plan->privateKeyEntry();

@@ -49,6 +49,7 @@ private slots:
     void holdsBackOnlyTheWindow();
     void longPrivateKeyIsDroppedNotLeaked();
     void privateKeyLongerThanTheWindowIsHeld();
+    void overlongMatchBeforeAnOpenKey();
     void summaryPointsAtReplacementsInTheOutput();
     void emptyPlanPassesThroughAtOnce();
     void sseEventsAreEmittedWhole_data();
@@ -173,6 +174,25 @@ void TestStreamingMasker::privateKeyLongerThanTheWindowIsHeld()
     out += m.feed(kPem.sliced(250));
     out += m.finish();
     QCOMPARE(out, QByteArray("x\n[PRIVATE_KEY]"));
+}
+
+void TestStreamingMasker::overlongMatchBeforeAnOpenKey()
+{
+    // A 5000-byte custom match still being held when an unfinished key arrives in the same read,
+    // with a 4 KiB bound: the match is masked whole, the key replaced and dropped to its END.
+    auto plan = compileOrFail({patternRule(QStringLiteral("xs"), QStringLiteral("X+")), detectorRule(QStringLiteral("private_key"))});
+    QVERIFY(plan);
+    StreamingMasker::Options o = window(64);
+    o.privateKeyWindow = 4096;
+    StreamingMasker m(plan, o);
+    const QByteArray head = QByteArray(5000, 'X') + "\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n";
+    const QByteArray tail = "BKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\nbye";
+    QByteArray out = m.feed(head);
+    QVERIFY2(!out.contains("MIIE") && !out.contains("XX"), out.constData());
+    out += m.feed(tail);
+    out += m.finish();
+    QCOMPARE(out, QByteArray("[MASKED]\n[PRIVATE_KEY]\nbye"));
+    QCOMPARE(out, plan->maskBuffer(head + tail).data);
 }
 
 void TestStreamingMasker::summaryPointsAtReplacementsInTheOutput()
