@@ -104,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         cfg = self.server.cfg
         words = ["chunk-%d" % i for i in range(cfg.chunks)]
+        # "echo: some words" makes the model say those words back, one per streamed event, so
+        # tests can put known text (PII for masking) into the answer.
+        last = req["messages"][-1].get("content") if req["messages"] and isinstance(req["messages"][-1], dict) else None
+        if isinstance(last, str) and last.startswith("echo:"):
+            words = last[5:].split() or ["(nothing)"]
         created = int(time.time())
         cid = "chatcmpl-gatehouse-%d" % threading.get_ident()
         if not stream:

@@ -5,7 +5,11 @@
 //   UPSTREAM_LOG                the upstream's request log (one JSON line per request)
 //   UPSTREAM_KEY                the credential the gateway injects upstream
 //   UPSTREAM_CHUNKS, UPSTREAM_PAUSE_MS   how the upstream streams
+//   GATEHOUSECTL, GATEHOUSE_ADMIN_URL, GATEHOUSE_APPROVER_TOKEN   to decide held requests
+// The connection has the rules run.py applies: mask-email, no-secret-project (deny on body),
+// approve-production-data (approve on body, approvers: security).
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -91,4 +95,57 @@ test('a bad token is a 401 from the gateway and never reaches the upstream', asy
     client('not-a-token').chat.completions.create({ model: 'gatehouse-test-model', messages, stream: true }),
     (err) => err instanceof OpenAI.AuthenticationError && err.status === 401);
   assert.equal(upstreamRequests().length, before, 'no refused request reached the upstream');
+});
+
+const ctl = (...args) => execFileSync(env('GATEHOUSECTL'),
+  ['--server', env('GATEHOUSE_ADMIN_URL'), '--token', env('GATEHOUSE_APPROVER_TOKEN'), ...args], { encoding: 'utf8' });
+const say = (text) => [{ role: 'user', content: `echo: ${text}` }];
+
+test('an email in a streamed answer reaches the client masked, event by event', async () => {
+  const stream = await client(token).chat.completions.create({
+    model: 'gatehouse-test-model', messages: say('write to ada.lovelace@example.com today'), stream: true,
+  });
+  let content = '';
+  for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(content, 'write to [EMAIL] today');
+});
+
+test('an email in a whole answer reaches the client masked, the JSON still valid', async () => {
+  const res = await client(token).chat.completions.create({
+    model: 'gatehouse-test-model', messages: say('mail grace.hopper@navy.example.org now'),
+  });
+  assert.equal(res.choices[0].message.content, 'mail [EMAIL] now');
+});
+
+test('a request a deny rule matches is refused with 403 denied', async () => {
+  const before = upstreamRequests().length;
+  await assert.rejects(
+    client(token).chat.completions.create({ model: 'gatehouse-test-model', messages: say('tell me about Project Nightshade'), stream: true }),
+    (err) => {
+      assert.ok(err instanceof OpenAI.PermissionDeniedError, `a 403, got ${err}`);
+      // The client keeps only the body's "error" field; tst_rules checks the rule named in it.
+      assert.equal(err.error?.error ?? err.error, 'denied', JSON.stringify(err.error));
+      return true;
+    });
+  assert.equal(upstreamRequests().length, before);
+});
+
+test('a held streamed request goes through once an approver approves it', async () => {
+  const before = upstreamRequests().length;
+  const pending = client(token).chat.completions.create({
+    model: 'gatehouse-test-model', messages: say('summarise production-data for ada@example.com'), stream: true,
+  });
+  let id = '';
+  for (let i = 0; i < 100 && !id; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const list = JSON.parse(ctl('get', 'approvals', '--state', 'pending', '-o', 'json'));
+    id = list.find((a) => a.rule === 'approve-production-data')?.id ?? '';
+  }
+  assert.ok(id, 'the request was held for approval');
+  assert.equal(upstreamRequests().length, before, 'held: nothing reached the upstream yet');
+  ctl('approve', id, '--reason', 'ticket 42');
+  let content = '';
+  for await (const chunk of await pending) content += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(content, 'summarise production-data for [EMAIL]');
+  assert.equal(upstreamRequests().length, before + 1);
 });

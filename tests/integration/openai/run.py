@@ -104,13 +104,38 @@ type         = "http"
 upstream     = "http://127.0.0.1:{upstream_port}"
 allow_groups = ["ml-eng"]
 credential   = {{ header = "Authorization", value = "Bearer ${{env:OPENAI_UPSTREAM_KEY}}" }}
+
+[[rule]]
+name        = "mask-email"
+kind        = "mask"
+connections = ["llm"]
+detector    = "email"
+
+[[rule]]
+name        = "no-secret-project"
+kind        = "deny"
+connections = ["llm"]
+match       = {{ body = "(?i)project +nightshade" }}
+
+[[rule]]
+name        = "approve-production-data"
+kind        = "approve"
+connections = ["llm"]
+match       = {{ body = "production-data" }}
+approvers   = ["security"]
+timeout     = "30s"
 ''')
         subprocess.run(ctl + ["apply", "-f", resources], check=True, stdout=subprocess.DEVNULL)
         token = subprocess.run(ctl + ["token", "issue", "--subject", "openai-test", "--groups", "ml-eng",
                                       "--ttl", "10m"], check=True, capture_output=True,
                                text=True).stdout.strip()
 
+        approver = subprocess.run(ctl + ["token", "issue", "--subject", "reviewer", "--groups", "security",
+                                         "--ttl", "10m"], check=True, capture_output=True,
+                                  text=True).stdout.strip()
         test_env = dict(os.environ, GATEHOUSE_OPENAI_BASE_URL=f"{proxy}/llm/v1", GATEHOUSE_TOKEN=token,
+                        GATEHOUSECTL=args.gatehousectl, GATEHOUSE_ADMIN_URL=admin,
+                        GATEHOUSE_APPROVER_TOKEN=approver,
                         UPSTREAM_LOG=log, UPSTREAM_KEY=key, UPSTREAM_CHUNKS=str(CHUNKS),
                         UPSTREAM_PAUSE_MS=str(PAUSE_MS), NO_COLOR="1")
         for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
