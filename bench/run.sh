@@ -6,6 +6,9 @@
 #   (c) a 1 GiB response through the gateway to curl: gatehoused's peak RSS (VmHWM)
 #   (d) kill -9 of gatehoused under load, restart: every request the upstream received has its
 #       request event in the store
+# and the rules' figures (issue 4):
+#   (e) wrk through a connection with 5 mask rules vs the same origin without
+#   (f) time from a held request to approval.requested on the admin event stream
 #
 #   bench/run.sh                      BUILD_DIR=build-x bench/run.sh      SSE_RUNS=500 bench/run.sh
 #
@@ -211,6 +214,33 @@ G_CPU_US=$(awk -v t=$(( t1 - t0 )) -v hz="$(getconf CLK_TCK)" -v n="$WRK_REQS" -
 SESSIONS=$(curl -s -H "Authorization: Bearer $GH_ADMIN_TOKEN" "$GH_ADMIN/api/v1/sessions?limit=10000" \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); d = d if isinstance(d, list) else d.get("sessions", []); print(len(d), sum(int(s.get("event_count") or 0) for s in d))' 2>/dev/null || echo "? ?")
 
+# ---- (e) masking: the same origin through a connection with 5 mask rules and one without ---------
+say "bench: (e) wrk through 5 mask rules vs none"
+cat >"$W/masked.toml" <<EOF
+[[connection]]
+name         = "masked"
+type         = "http"
+upstream     = "http://127.0.0.1:$ORIGIN"
+allow_groups = ["bench"]
+credential   = { header = "Authorization", value = "Bearer bench-upstream-key" }
+EOF
+for d in email credit_card us_ssn phone ipv4; do
+  printf '\n[[rule]]\nname = "mask-%s"\nkind = "mask"\nconnections = ["masked"]\ndetector = "%s"\n' "${d//_/-}" "$d" >>"$W/masked.toml"
+done
+printf '\n[[rule]]\nname = "approve-held"\nkind = "approve"\nconnections = ["origin"]\nmatch = { path = "^/held/" }\napprovers = ["bench-approvers"]\n' >>"$W/masked.toml"
+ctl apply -f "$W/masked.toml" >/dev/null
+run_wrk unmasked "$GH_PROXY/origin/1k.bin" -H "$AUTH"
+E_NONE=$WRK_RPS
+run_wrk masked "$GH_PROXY/masked/1k.bin" -H "$AUTH"
+E_MASK=$WRK_RPS E_BAD=$WRK_BAD
+
+# ---- (f) held request -> approval.requested on the event stream ----------------------------------
+say "bench: (f) held request to approval.requested, ${APPROVAL_RUNS:-30} runs"
+APR_JSON=$(python3 bench/approval_latency.py --proxy "$GH_PROXY" --admin "$GH_ADMIN" --admin-token "$GH_ADMIN_TOKEN" \
+  --token "$TOKEN" --path /origin/held --runs "${APPROVAL_RUNS:-30}")
+aget() { python3 -c 'import json,sys; print("%.1f" % json.loads(sys.argv[1])[sys.argv[2]])' "$APR_JSON" "$1"; }
+F_MED=$(aget median_ms) F_P90=$(aget p90_ms) F_MAX=$(aget max_ms)
+
 # ---- (b) time to the first SSE event ------------------------------------------------------------
 say "bench: (b) first SSE event, $SSE_RUNS runs each way"
 SSE_JSON=$(python3 bench/sse.py measure --runs "$SSE_RUNS" --direct "http://127.0.0.1:$SSE/stream" \
@@ -278,5 +308,7 @@ Gatehouse bench, $DATE, $(nproc) cores ($CPU)
     gateway - direct                ${S_OVER} ms ($(verdict "$S_OVER <= 1"), goal <= 1 ms)
 (c) 1 GiB through the gateway       peak RSS ${C_MIB} MiB ($(verdict "$C_MIB <= 64"), goal <= 64 MiB; ${RSS_BEFORE_MIB} MiB before)
                                     status $C_CODE, $C_SIZE bytes; $THR
+(e) wrk, 1 KiB, 5 mask rules        ${E_MASK} req/s vs ${E_NONE} without: $(awk -v m="$E_MASK" -v n="$E_NONE" 'BEGIN { printf "%.2f", m / n }')x ($(verdict "$E_MASK / $E_NONE >= 0.9"), goal >= 0.9x); non-2xx or errors: $E_BAD
+(f) held -> approval.requested      median ${F_MED} ms, p90 ${F_P90} ms, max ${F_MAX} ms ($(verdict "$F_MAX <= 50"), goal <= 50 ms)
 (d) kill -9 under wrk load          upstream received $K_RECV ($KILLED_AT by the kill), request events found $K_REC, missing $K_MISS ($(verdict "$K_MISS == 0"), goal 0); $K_SESS sessions
 EOF
