@@ -75,7 +75,12 @@ Result<QByteArray> BodyCodec::decode(Encoding encoding, const QByteArray &stored
 
 QString BodyCodec::encodingName(Encoding e)
 {
-    return e == Encoding::Zstd ? QStringLiteral("zstd") : QStringLiteral("identity");
+    return QString::fromLatin1(encodingLiteral(e));
+}
+
+const char *BodyCodec::encodingLiteral(Encoding e)
+{
+    return e == Encoding::Zstd ? "zstd" : "identity";
 }
 
 Result<BodyCodec::Encoding> BodyCodec::encodingFromName(const QString &name)

@@ -27,6 +27,7 @@ public:
                                      qint64 maxSize = maxDecodedSize);
 
     static QString encodingName(Encoding e);                        // "identity" | "zstd"
+    static const char *encodingLiteral(Encoding e);                 // the same, as a literal
     static Result<Encoding> encodingFromName(const QString &name);
 };
 

@@ -66,6 +66,12 @@ SqliteQuery &SqliteQuery::bind(int index, const QString &value)
     return *this;
 }
 
+SqliteQuery &SqliteQuery::bindStaticText(int index, const char *literal)
+{
+    sqlite3_bind_text(m_statement, index, literal, -1, SQLITE_STATIC);
+    return *this;
+}
+
 SqliteQuery &SqliteQuery::bindBlob(int index, const QByteArray &value)
 {
     if (value.isEmpty())
@@ -73,6 +79,15 @@ SqliteQuery &SqliteQuery::bindBlob(int index, const QByteArray &value)
     else
         sqlite3_bind_blob64(m_statement, index, value.constData(), sqlite3_uint64(value.size()),
                             SQLITE_TRANSIENT);
+    return *this;
+}
+
+SqliteQuery &SqliteQuery::bindBlobView(int index, QByteArrayView value)
+{
+    if (value.isEmpty())
+        sqlite3_bind_zeroblob(m_statement, index, 0);
+    else
+        sqlite3_bind_blob64(m_statement, index, value.data(), sqlite3_uint64(value.size()), SQLITE_STATIC);
     return *this;
 }
 

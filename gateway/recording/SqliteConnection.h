@@ -29,7 +29,11 @@ public:
 
     SqliteQuery &bind(int index, qint64 value);
     SqliteQuery &bind(int index, const QString &value);
+    // Text that outlives the statement's use (a string literal): bound without a copy.
+    SqliteQuery &bindStaticText(int index, const char *literal);
     SqliteQuery &bindBlob(int index, const QByteArray &value);   // an empty array binds x'' not NULL
+    // bindBlob() without the copy: the bytes must stay as they are until this query is gone.
+    SqliteQuery &bindBlobView(int index, QByteArrayView value);
     SqliteQuery &bindNull(int index);
     SqliteQuery &bindOptional(int index, const std::optional<qint64> &value);
 

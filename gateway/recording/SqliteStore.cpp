@@ -2,6 +2,7 @@
 
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
+#include "recording/SqliteSessionWriter.h"
 #include "recording/StoreWriter.h"
 
 #include <QFile>
@@ -249,95 +250,6 @@ Result<SessionInfo> sessionFromRow(const SqliteQuery &q)
     s.headHash = q.blob(11);
     s.headSignature = q.blob(12);
     return s;
-}
-
-// Names the reason an UPDATE of an open session matched nothing.
-Status sessionNotWritable(SqliteConnection &db, const QString &id)
-{
-    Result<SqliteQuery> q = db.query("SELECT ended_at_us FROM sessions WHERE id = ?1");
-    if (!q)
-        return q.error();
-    q->bind(1, id);
-    Result<bool> row = q->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return Error(QStringLiteral("no session %1").arg(id));
-    return Error(QStringLiteral("session %1 has already ended").arg(id));
-}
-
-struct EncodedEvent {
-    Event event;
-    BodyCodec::Encoded body;
-    qint64 rawSize = 0;
-};
-
-Status insertEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e)
-{
-    Result<SqliteQuery> bump = db.query(
-        "UPDATE sessions SET event_count = event_count + 1, head_hash = ?2 "
-        "WHERE id = ?1 AND ended_at_us IS NULL");
-    if (!bump)
-        return bump.error();
-    if (Status s = bump->bind(1, sessionId).bindBlob(2, e.event.hash).run(); !s)
-        return s;
-    if (db.changes() == 0)
-        return sessionNotWritable(db, sessionId);
-    Result<SqliteQuery> insert = db.query(
-        "INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    if (!insert)
-        return insert.error();
-    return insert->bind(1, sessionId)
-        .bind(2, e.event.seq)
-        .bind(3, e.event.tsUs)
-        .bind(4, e.event.kind)
-        .bind(5, BodyCodec::encodingName(e.body.encoding))
-        .bind(6, e.rawSize)
-        .bindBlob(7, e.body.bytes)
-        .bindBlob(8, e.event.hash)
-        .run();
-}
-
-Status insertSession(SqliteConnection &db, const SessionStart &s)
-{
-    Result<SqliteQuery> q = db.query(
-        "INSERT INTO sessions (id, connection, subject, groups, issuer, client_addr, started_at_us) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!q)
-        return q.error();
-    return q->bind(1, s.id)
-        .bind(2, s.connection)
-        .bind(3, s.subject)
-        .bind(4, groupsJson(s.groups))
-        .bind(5, s.issuer)
-        .bind(6, s.clientAddr)
-        .bind(7, s.startedAtUs)
-        .run();
-}
-
-Status updateSessionEnd(SqliteConnection &db, const QString &id, const SessionEnd &end)
-{
-    Result<SqliteQuery> q = db.query(
-        "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "
-        "head_hash = COALESCE(?5, head_hash), head_signature = ?6 "
-        "WHERE id = ?1 AND ended_at_us IS NULL");
-    if (!q)
-        return q.error();
-    q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
-    if (end.headHash.isEmpty())
-        q->bindNull(5);
-    else
-        q->bindBlob(5, end.headHash);
-    if (end.headSignature.isEmpty())
-        q->bindNull(6);
-    else
-        q->bindBlob(6, end.headSignature);
-    if (Status s = q->run(); !s)
-        return s;
-    if (db.changes() == 0)
-        return sessionNotWritable(db, id);
-    return {};
 }
 
 Status checkSessionStart(const SessionStart &s)
@@ -874,7 +786,8 @@ Result<QString> SqliteStore::beginSession(const SessionStart &start)
     SessionStart copy = start;
     if (copy.id.isEmpty())
         copy.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    Status s = m_writer->runSync([&copy](SqliteConnection &db) { return insertSession(db, copy); });
+    SqliteSessionWriter *sessions = m_sessions.get();
+    Status s = m_writer->runSync([&copy, sessions](SqliteConnection &db) { return sessions->insertSession(db, copy); });
     if (!s)
         return s.error();
     return copy.id;
@@ -891,36 +804,69 @@ QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion don
             done(s);
         return id;
     }
-    m_writer->submit({[copy = std::move(copy)](SqliteConnection &db) { return insertSession(db, copy); },
-                      std::move(done)});
+    WriteJob job;
+    job.work = [sessions = m_sessions.get(), copy = std::move(copy)](SqliteConnection &db) {
+        return sessions->insertSession(db, copy);
+    };
+    job.done = std::move(done);
+    job.singleStatement = true;
+    m_writer->submit(std::move(job));
     return id;
+}
+
+SqliteSessionWriter::EncodedEvent SqliteStore::encode(const Event &event) const
+{
+    // Compressed on the caller's thread: the writer is the one serial section of the store.
+    SqliteSessionWriter::EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold),
+                                        event.data.size()};
+    e.event.data.clear();   // the encoded copy is all the writer needs
+    return e;
 }
 
 Status SqliteStore::appendEvent(const QString &sessionId, const Event &event)
 {
-    EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold), event.data.size()};
-    return m_writer->runSync([&](SqliteConnection &db) { return insertEvent(db, sessionId, e); });
+    const SqliteSessionWriter::EncodedEvent e = encode(event);
+    SqliteSessionWriter *sessions = m_sessions.get();
+    return m_writer->runSync([&, sessions](SqliteConnection &db) { return sessions->insertEvent(db, sessionId, e); });
 }
 
 void SqliteStore::appendEventAsync(const QString &sessionId, const Event &event, Completion done)
 {
-    // Compress on the caller's thread: the writer is the one serial section of the store.
-    EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold), event.data.size()};
-    e.event.data.clear();   // the encoded copy is all the writer needs
-    m_writer->submit({[sessionId, e = std::move(e)](SqliteConnection &db) { return insertEvent(db, sessionId, e); },
-                      std::move(done)});
+    WriteJob job;
+    job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
+        return sessions->insertEvent(db, sessionId, e);
+    };
+    job.done = std::move(done);
+    job.singleStatement = true;
+    m_writer->submit(std::move(job));
 }
 
 Status SqliteStore::endSession(const QString &sessionId, const SessionEnd &end)
 {
-    return m_writer->runSync([&](SqliteConnection &db) { return updateSessionEnd(db, sessionId, end); });
+    SqliteSessionWriter *sessions = m_sessions.get();
+    return m_writer->runSync([&, sessions](SqliteConnection &db) { return sessions->endSession(db, sessionId, end); });
 }
 
 void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done)
 {
-    m_writer->submit({[sessionId, end](SqliteConnection &db) { return updateSessionEnd(db, sessionId, end); },
-                      std::move(done)});
+    WriteJob job;
+    job.work = [sessions = m_sessions.get(), sessionId, end](SqliteConnection &db) {
+        return sessions->endSession(db, sessionId, end);
+    };
+    job.done = std::move(done);
+    job.singleStatement = true;
+    m_writer->submit(std::move(job));
 }
+
+// An open session's count and head are read off its events (the writer only writes them when the
+// session ends, so an event costs one INSERT); an ended session's are the ones it was closed with,
+// which verification holds the events against.
+#define GH_SESSION_COLUMNS                                                                         \
+    "id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, bytes_in, " \
+    "bytes_out, CASE WHEN ended_at_us IS NULL THEN (SELECT count(*) FROM events "                  \
+    "WHERE events.session_id = sessions.id) ELSE event_count END, "                                \
+    "CASE WHEN ended_at_us IS NULL THEN (SELECT hash FROM events WHERE events.session_id = "       \
+    "sessions.id ORDER BY seq DESC LIMIT 1) ELSE head_hash END, head_signature"
 
 Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) const
 {
@@ -929,8 +875,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
         return lease.error();
     // One statement per leading filter, so each can walk its own index newest first.
 #define GH_SESSION_SELECT(where)                                                                   \
-    "SELECT id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, "    \
-    "bytes_in, bytes_out, event_count, head_hash, head_signature FROM sessions WHERE " where       \
+    "SELECT " GH_SESSION_COLUMNS " FROM sessions WHERE " where                                    \
     " AND (?3 IS NULL OR started_at_us >= ?3) AND (?4 IS NULL OR started_at_us < ?4) "            \
     "ORDER BY started_at_us DESC, id DESC LIMIT ?5"
     static constexpr const char byConnection[] =
@@ -977,8 +922,7 @@ Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
     if (!lease)
         return lease.error();
     Result<SqliteQuery> q = (**lease).query(
-        "SELECT id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, "
-        "bytes_in, bytes_out, event_count, head_hash, head_signature FROM sessions WHERE id = ?1");
+        "SELECT " GH_SESSION_COLUMNS " FROM sessions WHERE id = ?1");
     if (!q)
         return q.error();
     q->bind(1, id);

@@ -2,6 +2,7 @@
 
 #include "core/Clock.h"
 #include "recording/BodyCodec.h"
+#include "recording/SqliteSessionWriter.h"
 #include "recording/Store.h"
 
 #include <QMutex>
@@ -87,6 +88,7 @@ private:
     struct ResourceChange;
 
     SqliteStore(QString path, Options options, quint64 revision);
+    SqliteSessionWriter::EncodedEvent encode(const Event &event) const;
 
     Result<ReadLease> reader() const;
     void release(std::unique_ptr<SqliteConnection> connection) const;
@@ -102,6 +104,8 @@ private:
 
     QString m_path;
     Options m_options;
+    // Used on the writer thread only, so declared first: it outlives the writer.
+    std::unique_ptr<SqliteSessionWriter> m_sessions = std::make_unique<SqliteSessionWriter>();
     std::unique_ptr<StoreWriter> m_writer;
     std::atomic<quint64> m_revision;
 

@@ -21,6 +21,15 @@ Status runGuarded(const std::function<Status(SqliteConnection &)> &work, SqliteC
     }
 }
 
+// BEGIN and COMMIT run once per group: prepared once, not parsed again every time.
+Status runPrepared(SqliteConnection &db, const char *sql)
+{
+    Result<SqliteQuery> q = db.query(sql);
+    if (!q)
+        return q.error();
+    return q->run();
+}
+
 Status closedError()
 {
     return Error(QStringLiteral("store is closed"));
@@ -182,12 +191,15 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
     std::deque<Outcome> finished;   // outcomes already final
     std::deque<Outcome> pending;    // succeeded inside the open transaction, wait for COMMIT
 
-    Status open = db.exec("BEGIN IMMEDIATE");
+    Status open = runPrepared(db, "BEGIN IMMEDIATE");
     while (open && !batch.empty()) {
         WriteJob job = std::move(batch.front());
         batch.pop_front();
 
+        const bool isolate = !job.singleStatement;   // in a savepoint of its own
         Status status = [&]() -> Status {
+            if (!isolate)
+                return runGuarded(job.work, db);
             Result<SqliteQuery> savepoint = db.query("SAVEPOINT job");
             if (!savepoint)
                 return savepoint.error();
@@ -208,18 +220,18 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
             pending.clear();
             finished.push_back({std::move(job), status ? Status(Error(reason)) : status});
             if (!batch.empty())
-                open = db.exec("BEGIN IMMEDIATE");
+                open = runPrepared(db, "BEGIN IMMEDIATE");
             continue;
         }
 
-        if (status) {
+        if (status && isolate) {
             Result<SqliteQuery> release = db.query("RELEASE job");
             if (!release)
                 status = release.error();
             else
                 status = release->run();
         }
-        if (!status && db.inTransaction()) {
+        if (!status && isolate && db.inTransaction()) {
             // Undo this job alone; the rest of the group goes on.
             Result<SqliteQuery> rollback = db.query("ROLLBACK TO job");
             if (rollback)
@@ -239,7 +251,7 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
         batch.clear();
     }
     if (db.inTransaction()) {
-        Status commit = db.exec("COMMIT");
+        Status commit = runPrepared(db, "COMMIT");
         if (commit) {
             committed = true;
             ++m_commits;

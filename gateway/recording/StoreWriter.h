@@ -24,11 +24,15 @@ struct WriteJob {
     // Runs alone, outside any transaction: for PRAGMAs and checkpoints that SQLite refuses
     // (or ignores) inside one.
     bool standalone = false;
+    // `work` changes the database with at most one statement (reads around it are fine). A
+    // failing statement is undone by SQLite itself (statement rollback) without ending the
+    // transaction, so the job needs no savepoint of its own: one event costs its INSERT only.
+    bool singleStatement = false;
 };
 
 // The thread that owns the store's only write connection. It drains every queued job into one
-// transaction (group commit: one fsync for many writes), isolates each job in a savepoint so a
-// failing job rolls back alone, and tracks whether the database can take writes at all.
+// transaction (group commit: one fsync for many writes), isolates each job in a savepoint (or, for
+// a single statement, SQLite's statement rollback) so a failing job rolls back alone, and tracks whether the database can take writes at all.
 class StoreWriter final : public QThread {
     Q_OBJECT
 

@@ -505,6 +505,37 @@ private slots:
         QCOMPARE(startedAt({QStringLiteral("nowhere"), {}, {}, {}, 100}), QList<qint64>{});
     }
 
+    void openSessionCountsAndHeadComeFromItsEvents()
+    {
+        // The writer appends an event with one INSERT; an open session's count and head are read
+        // off its events, also after a crash left it open, and written once when it ends.
+        auto store = openStore();
+        QVERIFY(store);
+        Result<QString> id = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1});
+        QVERIFY(id.ok());
+        QCOMPARE(store->session(*id).value().value().eventCount, qint64(0));
+        QVERIFY(store->session(*id).value().value().headHash.isEmpty());
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(store->appendEvent(*id, {i, 10 + i, QStringLiteral("k"), "{}", "h" + QByteArray::number(i)}).ok());
+        SessionInfo open = store->session(*id).value().value();
+        QCOMPARE(open.eventCount, qint64(3));
+        QCOMPARE(open.headHash, QByteArray("h2"));
+        QCOMPARE(store->sessions({}).value().first().eventCount, qint64(3));
+        {
+            auto db = raw(m_path);   // the row itself is left alone while the session is open
+            QCOMPARE(scalar(*db, "SELECT event_count FROM sessions"), qint64(0));
+        }
+        QVERIFY(store->endSession(*id, {100, 1, 2, {}, "sig"}).ok());
+        {
+            auto db = raw(m_path);
+            QCOMPARE(scalar(*db, "SELECT event_count FROM sessions"), qint64(3));
+        }
+        const SessionInfo ended = store->session(*id).value().value();
+        QCOMPARE(ended.eventCount, qint64(3));
+        QCOMPARE(ended.headHash, QByteArray("h2"));
+        QVERIFY(!store->appendEvent(*id, {3, 20, QStringLiteral("k"), "{}", "h3"}).ok());
+    }
+
     void asyncWritesReportOnTheCallersThread()
     {
         auto store = openStore();

@@ -165,6 +165,42 @@ private slots:
         QCOMPARE(count("SELECT count(*) FROM items WHERE v IN ('before', 'after')"), qint64(2));
     }
 
+    void failingSingleStatementJobRollsBackAloneWithoutASavepoint()
+    {
+        // An event is one INSERT: SQLite's statement rollback isolates it, no savepoint needed.
+        QSemaphore entered, release;
+        m_writer->submit({[&](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+        std::atomic<int> done{0};
+        QList<bool> results(4);
+        auto record = [&](int i) { return [&, i](Status s) { results[i] = s.ok(); ++done; }; };
+        auto single = [&](int i, const char *sql) {
+            WriteJob job;
+            job.work = [sql](SqliteConnection &db) { return db.exec(sql); };
+            job.done = record(i);
+            job.singleStatement = true;
+            m_writer->submit(std::move(job));
+        };
+        single(0, "INSERT INTO items (v) VALUES ('one')");
+        // Two rows in one statement, the second refused: the first must not stay either.
+        single(1, "INSERT INTO items (v) VALUES ('two'), (NULL)");
+        single(2, "INSERT INTO items (v) VALUES ('three')");
+        m_writer->submit({[](SqliteConnection &db) { return insertItem(db, QStringLiteral("four")); }, record(3)});
+        const quint64 commits = m_writer->committedTransactions();
+        release.release();
+        QTRY_COMPARE(done.load(), 4);
+        QCOMPARE(results, (QList<bool>{true, false, true, true}));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'two'"), qint64(0));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v IN ('one', 'three', 'four')"), qint64(3));
+        // The blocking job's group, then the four queued behind it together: one commit for them.
+        QCOMPARE(m_writer->committedTransactions(), commits + 2);
+    }
+
     void throwingJobIsAnErrorAndTheWriterGoesOn()
     {
         const Status s = m_writer->runSync([](SqliteConnection &) -> Status {
