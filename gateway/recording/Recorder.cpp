@@ -32,87 +32,11 @@ qsizetype withoutSplitCharacter(QByteArrayView bytes)
     return back + 1 < want ? n - back - 1 : n;
 }
 
-// True when the bytes are text every JSON reader gets back unchanged: strict UTF-8 (no overlong
-// forms, surrogates or code points past U+10FFFF, which a round trip would turn into U+FFFD) and no
-// U+FEFF, which QJsonDocument drops (a byte-order mark) even inside strings. Such bodies go to
-// base64 instead. One pass over the bytes, no copy: this runs on every recorded body.
-bool isJsonSafeUtf8(QByteArrayView bytes)
-{
-    const auto *p = reinterpret_cast<const quint8 *>(bytes.data());
-    const auto *const end = p + bytes.size();
-    while (p < end) {
-        const quint8 c = *p;
-        if (c < 0x80) {
-            ++p;
-            continue;
-        }
-        qsizetype n = 0;
-        quint32 cp = 0;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (end - p <= n)
-            return false;
-        for (qsizetype i = 1; i <= n; ++i) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
-            || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFEFF)
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 std::optional<QString> utf8Text(QByteArrayView bytes)
 {
-    if (!isJsonSafeUtf8(bytes))
+    if (!json::isSafeUtf8(bytes))
         return std::nullopt;
     return QString::fromUtf8(bytes);
-}
-
-// Appends `text` (valid UTF-8, see isJsonSafeUtf8) as a JSON string the way QJsonDocument writes
-// it, straight from the bytes: going through QString and QJsonObject would convert a body to
-// UTF-16 and back, which cost more than the rest of an event together.
-void appendJsonString(QByteArray &out, QByteArrayView text)
-{
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    const char *run = text.data();
-    const char *const end = text.data() + text.size();
-    for (const char *p = run; p < end; ++p) {
-        const auto c = quint8(*p);
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out.append(run, p - run);
-        run = p + 1;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-        }
-    }
-    out.append(run, end - run);
-    out += '"';
 }
 
 QString headerText(const QByteArray &value)
@@ -195,19 +119,6 @@ qint64 SessionRecording::nextTimestamp()
 qint64 SessionRecording::record(const QString &kind, const QJsonObject &data, const QByteArray &body,
                                 QObject *context, std::function<void(Status)> durable)
 {
-    Store::Completion done;
-    if (durable)
-        done = context ? Store::deliverTo(context, std::move(durable)) : std::move(durable);
-    else
-        done = [id = m_id](Status s) { logFailure("an event", id, s); };
-
-    if (m_ended) {
-        done(Error(QStringLiteral("session %1 has ended; nothing more is recorded").arg(m_id)));
-        return -1;
-    }
-
-    // The body is written into the JSON straight from its bytes (see appendJsonString); the rest
-    // of the object is small.
     const bool truncated = body.size() > m_bodyCap;
     QJsonObject base;
     const bool ownBodyKeys = !body.isEmpty()
@@ -220,12 +131,42 @@ qint64 SessionRecording::record(const QString &kind, const QJsonObject &data, co
         if (truncated)
             base.remove(QLatin1String("body_truncated"));
     }
-    QByteArray json = QJsonDocument(ownBodyKeys ? base : data).toJson(QJsonDocument::Compact);
+    return commit(kind, QJsonDocument(ownBodyKeys ? base : data).toJson(QJsonDocument::Compact), body,
+                  data.contains(QLatin1String("body_size")), context, std::move(durable));
+}
+
+qint64 SessionRecording::record(const QString &kind, EventJson data, const QByteArray &body,
+                                QObject *context, std::function<void(Status)> durable)
+{
+    if (!body.isEmpty() && (data.hasBody() || (body.size() > m_bodyCap && data.hasBodyTruncated())))
+        // The caller's body members must give way to the recorder's: rare, so the object form.
+        return record(kind, QJsonDocument::fromJson(data.json()).object(), body, context, std::move(durable));
+    const bool hasBodySize = data.hasBodySize();
+    return commit(kind, std::move(data).take(), body, hasBodySize, context, std::move(durable));
+}
+
+qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByteArray &body,
+                                bool hasBodySize, QObject *context, std::function<void(Status)> durable)
+{
+    Store::Completion done;
+    if (durable)
+        done = context ? Store::deliverTo(context, std::move(durable)) : std::move(durable);
+    else
+        done = [id = m_id](Status s) { logFailure("an event", id, s); };
+
+    if (m_ended) {
+        done(Error(QStringLiteral("session %1 has ended; nothing more is recorded").arg(m_id)));
+        return -1;
+    }
+
+    // The body is written into the JSON straight from its bytes: going through QString and
+    // QJsonObject would convert it to UTF-16 and back, which cost more than the rest of an event.
     if (!body.isEmpty() && json.endsWith('}')) {
+        const bool truncated = body.size() > m_bodyCap;
         QByteArrayView kept = QByteArrayView(body).first(truncated ? m_bodyCap : body.size());
         if (truncated)
             kept = kept.first(withoutSplitCharacter(kept));
-        const bool text = isJsonSafeUtf8(kept);
+        const bool text = json::isSafeUtf8(kept);
         if (!text)   // base64 of what the cap keeps, a split character included
             kept = QByteArrayView(body).first(truncated ? m_bodyCap : body.size());
         json.chop(1);
@@ -234,7 +175,7 @@ qint64 SessionRecording::record(const QString &kind, const QJsonObject &data, co
             json += ',';
         if (text) {
             json += "\"body\":";
-            appendJsonString(json, kept);
+            json::appendUtf8String(json, kept);
         } else {   // fromRawData: the base64 is the one copy made of a binary body
             json += "\"body_b64\":\"";
             json += QByteArray::fromRawData(kept.data(), kept.size()).toBase64();
@@ -242,7 +183,7 @@ qint64 SessionRecording::record(const QString &kind, const QJsonObject &data, co
         }
         if (truncated) {
             json += ",\"body_truncated\":true";
-            if (!data.contains(QLatin1String("body_size")))
+            if (!hasBodySize)
                 json += ",\"body_size\":" + QByteArray::number(body.size());
         }
         json += '}';

@@ -57,6 +57,8 @@ private Q_SLOTS:
     void bodies_data();
     void bodies();
     void aKnownFullSizeIsKept();
+    void eventJsonRecordsTheSameBytes_data();
+    void eventJsonRecordsTheSameBytes();
     void secretHeadersNeverReachTheStore();
     void headersAreRecordedByName();
 
@@ -76,6 +78,8 @@ private:
     // Records one event and waits until the store reports it committed.
     qint64 recordDurably(SessionRecording &s, const QString &kind, const QJsonObject &data,
                          const QByteArray &body = {});
+    qint64 recordDurably(SessionRecording &s, const QString &kind, EventJson data, const QByteArray &body = {});
+    QByteArray storedData(const QString &id, qint64 seq);
     // A session of `events` committed events, ended and signed; returns its id.
     QString endedSession(int events);
     void waitEnded(const QString &id);
@@ -353,6 +357,73 @@ void tst_Recorder::bodies()
         QCOMPARE(data.value(QStringLiteral("body_size")).toInteger(), body.size());
     else
         QVERIFY(!data.contains(QStringLiteral("body_size")));
+}
+
+qint64 tst_Recorder::recordDurably(SessionRecording &s, const QString &kind, EventJson data, const QByteArray &body)
+{
+    std::optional<Status> outcome;
+    const qint64 seq = s.record(kind, std::move(data), body, this, [&outcome](Status st) { outcome = st; });
+    [&] {
+        QTRY_VERIFY(outcome.has_value());
+        QVERIFY2(outcome->ok(), qPrintable(outcome->error().message));
+    }();
+    return seq;
+}
+
+QByteArray tst_Recorder::storedData(const QString &id, qint64 seq)
+{
+    Result<QList<StoredEvent>> events = m_store->events(id, seq, 1);
+    return events && events->size() == 1 ? events->first().data : QByteArray("(missing)");
+}
+
+void tst_Recorder::eventJsonRecordsTheSameBytes_data()
+{
+    bodies_data();
+}
+
+void tst_Recorder::eventJsonRecordsTheSameBytes()
+{
+    // The proxy records through EventJson; a session must read the same whichever form made it.
+    QFETCH(qint64, cap);
+    QFETCH(QByteArray, body);
+    Recorder recorder(*m_store, *m_issuer, Recorder::Options{cap});
+    auto viaObject = recorder.begin(alice(), QStringLiteral("llm"), QStringLiteral("127.0.0.1:50010"));
+    auto viaEventJson = recorder.begin(alice(), QStringLiteral("llm"), QStringLiteral("127.0.0.1:50011"));
+    const QList<std::pair<QByteArray, QByteArray>> headers{
+        {"Content-Type", "text/plain"}, {"Authorization", "Bearer secret"}, {"X-Note", "caf\xc3\xa9"}};
+    const QByteArray path("/v1/caf\xc3\xa9?q=\"x\"");
+
+    // A request as the proxy makes it (keys in QJsonObject order).
+    const QJsonObject request{{QStringLiteral("headers"), headersForRecord(headers)},
+                              {QStringLiteral("method"), QStringLiteral("POST")},
+                              {QStringLiteral("path"), QString::fromUtf8(path)},
+                              {QStringLiteral("request_id"), QStringLiteral("r-1")}};
+    EventJson fastRequest;
+    fastRequest.addObject(QLatin1StringView("headers"), headersJsonForRecord(headers))
+        .addLatin1(QLatin1StringView("method"), "POST")
+        .addUtf8(QLatin1StringView("path"), path)
+        .addLatin1(QLatin1StringView("request_id"), "r-1");
+    // A response that knows its full size, and one whose caller set body members of its own, which
+    // give way to the recorder's when there is a body.
+    const QJsonObject sized{{QStringLiteral("body_size"), qint64(1'000'000)}, {QStringLiteral("status"), 200}};
+    EventJson fastSized;
+    fastSized.addNumber(QLatin1StringView("body_size"), 1'000'000).addNumber(QLatin1StringView("status"), 200);
+    const QJsonObject own{{QStringLiteral("body"), QStringLiteral("mine")},
+                          {QStringLiteral("body_truncated"), false},
+                          {QStringLiteral("status"), 201}};
+    EventJson fastOwn;
+    fastOwn.addUtf8(QLatin1StringView("body"), QByteArrayView("mine"))
+        .addBool(QLatin1StringView("body_truncated"), false)
+        .addNumber(QLatin1StringView("status"), 201);
+
+    const std::pair<QJsonObject, EventJson> cases[] = {{request, fastRequest}, {sized, fastSized}, {own, fastOwn}};
+    for (const auto &[object, fast] : cases) {
+        const qint64 a = recordDurably(*viaObject, QStringLiteral("http.request"), object, body);
+        const qint64 b = recordDurably(*viaEventJson, QStringLiteral("http.request"), fast, body);
+        QCOMPARE(a, b);
+        QCOMPARE(storedData(viaEventJson->id(), b), storedData(viaObject->id(), a));
+    }
+    QVERIFY(!storedData(viaEventJson->id(), 0).contains("secret"));
 }
 
 void tst_Recorder::aKnownFullSizeIsKept()
