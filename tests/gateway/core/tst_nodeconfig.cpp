@@ -31,6 +31,7 @@ private slots:
         QCOMPARE(cfg->proxy.maxRequestBody, qint64(0));
         QCOMPARE(cfg->proxy.maxIdleUpstreams, 32);
         QCOMPARE(cfg->recording.bodyCap, qint64(1 << 20));
+        QCOMPARE(cfg->recording.syncOnCommit, false);   // synchronous = "normal"
     }
 
     void fullFile()
@@ -74,7 +75,8 @@ private slots:
             "max_idle_upstreams  = 4\n"
             "\n"
             "[recording]\n"
-            "body_cap = \"64KiB\"\n";
+            "body_cap = \"64KiB\"\n"
+            "synchronous = \"full\"\n";
         const auto cfg = gh::NodeConfig::parse(toml, u"full.toml"_qs);
         QVERIFY2(cfg.ok(), qPrintable(cfg.ok() ? QString() : cfg.error().toString()));
         QCOMPARE(cfg->sourceFile, u"full.toml"_qs);
@@ -103,6 +105,7 @@ private slots:
         QCOMPARE(cfg->proxy.maxRequestBody, qint64(1) << 30);
         QCOMPARE(cfg->proxy.maxIdleUpstreams, 4);
         QCOMPARE(cfg->recording.bodyCap, qint64(64 * 1024));
+        QCOMPARE(cfg->recording.syncOnCommit, true);
     }
 
     // Each row sets one [proxy]/[recording] key and names the field it lands in.
@@ -146,6 +149,11 @@ private slots:
         QTest::newRow("cap max") << QByteArray("[recording]\nbody_cap = \"256MiB\"\n")
                                  << u"body_cap"_qs << qint64(256) * 1024 * 1024;
         QTest::newRow("empty tables") << QByteArray("[proxy]\n[recording]\n") << u"body_cap"_qs << qint64(1 << 20);
+        QTest::newRow("sync full") << QByteArray("[recording]\nsynchronous = \"full\"\n") << u"sync_on_commit"_qs
+                                   << qint64(1);
+        QTest::newRow("sync normal") << QByteArray("[recording]\nsynchronous = \"normal\"\n") << u"sync_on_commit"_qs
+                                     << qint64(0);
+        QTest::newRow("sync default") << QByteArray("[recording]\n") << u"sync_on_commit"_qs << qint64(0);
     }
     void tunables()
     {
@@ -165,6 +173,7 @@ private slots:
             {u"max_request_body"_qs, p.maxRequestBody},
             {u"max_idle_upstreams"_qs, p.maxIdleUpstreams},
             {u"body_cap"_qs, cfg->recording.bodyCap},
+            {u"sync_on_commit"_qs, cfg->recording.syncOnCommit ? 1 : 0},
         };
         QVERIFY(fields.contains(field));
         QCOMPARE(fields.value(field), value);
@@ -295,6 +304,12 @@ private slots:
                                       << 2 << u"recording.body_cap"_qs << u"negative"_qs;
         QTest::newRow("cap array") << QByteArray("[recording]\nbody_cap = [1]\n")
                                    << 2 << u"recording.body_cap"_qs << u"found an array"_qs;
+        QTest::newRow("sync unknown") << QByteArray("[recording]\nsynchronous = \"off\"\n")
+                                      << 2 << u"recording.synchronous"_qs << u"\"full\" or \"normal\""_qs;
+        QTest::newRow("sync upper case") << QByteArray("[recording]\n\nsynchronous = \"FULL\"\n")
+                                         << 3 << u"recording.synchronous"_qs << u"\"full\" or \"normal\""_qs;
+        QTest::newRow("sync bool") << QByteArray("[recording]\nsynchronous = true\n")
+                                   << 2 << u"recording.synchronous"_qs << u"expected a string"_qs;
     }
     void brokenFiles()
     {

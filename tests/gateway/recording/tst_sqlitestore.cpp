@@ -505,6 +505,37 @@ private slots:
         QCOMPARE(startedAt({QStringLiteral("nowhere"), {}, {}, {}, 100}), QList<qint64>{});
     }
 
+    void syncOnCommitPicksTheSynchronousLevel_data()
+    {
+        QTest::addColumn<bool>("syncOnCommit");
+        QTest::addColumn<qint64>("synchronous");   // SQLite's PRAGMA synchronous: 1 NORMAL, 2 FULL
+        QTest::newRow("normal") << false << qint64(1);
+        QTest::newRow("full") << true << qint64(2);
+    }
+    void syncOnCommitPicksTheSynchronousLevel()
+    {
+        QFETCH(bool, syncOnCommit);
+        QFETCH(qint64, synchronous);
+        QCOMPARE(SqliteStore::Options().syncOnCommit, false);   // [recording] synchronous = "normal"
+        SqliteStore::Options o = options();
+        o.syncOnCommit = syncOnCommit;
+        auto store = SqliteStore::open(m_path, o);
+        QVERIFY(store.ok());
+        qint64 level = -1;
+        // The level is the write connection's own: ask it on the writer.
+        QVERIFY((*store)->writer()->runSync([&](SqliteConnection &db) -> Status {
+            Result<SqliteQuery> q = db.query("PRAGMA synchronous");
+            if (!q)
+                return q.error();
+            Result<bool> row = q->step();
+            if (!row)
+                return row.error();
+            level = q->int64(0);
+            return {};
+        }).ok());
+        QCOMPARE(level, synchronous);
+    }
+
     void openSessionCountsAndHeadComeFromItsEvents()
     {
         // The writer appends an event with one INSERT; an open session's count and head are read
