@@ -242,6 +242,11 @@ Status GatewayNode::startProxy()
     m_recorder = std::make_unique<Recorder>(*m_store, *m_issuer, recording);
     services.recorder = m_recorder.get();
     services.approvals = m_approvals.get();
+    // Proxy threads hand session events to the hub's thread; nothing waits. The proxy stops before
+    // the hub goes, and a queued call whose context object is gone is dropped by Qt.
+    services.publish = [hub = m_events](const QString &type, const QJsonObject &data) {
+        QMetaObject::invokeMethod(hub, [hub, type, data] { hub->publish(type, data); }, Qt::QueuedConnection);
+    };
     HttpProxyOptions options;
     options.workers = m_config.proxy.workers;
     options.connectTimeout = m_config.proxy.connectTimeout;

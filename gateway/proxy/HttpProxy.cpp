@@ -30,6 +30,7 @@ HttpProxy::HttpProxy(const Services &services, const HttpProxyOptions &options, 
     m_context->auth = services.auth;
     m_context->recorder = services.recorder;
     m_context->approvals = services.approvals;
+    m_context->publish = services.publish;
     if (Metrics *m = services.metrics) {
         ProxyCounters &c = m_context->counters;
         c.requests = &m->counter("gatehouse_proxy_requests_total", "HTTP requests received by the proxy.");

@@ -9,6 +9,7 @@
 #include <QSslConfiguration>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -38,6 +39,8 @@ public:
         Metrics *metrics = nullptr;
         Recorder *recorder = nullptr;
         ApprovalBroker *approvals = nullptr;   // null: approve rules refuse (fail closed)
+        // Live events (session.started / session.ended); called on proxy threads, must not block.
+        std::function<void(const QString &type, const QJsonObject &data)> publish;
     };
 
     HttpProxy(const Services &services, const HttpProxyOptions &options, QObject *parent = nullptr);

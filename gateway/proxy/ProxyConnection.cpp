@@ -140,6 +140,7 @@ ProxyConnection::ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const 
 
 ProxyConnection::~ProxyConnection()
 {
+    endSession();
     releaseUpstream(false);
     if (m_context.counters.clientConnections)
         m_context.counters.clientConnections->dec();
@@ -608,11 +609,31 @@ bool ProxyConnection::ensureSession()
     const QString key = m_principal.issuer + QLatin1Char('\n') + m_principal.subject + QLatin1Char('\n') + connection;
     if (m_session && key == m_sessionKey)
         return true;
-    if (m_session)
-        m_session->end();
+    endSession();
     m_session = recorder->begin(m_principal, connection, QString::fromLatin1(m_peerText));
     m_sessionKey = key;
+    if (m_session && m_context.publish)
+        m_context.publish(QStringLiteral("session.started"),
+                          QJsonObject{{QStringLiteral("id"), m_session->id()},
+                                      {QStringLiteral("connection"), connection},
+                                      {QStringLiteral("subject"), m_principal.subject},
+                                      {QStringLiteral("issuer"), m_principal.issuer},
+                                      {QStringLiteral("client_addr"), QString::fromLatin1(m_peerText)},
+                                      {QStringLiteral("started_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
     return bool(m_session);
+}
+
+void ProxyConnection::endSession()
+{
+    if (!m_session)
+        return;
+    const QString id = m_session->id();
+    m_session->end();
+    m_session.reset();
+    if (m_context.publish)
+        m_context.publish(QStringLiteral("session.ended"),
+                          QJsonObject{{QStringLiteral("id"), id},
+                                      {QStringLiteral("ended_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
 }
 
 void ProxyConnection::onRequestDurable(quint64 serial, const Status &status)

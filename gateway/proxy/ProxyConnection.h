@@ -94,6 +94,7 @@ private:
     QByteArray maskedExcerpt(QByteArrayView body) const;   // what an approver may see of a body
     void onApprovalOutcome(quint64 serial, const struct ApprovalOutcome &outcome);
     bool ensureSession();
+    void endSession();   // signs the session's head and tells the live event stream
     void recordRefusal(int status, const QByteArray &code, const QString &message);
     void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
     void recordEnd(const char *kind, qint64 size, qint64 recorded);

@@ -5,7 +5,10 @@
 #include <QMutex>
 #include <QSslConfiguration>
 
+#include <QJsonObject>
+
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -57,6 +60,7 @@ struct ProxyContext {
     Authenticator *auth = nullptr;
     Recorder *recorder = nullptr;                      // null: not recording
     ApprovalBroker *approvals = nullptr;               // null: approve rules refuse
+    std::function<void(const QString &, const QJsonObject &)> publish;   // live events; may be empty
     std::optional<QSslConfiguration> listenerTls;       // set: clients speak TLS
     ProxyCounters counters;
 

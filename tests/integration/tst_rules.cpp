@@ -75,6 +75,7 @@ private slots:
     void jsonFieldsAreMaskedWholeWithinTheBound();
     void maskingIsRecordedWithoutTheOriginalValues();
     void approverSeesAMaskedBodyExcerpt();
+    void sessionsStartAndEndOnTheLiveStream();
 
 private:
     Answer send(const QByteArray &token, const QString &path, const QStringList &extra = {});
@@ -725,6 +726,40 @@ void TestRules::approverSeesAMaskedBodyExcerpt()
     const Answer a = finish(*client);
     QCOMPARE(a.status, 200);
     QCOMPARE(a.body, QByteArray("approve-me for [EMAIL]"));
+}
+
+void TestRules::sessionsStartAndEndOnTheLiveStream()
+{
+    QProcess stream;
+    stream.start(QStringLiteral("curl"), {QStringLiteral("-sSN"), QStringLiteral("-H"),
+                                          QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_daemon.adminToken()),
+                                          m_daemon.adminUrl() + QStringLiteral("/api/v1/events")});
+    QVERIFY(stream.waitForStarted(5000));
+    QTest::qWait(500);
+    const QByteArray carolToken = issue("carol", "ml-eng,interns");   // a session of its own
+    QCOMPARE(send(carolToken, QStringLiteral("/llm/v1/live-stream")).status, 200);
+    QByteArray seen;
+    QString id;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        seen += stream.readAllStandardOutput();
+        id.clear();
+        QStringList ended;
+        QByteArray type;
+        for (const QByteArray &line : seen.split('\n')) {
+            if (line.startsWith("event:")) {
+                type = line.mid(6).trimmed();
+            } else if (line.startsWith("data:")) {
+                const QJsonObject d = QJsonDocument::fromJson(line.mid(5)).object();
+                if (type == "session.started" && d.value(QStringLiteral("subject")).toString() == u"carol")
+                    id = d.value(QStringLiteral("id")).toString();
+                else if (type == "session.ended")
+                    ended << d.value(QStringLiteral("id")).toString();
+            }
+        }
+        return !id.isEmpty() && ended.contains(id);
+    }()), 10000);
+    stream.kill();
+    stream.waitForFinished(5000);
 }
 
 QTEST_GUILESS_MAIN(TestRules)
