@@ -508,9 +508,16 @@ void ProxyConnection::startRequest()
         && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
         && (m_provenPrincipal.tokenId.isEmpty() || !m_context.auth->isRevoked(m_provenPrincipal.tokenId))) {
         m_principal = m_provenPrincipal;
-    } else {
-        m_provenToken.clear();
-        auto who = m_context.auth->authenticateNow(token);
+        authorize();
+        return;
+    }
+    m_provenToken.clear();
+    // Usually answered at once; a token signed with a key the gateway has not seen yet (an OIDC
+    // provider rotated its keys) waits for one JWKS refresh instead of being refused.
+    const quint64 serial = ++m_exchangeSerial;
+    m_context.auth->authenticate(token, this, [this, serial, token](Result<Principal> who) {
+        if (serial != m_exchangeSerial || m_closing || m_closed)
+            return;
         if (!who) {
             refuse(401, QByteArrayLiteral("unauthenticated"), who.error().message);
             return;
@@ -521,7 +528,12 @@ void ProxyConnection::startRequest()
             m_provenPrincipal = m_principal;
             m_provenExpiresMs = m_principal.expiresAt.toMSecsSinceEpoch();
         }
-    }
+        authorize();
+    });
+}
+
+void ProxyConnection::authorize()
+{
     if (m_principal.isAdminToken()) {
         refuse(403, QByteArrayLiteral("forbidden"),
                QStringLiteral("the admin token is for the admin API; use a token issued to a person or service"));

@@ -79,6 +79,7 @@ private:
     void armTimer(std::chrono::milliseconds timeout);
 
     void startRequest();
+    void authorize();   // after authentication: access, route, then the rules
     // ProxyPolicy.cpp: deny -> approve, then proceed() records and forwards.
     void startBodyScan();
     void applyPolicy();

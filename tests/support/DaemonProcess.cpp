@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSslConfiguration>
 #include <QNetworkRequest>
 #include <QThread>
 #include <QTimer>
@@ -132,6 +133,11 @@ DaemonProcess::Reply DaemonProcess::request(const QByteArray &method, const QStr
     if (!body.isEmpty())
         req.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
     req.setTransferTimeout(10000);
+    if (!m_caPath.isEmpty()) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.addCaCertificates(m_caPath);
+        req.setSslConfiguration(tls);
+    }
     QNetworkReply *reply = nam.sendCustomRequest(req, method, body);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);

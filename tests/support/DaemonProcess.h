@@ -27,6 +27,8 @@ public:
     void setDataDir(const QString &dir) { m_dataDir = dir; }
     // An environment variable for the daemon (credentials given as ${env:NAME}).
     void setEnvironment(const QString &name, const QString &value) { m_env.insert(name, value); }
+    // A PEM CA that request() trusts (a daemon with tls_cert speaks HTTPS on the admin API too).
+    void setCaCertificate(const QString &pemPath) { m_caPath = pemPath; }
 
     // Starts the daemon and waits until /healthz answers; false (with a reason in error()) if not.
     bool start(int timeoutMs = 15000);
@@ -70,6 +72,7 @@ private:
     QString m_proxyUrl;
     QProcessEnvironment m_env;
     QByteArray m_extraConfig;
+    QString m_caPath;
     QByteArray m_stderr;
     QString m_error;
     qint64 m_startMs = 0;
