@@ -14,36 +14,36 @@ using Check = Detector::Check;
 // positives (a card number inside a 25-digit id, an SSN inside 2024-01-15's neighbours).
 const std::array<Detector, 10> kDetectors{{
     // local@domain.tld; no TLD (user@localhost) is not an address worth masking.
-    {"email", R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b)", Check::None},
+    {"email", R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b)", Check::None, "A-Za-z0-9._%+\\-", "@", "A-Za-z0-9._%+@\\-", 6, 0},
     // 13-19 digits, single spaces or dashes between them, starting 2-6 (the card networks' IIN
     // ranges: ISBN-13s start 978/979 and so are never candidates), then Luhn.
-    {"credit_card", R"(\b[2-6]\d(?:[ \-]?\d){11,17}\b)", Check::Luhn},
+    {"credit_card", R"(\b[2-6]\d(?:[ \-]?\d){11,17}\b)", Check::Luhn, "2-6", "", "0-9 \\-", 13, 37},
     // AAA-GG-SSSS with area 001-899 except 666, group 01-99, serial 0001-9999. Dashes required:
     // a bare 9-digit number is far more often an id than an SSN.
     {"us_ssn",
      R"(\b(?:00[1-9]|0[1-9]\d|[1-578]\d\d|6[0-57-9]\d|66[0-57-9])-(?:0[1-9]|[1-9]\d)-(?:000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d\d\d)\b)",
-     Check::None},
+     Check::None, "0-8", "\\-", "0-9\\-", 11, 11},
     // North American numbers with separators ((555) 123-4567, 555.123.4567, +1 555 123 4567) and
     // international numbers written with a leading + (+44 20 7946 0958). Undelimited digit runs
     // are not phone numbers here: they are ids, amounts and timestamps far more often.
     {"phone",
      R"((?:(?:\+1[ .\-]?)?(?:\([2-9]\d\d\) ?|\b[2-9]\d\d[ .\-])\d{3}[ .\-]\d{4}\b|\+[1-9]\d{0,2}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}\b))",
-     Check::None},
+     Check::None, "+(2-9", " .+\\-", "0-9 .()+\\-", 7, 0},
     // CCkk then 4-character groups (optionally space-separated), 15-34 characters, then mod-97.
-    {"iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)", Check::Mod97},
+    {"iban", R"(\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)", Check::Mod97, "A-Z", "", "A-Z0-9 ", 12, 43},
     // Dotted quad with every octet 0-255.
-    {"ipv4", R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)", Check::Ipv4},
+    {"ipv4", R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)", Check::Ipv4, "0-9", ".", "0-9.", 7, 15},
     // header.payload.signature, base64url, header starting eyJ ('{"'); the signature may be empty
     // (alg "none").
-    {"jwt", R"(\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)", Check::None},
-    {"aws_access_key", R"(\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b)", Check::None},
+    {"jwt", R"(\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)", Check::None, "e", ".", "A-Za-z0-9_.\\-", 7, 0},
+    {"aws_access_key", R"(\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b)", Check::None, "A", "", "A-Z0-9", 20, 20},
     // A whole PEM block. The body class allows base64, the encrypted-key headers and the "\n"
     // escapes of a key inside a JSON string, so an unterminated BEGIN never runs on through text.
     {"private_key",
      R"(-----BEGIN[A-Z0-9 ]* PRIVATE KEY-----[A-Za-z0-9+/=\s:,\\\-]*?-----END[A-Z0-9 ]* PRIVATE KEY-----)",
-     Check::None},
+     Check::None, "\\-", "\\-", "A-Za-z0-9+/=:,\\\\ \t\n\r\f\v\\-", 52, 0},
     // "Bearer <token68>" with at least 12 token characters, so prose ("the bearer of") stays.
-    {"bearer_token", R"((?:Bearer|bearer|BEARER)[ \t]+[A-Za-z0-9\-._~+/]{12,}=*)", Check::BearerToken},
+    {"bearer_token", R"((?:Bearer|bearer|BEARER)[ \t]+[A-Za-z0-9\-._~+/]{12,}=*)", Check::BearerToken, "Bb", " \t", "A-Za-z0-9 \t._~+/=\\-", 19, 0},
 }};
 
 } // namespace

@@ -19,6 +19,15 @@ struct Detector {
     const char *name;     // "credit_card"
     const char *pattern;  // RE2, ASCII only, no capturing groups
     Check check;
+    // What every match is known to look like, so MaskPlan can tell which detector produced a
+    // candidate without running another regex, and StreamingMasker where no match can cross. Each
+    // is a superset read off the pattern (RE2 class syntax: "A-Z0-9 ", '\\' escapes); a byte
+    // missing from one would misattribute a match, so tst_maskplan checks them against matches.
+    const char *first;    // bytes a match can start with
+    const char *needs;    // a match contains at least one of these; "" when there is no such byte
+    const char *alphabet; // every byte a match can contain
+    int minLength;
+    int maxLength;        // 0: unbounded
 };
 
 // nullptr when `name` is not a built-in detector.

@@ -7,6 +7,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <bit>
 
 namespace gh {
 
@@ -36,6 +37,29 @@ bool isAscii(QByteArrayView s)
 }
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The bytes of an RE2-style class body: "A-Za-z0-9._", with '\\' escaping the next byte.
+std::array<bool, 256> byteClass(const char *spec)
+{
+    std::array<bool, 256> in{};
+    for (const char *p = spec; *p;) {
+        unsigned char lo = static_cast<unsigned char>(*p == '\\' && p[1] ? *++p : *p);
+        ++p;
+        unsigned char hi = lo;
+        if (p[0] == '-' && p[1]) {
+            ++p;
+            hi = static_cast<unsigned char>(*p == '\\' && p[1] ? *++p : *p);
+            ++p;
+        }
+        for (int c = lo; c <= hi; ++c)
+            in[size_t(c)] = true;
+    }
+    return in;
+}
+
+// Candidates left after the byte filters are told apart by anchored tests in rule order; beyond
+// this many, one pass of the anchored Set is cheaper.
+constexpr int kMaxSequentialTests = 4;
 
 Error ruleError(const Rule &r, const QString &key, const QString &message)
 {
@@ -125,6 +149,25 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
             plan->m_entries[size_t(i)].single =
                 std::make_unique<RE2>(StringPiece(patterns[i].constData(), size_t(patterns[i].size())), options(true));
     }
+    plan->m_filtered = plan->m_entries.size() <= 64;
+    for (size_t i = 0; plan->m_filtered && i < plan->m_entries.size(); ++i) {
+        const Detector *d = plan->m_entries[i].builtin;
+        const quint64 bit = quint64(1) << i;
+        std::array<bool, 256> first;
+        first.fill(true); // a custom pattern may start anywhere and need nothing
+        if (d)
+            first = byteClass(d->first);
+        const std::array<bool, 256> needs = byteClass(d ? d->needs : "");
+        for (size_t b = 0; b < 256; ++b) {
+            if (first[b])
+                plan->m_startsWith[b] |= bit;
+            if (needs[b])
+                plan->m_neededBy[b] |= bit;
+        }
+        if (std::none_of(needs.begin(), needs.end(), [](bool b) { return b; }))
+            plan->m_needsNothing |= bit;
+        plan->m_lengths.emplace_back(d ? d->minLength : 0, d ? d->maxLength : 0);
+    }
     plan->m_finder = std::make_unique<RE2>(StringPiece(combined.constData(), size_t(combined.size())), options(latin1));
     if (!plan->m_finder->ok() || !plan->m_which->Compile())
         return ruleError(maskRules.constFirst(), QStringLiteral("pattern"),
@@ -162,16 +205,55 @@ bool MaskPlan::accept(int entry, QByteArrayView text, qsizetype begin, qsizetype
     return true;
 }
 
-// Which rule produced the leftmost-first match text[begin, end). It is the first rule (in rule
-// order) that matches at `begin` at all, and that rule's match is exactly the span. The Set tests
-// the span in isolation, where a word boundary at its edges can only hold more often than in
-// context; a built-in \b always touches a word character inside the span, so there the fired rule
-// is always among the Set's answers, and when it is the only answer nothing more is needed.
+// Which rule produced the leftmost-first match text[begin, end): the first rule, in rule order,
+// that matches at `begin` at all (its match is then exactly the span). The byte filters drop the
+// rules whose match cannot be this span (wrong first byte, a byte every match contains is missing,
+// wrong length); the rest are tested in rule order, in context, and the last one left needs no
+// test. On the dense benchmark most candidates are down to one rule before any regex runs.
 int MaskPlan::whichFired(QByteArrayView text, qsizetype begin, qsizetype end, std::vector<int> &scratch) const
 {
-    const int n = int(m_entries.size());
-    if (n == 1)
+    if (m_entries.size() == 1)
         return 0;
+    if (m_filtered) {
+        quint64 cand = m_startsWith[static_cast<unsigned char>(text[begin])];
+        if (cand & ~m_needsNothing) {
+            quint64 present = 0;
+            for (qsizetype k = begin; k < end; ++k)
+                present |= m_neededBy[static_cast<unsigned char>(text[k])];
+            cand &= present | m_needsNothing;
+        }
+        const qsizetype len = end - begin;
+        for (quint64 c = cand; c; c &= c - 1) {
+            const int j = std::countr_zero(c);
+            const auto [lo, hi] = m_lengths[size_t(j)];
+            if (len < lo || (hi > 0 && len > hi))
+                cand &= ~(quint64(1) << j);
+        }
+        if (cand && std::popcount(cand) <= kMaxSequentialTests + 1) {
+            for (;;) {
+                const int j = std::countr_zero(cand);
+                cand &= cand - 1;
+                if (!cand || matchesAt(j, text, begin))
+                    return j;
+            }
+        }
+    }
+    return whichFiredBySet(text, begin, end, scratch);
+}
+
+bool MaskPlan::matchesAt(int entry, QByteArrayView text, qsizetype begin) const
+{
+    const StringPiece sp(text.data(), size_t(text.size()));
+    return m_entries[size_t(entry)].single->Match(sp, size_t(begin), sp.size(), RE2::ANCHOR_START, nullptr, 0);
+}
+
+// The same by the anchored Set. The Set tests the span in isolation, where a word boundary at its
+// edges can only hold more often than in context; a built-in \b always touches a word character
+// inside the span, so there the fired rule is always among the Set's answers, and when it is the
+// only answer nothing more is needed.
+int MaskPlan::whichFiredBySet(QByteArrayView text, qsizetype begin, qsizetype end, std::vector<int> &scratch) const
+{
+    const int n = int(m_entries.size());
     scratch.clear();
     m_which->Match(StringPiece(text.data() + begin, size_t(end - begin)), &scratch);
     if (scratch.size() == 1 && m_isolationExact)

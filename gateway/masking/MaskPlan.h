@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -108,12 +109,22 @@ private:
     bool accept(int entry, QByteArrayView text, qsizetype begin, qsizetype end, Span &span) const;
 
     int whichFired(QByteArrayView text, qsizetype begin, qsizetype end, std::vector<int> &scratch) const;
+    int whichFiredBySet(QByteArrayView text, qsizetype begin, qsizetype end, std::vector<int> &scratch) const;
+    bool matchesAt(int entry, QByteArrayView text, qsizetype begin) const;
 
     std::vector<Entry> m_entries;
     std::unique_ptr<re2::RE2> m_finder;  // (?:p1)|(?:p2)|...: finds candidate spans, nothing else
     std::unique_ptr<re2::RE2::Set> m_which; // the same patterns anchored at both ends: which fired
-    bool m_isolationExact = true; // every pattern built-in: see whichFired()
+    bool m_isolationExact = true; // every pattern built-in: see whichFiredBySet()
     int m_privateKeyEntry = -1;
+    // Attribution without the Set (see whichFired()): bit i of m_startsWith[b] is set when rule i
+    // can start with byte b, of m_neededBy[b] when b is one of the bytes every match of rule i
+    // contains; m_needsNothing has the rules without such a byte. Only for plans of <= 64 rules.
+    bool m_filtered = false;
+    std::array<quint64, 256> m_startsWith{};
+    std::array<quint64, 256> m_neededBy{};
+    quint64 m_needsNothing = 0;
+    std::vector<std::pair<int, int>> m_lengths; // per rule: min, max (0 unbounded)
 };
 
 } // namespace gh

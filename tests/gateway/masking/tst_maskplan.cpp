@@ -3,7 +3,10 @@
 #include "masking/Detectors.h"
 #include "masking/MaskPlan.h"
 
+#include <QRandomGenerator>
 #include <QTest>
+
+#include <re2/re2.h>
 
 #include <thread>
 
@@ -32,7 +35,128 @@ private slots:
     void sharedAcrossThreads();
     void checksums_data();
     void checksums();
+    void detectorShapesHoldForEveryMatch();
+    void attributionIsTheFirstRuleMatchingThere();
+    void sharedFirstByteGoesToTheRightRule_data();
+    void sharedFirstByteGoesToTheRightRule();
 };
+
+namespace {
+
+// Random text from fragments of every detector's matches and near misses: many candidates, with
+// first bytes shared between detectors, for checking the attribution shortcuts against RE2.
+QByteArray fragmentSoup(int fragments, quint32 seed)
+{
+    static const char *const kFragments[] = {
+        "4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004", "123", "45", "6789", "555", "2024", "0", "7",
+        " ", " ", "-", ".", "(", ")", "+", "+1 ", "+44 ", "@", "a", "Bob", "example", "com", "io", "x_y", "%", "GB82",
+        "WEST", "1234", "DE89", "eyJhbGciOiJIUzI1NiJ9", "eyJ", "AKIAIOSFODNN7EXAMPLE", "ASIA", "A3TX", "ABCD",
+        "Bearer ", "bearer\t", "BEARER  ", "abcdefghijkl0123", "=", "~", "/", "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----", "\n", "MIIB", "\\n", ":", ",", "10.0.0.1", "192.168.1.254", "256.1",
+        "\"", "{", "}", "123-45-6789", "(555) 123-4567", "a.b@c.de", "DE89370400440532013000", "\t"};
+    QRandomGenerator rng(seed);
+    QByteArray out;
+    for (int i = 0; i < fragments; ++i)
+        out += kFragments[rng.bounded(int(std::size(kFragments)))];
+    return out;
+}
+
+re2::StringPiece piece(QByteArrayView v) { return re2::StringPiece(v.data(), size_t(v.size())); }
+
+} // namespace
+
+// MaskPlan tells which detector produced a candidate from its first byte, a byte every match
+// contains and its length, and StreamingMasker skips held-back bytes up to one no match contains:
+// every match RE2 finds must fit the shape its detector declares.
+void TestMaskPlan::detectorShapesHoldForEveryMatch()
+{
+    const QByteArray text = fragmentSoup(200000, 11);
+    for (const gh::Detector *d : gh::allDetectors()) {
+        const re2::RE2 re(d->pattern);
+        const re2::RE2 first(QByteArray("[" + QByteArray(d->first) + "]").constData());
+        const re2::RE2 needs(QByteArray("[" + QByteArray(d->needs) + "]").constData());
+        const re2::RE2 alphabet(QByteArray("[" + QByteArray(d->alphabet) + "]*").constData());
+        QVERIFY(re.ok() && first.ok() && alphabet.ok());
+        int matches = 0;
+        re2::StringPiece m;
+        for (size_t at = 0; re.Match(piece(text), at, size_t(text.size()), re2::RE2::UNANCHORED, &m, 1); ++matches) {
+            const QByteArray found(m.data(), qsizetype(m.size()));
+            const QByteArray why = QByteArray(d->name) + " matched \"" + found + '"';
+            QVERIFY2(re2::RE2::FullMatch(piece(found.first(1)), first), why.constData());
+            if (*d->needs)
+                QVERIFY2(re2::RE2::PartialMatch(piece(found), needs), why.constData());
+            QVERIFY2(re2::RE2::FullMatch(piece(found), alphabet), why.constData());
+            QVERIFY2(found.size() >= d->minLength && (d->maxLength == 0 || found.size() <= d->maxLength),
+                     why.constData());
+            at = size_t(m.data() + m.size() - text.constData());
+        }
+        QVERIFY2(matches >= 50, d->name); // the soup must exercise every detector
+    }
+}
+
+// Each hit's rule is the first rule, in rule order, whose pattern matches where the hit starts
+// (in context), unless an earlier one matched there and failed its checksum.
+void TestMaskPlan::attributionIsTheFirstRuleMatchingThere()
+{
+    const QList<Rule> rules = allDetectorRules();
+    auto plan = compileOrFail(rules);
+    QVERIFY(plan);
+    const QByteArray text = fragmentSoup(100000, 12);
+    const gh::MaskResult r = plan->maskBuffer(text);
+    QVERIFY(r.hits.size() > 1000);
+    const re2::StringPiece all = piece(text);
+    for (const gh::MaskHit &h : r.hits) {
+        if (h.detector == QLatin1String("bearer_token")) // the hit starts after "Bearer "
+            continue;
+        int i = 0;
+        while (rules[i].name != h.rule)
+            ++i;
+        re2::StringPiece m;
+        QVERIFY(plan->entry(i).single->Match(all, size_t(h.inputOffset), all.size(), re2::RE2::ANCHOR_START, &m, 1));
+        QCOMPARE(qint64(m.size()), h.inputLength);
+        for (int j = 0; j < i; ++j)
+            if (plan->entry(j).single->Match(all, size_t(h.inputOffset), all.size(), re2::RE2::ANCHOR_START, nullptr, 0))
+                QVERIFY2(plan->entry(j).builtin->check != gh::Detector::Check::None,
+                         qPrintable(h.rule + QStringLiteral(" at %1, but ").arg(h.inputOffset) + rules[j].name + QStringLiteral(" matches there")));
+    }
+}
+
+void TestMaskPlan::sharedFirstByteGoesToTheRightRule_data()
+{
+    QTest::addColumn<QList<Rule>>("rules");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QByteArray>("expected");
+    const QList<Rule> all = allDetectorRules();
+    auto row = [&](const char *name, const QList<Rule> &rules, const char *in, const char *out) {
+        QTest::newRow(name) << rules << QByteArray(in) << QByteArray(out);
+    };
+    row("digit: card", all, "n 4111111111111111 x", "n [CREDIT_CARD] x");
+    row("digit: spaced card, also phone-shaped", all, "n 4111 1111 1111 1111 x", "n [CREDIT_CARD] x");
+    row("digit: ssn, also card and phone-shaped", all, "ssn 123-45-6789.", "ssn [US_SSN].");
+    row("digit: phone", all, "tel 555-123-4567.", "tel [PHONE].");
+    row("digit: ipv4", all, "ip 10.1.2.3.", "ip [IPV4].");
+    row("digit: e-mail starting with digits", all, "x 4111111111111111@example.com", "x [EMAIL]");
+    row("A: aws key, also iban- and email-shaped", all, "k AKIAIOSFODNN7EXAMPLE.", "k [AWS_ACCESS_KEY].");
+    row("G: iban", all, "GB82WEST12345698765432", "[IBAN]");
+    row("e: jwt", all, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "[JWT]");
+    row("e: e-mail", all, "eyJ.x@example.com", "[EMAIL]");
+    row("B: bearer", all, "Authorization: Bearer abcdefghijkl0123", "Authorization: Bearer [BEARER_TOKEN]");
+    row("(: phone", all, "(555) 123-4567", "[PHONE]");
+    const Rule custom = patternRule(QStringLiteral("custom-ssn"), QStringLiteral("\\d{3}-\\d{2}-\\d{4}"), QStringLiteral("[CUSTOM]"));
+    row("custom pattern listed first wins", {custom, detectorRule(QStringLiteral("us_ssn"))}, "a 123-45-6789 b", "a [CUSTOM] b");
+    row("built-in listed first wins", {detectorRule(QStringLiteral("us_ssn")), custom}, "a 123-45-6789 b", "a [US_SSN] b");
+    row("custom after all built-ins", QList<Rule>(all) << custom, "a 123-45-6789 b 900-12-3456", "a [US_SSN] b [CUSTOM]");
+}
+
+void TestMaskPlan::sharedFirstByteGoesToTheRightRule()
+{
+    QFETCH(QList<Rule>, rules);
+    QFETCH(QByteArray, input);
+    QFETCH(QByteArray, expected);
+    auto plan = compileOrFail(rules);
+    QVERIFY(plan);
+    QCOMPARE(plan->maskBuffer(input).data, expected);
+}
 
 void TestMaskPlan::detector_data()
 {
