@@ -150,6 +150,7 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
                 std::make_unique<RE2>(StringPiece(patterns[i].constData(), size_t(patterns[i].size())), options(true));
     }
     plan->m_filtered = plan->m_entries.size() <= 64;
+    std::array<bool, 256> anyContains{};
     for (size_t i = 0; plan->m_filtered && i < plan->m_entries.size(); ++i) {
         const Detector *d = plan->m_entries[i].builtin;
         const quint64 bit = quint64(1) << i;
@@ -158,16 +159,23 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
         if (d)
             first = byteClass(d->first);
         const std::array<bool, 256> needs = byteClass(d ? d->needs : "");
+        const std::array<bool, 256> alphabet = byteClass(d ? d->alphabet : "");
         for (size_t b = 0; b < 256; ++b) {
             if (first[b])
                 plan->m_startsWith[b] |= bit;
             if (needs[b])
                 plan->m_neededBy[b] |= bit;
+            // private_key's block is tracked by StreamingMasker itself (see lastBreak())
+            if (!d || QByteArrayView(d->name) != "private_key")
+                anyContains[b] = anyContains[b] || alphabet[b];
         }
         if (std::none_of(needs.begin(), needs.end(), [](bool b) { return b; }))
             plan->m_needsNothing |= bit;
         plan->m_lengths.emplace_back(d ? d->minLength : 0, d ? d->maxLength : 0);
     }
+    if (allBuiltin)
+        for (size_t b = 0; b < 256; ++b)
+            plan->m_breaks[b] = !anyContains[b];
     plan->m_finder = std::make_unique<RE2>(StringPiece(combined.constData(), size_t(combined.size())), options(latin1));
     if (!plan->m_finder->ok() || !plan->m_which->Compile())
         return ruleError(maskRules.constFirst(), QStringLiteral("pattern"),
@@ -373,6 +381,16 @@ MaskResult MaskPlan::maskBuffer(const QByteArray &in) const
     if (!changed)
         r.data = in; // implicitly shared: a clean body is not copied at all
     return r;
+}
+
+qsizetype MaskPlan::lastBreak(QByteArrayView text, qsizetype from) const
+{
+    if (!m_isolationExact) // a custom pattern: any byte may be part of a match
+        return -1;
+    for (qsizetype i = text.size() - 1; i >= from; --i)
+        if (m_breaks[static_cast<unsigned char>(text[i])])
+            return i;
+    return -1;
 }
 
 void MaskPlan::findSpans(QByteArrayView text, qsizetype from, std::vector<Span> &out) const

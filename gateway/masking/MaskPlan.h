@@ -97,6 +97,12 @@ public:
     // (word boundaries and ^ see it). Used by StreamingMasker to decide where it may cut.
     void findSpans(QByteArrayView text, qsizetype from, std::vector<Span> &out) const;
 
+    // The last byte in text[from, end) that no match of any rule can contain, or -1 (always -1
+    // when a rule has a custom pattern). Nothing before it can change when more text follows, so
+    // StreamingMasker need not scan held-back bytes up to it again. private_key is left out: its
+    // body takes almost any byte, and StreamingMasker tracks an open key block by its BEGIN line.
+    qsizetype lastBreak(QByteArrayView text, qsizetype from) const;
+
     // One non-capturing alternation of the ten built-in patterns: what the finder of a plan with
     // all built-ins runs. Exposed for the benchmark's baseline.
     static QByteArray builtinAlternation();
@@ -125,6 +131,7 @@ private:
     std::array<quint64, 256> m_neededBy{};
     quint64 m_needsNothing = 0;
     std::vector<std::pair<int, int>> m_lengths; // per rule: min, max (0 unbounded)
+    std::array<bool, 256> m_breaks{};           // no rule's match contains the byte
 };
 
 } // namespace gh

@@ -69,7 +69,8 @@ private:
     void emitUpTo(QByteArray &out, qsizetype cut);
     void record(int entry, qint64 outOffset, qint64 outLength);
     qsizetype openPrivateKeyAt() const;
-    void consume(qsizetype cut, bool keepContext);
+    qsizetype consume(qsizetype cut, bool keepContext);
+    void keepScanned(qsizetype drop);
 
     std::shared_ptr<const MaskPlan> m_plan;
     Options m_options;
@@ -80,6 +81,10 @@ private:
     qint64 m_outPos = 0;
     bool m_swallowing = false;
     std::vector<MaskPlan::Span> m_spans; // reused: no allocation per feed once warm
+    // Held-back bytes already scanned and final: the next scan starts at m_resumeAt (-1: at
+    // m_ctx), and the first m_keptSpans of m_spans are the candidates found before it.
+    qsizetype m_resumeAt = -1;
+    size_t m_keptSpans = 0;
     std::vector<MaskSummary> m_summary;  // by plan entry
 };
 

@@ -56,6 +56,8 @@ private slots:
     void sseEventsAreEmittedWhole();
     void sseEventSplitAtEveryOffset();
     void sseOverlongEventFallsBackToTheWindow();
+    void denseJsonAcrossFeeds_data();
+    void denseJsonAcrossFeeds();
 
 private:
     std::shared_ptr<const MaskPlan> m_all;
@@ -75,6 +77,13 @@ void TestStreamingMasker::splitAtEveryOffset_data()
     QTest::newRow("every detector x3, window 128") << kMixed.repeated(3) << qsizetype(128);
     QTest::newRow("private key in prose, window 64") << QByteArray("before\n" + kPem + "\nafter a@b.io " + QByteArray(300, 'x'))
                                                      << qsizetype(64);
+    QTest::newRow("dotted numbers and failing cards across the cut, window 32")
+        << QByteArray("oid 1.3.6.1.4.1.311.21.7, v 256.1.2.3.4, card 4111 1111 1111 1112 22, ip 10.1.2.3; ").repeated(4)
+        << qsizetype(32);
+    QTest::newRow("JSON lines, window 64")
+        << QByteArray("{\"u\": \"a.b@example.com\", \"n\": [\"4111111111111111\", \"x\"]}\n{\"ip\": \"10.1.2.3\", "
+                      "\"t\": \"Bearer abcdefghijkl0123\", \"s\": \"123-45-6789\"}\n").repeated(3)
+        << qsizetype(64);
     QTest::newRow("private key in JSON, window 64")
         << QByteArray("{\"pad\":\"" + QByteArray(200, 'p') + "\",\"k\":\"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC"
                       "\\nBKcwggSjAgEAAoIBAQC7\\n-----END PRIVATE KEY-----\\n\"}")
@@ -283,6 +292,56 @@ void TestStreamingMasker::sseOverlongEventFallsBackToTheWindow()
     QVERIFY(emittedBeforeEnd > 0); // bounded: the event did not wait whole
     QVERIFY(m.held() == 0);
     QCOMPARE(out, "data: " + QByteArray("x [EMAIL] y ").repeated(400) + "\n\n");
+}
+
+
+void TestStreamingMasker::denseJsonAcrossFeeds_data()
+{
+    QTest::addColumn<qsizetype>("window");
+    QTest::addColumn<int>("maxRead");
+    QTest::newRow("default window, 16 KiB reads") << qsizetype(0) << -16 * 1024;
+    QTest::newRow("default window, random reads") << qsizetype(0) << 9000;
+    QTest::newRow("window 128, random short reads") << qsizetype(128) << 300;
+}
+
+// JSON lines dense with PII, as the benchmark has them: the masker resumes scanning after the last
+// byte no match can contain ('"', '{', ','...) instead of scanning its held-back bytes again.
+// Output and summary must equal masking the whole body at once.
+void TestStreamingMasker::denseJsonAcrossFeeds()
+{
+    QFETCH(qsizetype, window);
+    QFETCH(int, maxRead);
+    static const char *const kTokens[] = {
+        "the", "gateway", "a.b@example.com", "4111111111111111", "4111 1111 1111 1112", "123-45-6789", "(555) 123-4567",
+        "GB82WEST12345698765432", "10.1.2.3", "1.3.6.1.4.1", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+        "AKIAIOSFODNN7EXAMPLE", "Bearer abcdefghijkl0123", "words", "and", "more", "2024-01-15"};
+    QRandomGenerator rng(21);
+    QByteArray body;
+    while (body.size() < 300 * 1024) {
+        body += "{\"id\": " + QByteArray::number(rng.bounded(100000)) + ", \"note\": \"";
+        for (int i = 0; i < 12; ++i)
+            body += QByteArray(kTokens[rng.bounded(int(std::size(kTokens)))]) + ' ';
+        body += "\", \"tags\": [\"" + QByteArray(kTokens[rng.bounded(int(std::size(kTokens)))]) + "\"]}\n";
+    }
+    const gh::MaskResult whole = m_all->maskBuffer(body);
+    QList<QByteArrayView> chunks;
+    for (qsizetype at = 0; at < body.size();) {
+        const qsizetype n = std::min<qsizetype>(body.size() - at, maxRead < 0 ? -maxRead : 1 + rng.bounded(maxRead));
+        chunks.append(QByteArrayView(body).sliced(at, n));
+        at += n;
+    }
+    StreamingMasker m(m_all, window > 0 ? StreamingMasker::Options{StreamingMasker::Mode::Bytes, window} : StreamingMasker::Options{});
+    QCOMPARE(streamed(m, chunks), whole.data);
+    qint64 total = 0;
+    for (const gh::MaskSummary &s : m.summary()) {
+        QList<QPair<qint64, qint64>> ranges;
+        for (const gh::MaskHit &h : whole.hits)
+            if (h.rule == s.rule && ranges.size() < gh::MaskSummary::kMaxRanges)
+                ranges.append({h.offset, h.length});
+        QCOMPARE(s.ranges, ranges);
+        total += s.count;
+    }
+    QCOMPARE(total, whole.hits.size());
 }
 
 QTEST_GUILESS_MAIN(TestStreamingMasker)
