@@ -78,6 +78,7 @@ private:
     QByteArray m_buf;        // context byte(s) + bytes not yet emitted
     qsizetype m_ctx = 0;     // m_buf[0, m_ctx) was already emitted: context for \b only
     qsizetype m_sseScan = 0; // where to resume looking for the end of the current SSE event
+    mutable qsizetype m_keyFrom = 0; // no "-----BEGIN" starts in m_buf before this (openPrivateKeyAt)
     qint64 m_outPos = 0;
     bool m_swallowing = false;
     std::vector<MaskPlan::Span> m_spans; // reused: no allocation per feed once warm
