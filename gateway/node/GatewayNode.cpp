@@ -131,7 +131,11 @@ Status GatewayNode::openDataDir()
         return issuer.error();
     m_issuer = std::move(issuer).value();
 
-    auto store = SqliteStore::open(m_dataDir->storePath());
+    SqliteStore::Options storeOptions;
+    // Without a [recording] synchronous key the store runs on its own default.
+    Q_ASSERT(RecordingConfig{}.syncOnCommit == storeOptions.syncOnCommit);
+    storeOptions.syncOnCommit = m_config.recording.syncOnCommit;
+    auto store = SqliteStore::open(m_dataDir->storePath(), storeOptions);
     if (!store)
         return Error(QStringLiteral("cannot open the store %1: %2").arg(m_dataDir->storePath(), store.error().message));
     m_store = std::move(store).value();

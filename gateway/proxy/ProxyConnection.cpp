@@ -584,10 +584,11 @@ void ProxyConnection::proceed()
         QList<QByteArray> secrets;
         if (!m_route->credentialHeader.isEmpty())
             secrets << m_route->credentialHeader;
-        const QJsonObject data{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                               {QStringLiteral("method"), QString::fromLatin1(m_method)},
-                               {QStringLiteral("path"), QString::fromUtf8(m_upstreamPath)},
-                               {QStringLiteral("headers"), headersForRecord(m_headers, secrets)}};
+        EventJson data;   // members in key order, as the QJsonObject form wrote them
+        data.addObject(QLatin1StringView("headers"), headersJsonForRecord(m_headers, secrets))
+            .addLatin1(QLatin1StringView("method"), m_method)
+            .addUtf8(QLatin1StringView("path"), m_upstreamPath)
+            .addLatin1(QLatin1StringView("request_id"), m_requestId);
         // A small body that is already here goes into the request event itself. What the parser
         // has not consumed yet starts at the head's final LF, which it reads again on resume.
         QByteArray body;
@@ -605,7 +606,7 @@ void ProxyConnection::proceed()
         m_waitingDurable = true;
         m_upstreamWaiting = false;
         const quint64 serial = ++m_exchangeSerial;
-        m_session->record(QStringLiteral("http.request"), data, body, this,
+        m_session->record(QStringLiteral("http.request"), std::move(data), body, this,
                           [this, serial](Status st) { onRequestDurable(serial, st); });
     }
     // Connecting overlaps the commit; forward() waits for both.
@@ -676,16 +677,17 @@ void ProxyConnection::recordBody(const char *kind, const char *data, qsizetype s
         return;
     const qsizetype take = qsizetype(qMin<qint64>(size, cap - recorded));
     recorded += take;
-    m_session->record(QLatin1String(kind), QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)}},
+    m_session->record(QLatin1String(kind), EventJson().addLatin1(QLatin1StringView("request_id"), m_requestId),
                       QByteArray::fromRawData(data, take));
 }
 
 void ProxyConnection::recordEnd(const char *kind, qint64 size, qint64 recorded)
 {
-    m_session->record(QLatin1String(kind), QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                                       {QStringLiteral("body_size"), double(size)},
-                                                       {QStringLiteral("body_recorded"), double(recorded)},
-                                                       {QStringLiteral("body_truncated"), size > recorded}});
+    m_session->record(QLatin1String(kind), EventJson()
+                                               .addNumber(QLatin1StringView("body_recorded"), recorded)
+                                               .addNumber(QLatin1StringView("body_size"), size)
+                                               .addBool(QLatin1StringView("body_truncated"), size > recorded)
+                                               .addLatin1(QLatin1StringView("request_id"), m_requestId));
 }
 
 void ProxyConnection::recordRefusal(int status, const QByteArray &code, const QString &message)
@@ -837,7 +839,7 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         QList<QByteArray> secrets;
         if (m_route && !m_route->credentialHeader.isEmpty())
             secrets << m_route->credentialHeader;
-        QJsonObject headers = headersForRecord(head.headers, secrets);
+        EventJson headers = headersJsonForRecord(head.headers, secrets);
         if (m_deferredHead || head.bodyless || (!masked && head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
             // Small and framed: one event at the end, head and body together.
             m_responseInline = true;
@@ -847,9 +849,10 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
             m_responseBody.reserve(qsizetype(qMin<quint64>(head.contentLength, kInlineBody)));
         } else {
             m_session->record(QStringLiteral("http.response"),
-                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                          {QStringLiteral("status"), head.status},
-                                          {QStringLiteral("headers"), headers}});
+                              EventJson()
+                                  .addObject(QLatin1StringView("headers"), headers)
+                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
+                                  .addNumber(QLatin1StringView("status"), head.status));
         }
     }
 }
@@ -976,10 +979,11 @@ void ProxyConnection::upstreamComplete(bool reusable)
     if (m_session) {
         if (m_responseInline) {
             m_session->record(QStringLiteral("http.response"),
-                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                          {QStringLiteral("status"), m_responseStatus},
-                                          {QStringLiteral("headers"), m_responseHeaders},
-                                          {QStringLiteral("body_size"), double(m_responseBytes)}},
+                              EventJson()
+                                  .addNumber(QLatin1StringView("body_size"), m_responseBytes)
+                                  .addObject(QLatin1StringView("headers"), m_responseHeaders)
+                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
+                                  .addNumber(QLatin1StringView("status"), m_responseStatus),
                               m_responseBody);
             m_responseInline = false;
             m_responseBody.clear();
@@ -1015,11 +1019,12 @@ void ProxyConnection::upstreamFailed(const QString &reason, bool timedOut)
     if (m_response != Response::None) {
         if (m_session && m_responseInline) {
             m_session->record(QStringLiteral("http.response"),
-                              QJsonObject{{QStringLiteral("request_id"), QString::fromLatin1(m_requestId)},
-                                          {QStringLiteral("status"), m_responseStatus},
-                                          {QStringLiteral("headers"), m_responseHeaders},
-                                          {QStringLiteral("body_size"), double(m_responseBytes)},
-                                          {QStringLiteral("incomplete"), true}},
+                              EventJson()
+                                  .addNumber(QLatin1StringView("body_size"), m_responseBytes)
+                                  .addObject(QLatin1StringView("headers"), m_responseHeaders)
+                                  .addBool(QLatin1StringView("incomplete"), true)
+                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
+                                  .addNumber(QLatin1StringView("status"), m_responseStatus),
                               m_responseBody);
             m_responseInline = false;
         }

@@ -4,6 +4,7 @@
 #include "identity/Principal.h"
 #include "proxy/RequestTarget.h"
 #include "proxy/UpstreamConnection.h"
+#include "recording/EventJson.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -173,7 +174,7 @@ private:
     bool m_requestBodyInline = false;  // the request event carries the whole body
     bool m_responseInline = false;     // a small response, recorded as one event at its end
     int m_responseStatus = 0;
-    QJsonObject m_responseHeaders;
+    EventJson m_responseHeaders;
     QByteArray m_responseBody;         // only while m_responseInline (bounded)
     // Rules: a body some rule must see is read whole (within ruleBodyLimit) before deciding.
     bool m_scanning = false;
