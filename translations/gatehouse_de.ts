@@ -2,6 +2,240 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>gh::ApprovalNotifier</name>
+    <message>
+        <source>%1 asks to use %2</source>
+        <translation>%1 möchte %2 nutzen</translation>
+    </message>
+    <message>
+        <source>%1 %2 (rule %3), %4 left</source>
+        <translation>%1 %2 (Regel %3), noch %4</translation>
+    </message>
+    <message>
+        <source>Justification: %1</source>
+        <translation>Begründung: %1</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Freigeben</translation>
+    </message>
+    <message>
+        <source>Deny</source>
+        <translation>Ablehnen</translation>
+    </message>
+</context>
+<context>
+    <name>gh::ApprovalsModel</name>
+    <message>
+        <source>not connected to a gateway</source>
+        <translation>nicht mit einem Gateway verbunden</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>unbegrenzt</translation>
+    </message>
+    <message>
+        <source>expiring</source>
+        <translation>läuft ab</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+    <message>
+        <source>%1:%2</source>
+        <translation>%1:%2</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
+    </message>
+    <message>
+        <source>Requester</source>
+        <translation>Anfragende Person</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>Anfrage</translation>
+    </message>
+    <message>
+        <source>Rule</source>
+        <translation>Regel</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>Freigaben</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>Verbleibende Zeit</translation>
+    </message>
+</context>
+<context>
+    <name>gh::ApprovalsPage</name>
+    <message>
+        <source>&amp;Deny…</source>
+        <translation>&amp;Ablehnen…</translation>
+    </message>
+    <message>
+        <source>(no body)</source>
+        <translation>(kein Inhalt)</translation>
+    </message>
+    <message>
+        <source>Approve &amp;once</source>
+        <translation>&amp;Einmal freigeben</translation>
+    </message>
+    <message>
+        <source>Approve for &amp;15 minutes</source>
+        <translation>Für &amp;15 Minuten freigeben</translation>
+    </message>
+    <message>
+        <source>Approve for 1 &amp;hour</source>
+        <translation>Für 1 &amp;Stunde freigeben</translation>
+    </message>
+    <message>
+        <source>Approve for &amp;a time of your choice…</source>
+        <translation>Für eine &amp;gewählte Dauer freigeben…</translation>
+    </message>
+    <message>
+        <source>A&amp;pprove</source>
+        <translation>Frei&amp;geben</translation>
+    </message>
+    <message>
+        <source>Who:</source>
+        <translation>Wer:</translation>
+    </message>
+    <message>
+        <source>Connection:</source>
+        <translation>Verbindung:</translation>
+    </message>
+    <message>
+        <source>Rule:</source>
+        <translation>Regel:</translation>
+    </message>
+    <message>
+        <source>Request:</source>
+        <translation>Anfrage:</translation>
+    </message>
+    <message>
+        <source>Body (masked):</source>
+        <translation>Inhalt (maskiert):</translation>
+    </message>
+    <message>
+        <source>Justification:</source>
+        <translation>Begründung:</translation>
+    </message>
+    <message>
+        <source>Approvals:</source>
+        <translation>Freigaben:</translation>
+    </message>
+    <message>
+        <source>Time left:</source>
+        <translation>Verbleibende Zeit:</translation>
+    </message>
+    <message>
+        <source>No requests are waiting for a decision.</source>
+        <translation>Keine Anfrage wartet auf eine Entscheidung.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n request(s) waiting for a decision.</source>
+        <translation>
+            <numerusform>%n Anfrage wartet auf eine Entscheidung.</numerusform>
+            <numerusform>%n Anfragen warten auf eine Entscheidung.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not load the approvals: %1</source>
+        <translation>Die Freigaben konnten nicht geladen werden: %1</translation>
+    </message>
+    <message>
+        <source>%1 (groups: %2)</source>
+        <translation>%1 (Gruppen: %2)</translation>
+    </message>
+    <message>
+        <source>(none given)</source>
+        <translation>(keine angegeben)</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Wird gesendet…</translation>
+    </message>
+    <message>
+        <source>Approve for a while</source>
+        <translation>Für eine Weile freigeben</translation>
+    </message>
+    <message>
+        <source>Let this requester&apos;s matching requests through for (for example 30m or 4h, at most 24h):</source>
+        <translation>Passende Anfragen dieser Person durchlassen für (zum Beispiel 30m oder 4h, höchstens 24h):</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a duration; write it like 30m or 4h.</source>
+        <translation>„%1“ ist keine Dauer; schreiben Sie sie etwa als 30m oder 4h.</translation>
+    </message>
+    <message>
+        <source>Deny request</source>
+        <translation>Anfrage ablehnen</translation>
+    </message>
+    <message>
+        <source>Why is it denied? The requester sees this.</source>
+        <translation>Warum wird sie abgelehnt? Die anfragende Person sieht diese Begründung.</translation>
+    </message>
+    <message>
+        <source>Approved; more approvers are needed.</source>
+        <translation>Freigegeben; weitere Freigaben sind nötig.</translation>
+    </message>
+    <message>
+        <source>Denied.</source>
+        <translation>Abgelehnt.</translation>
+    </message>
+    <message>
+        <source>Approved.</source>
+        <translation>Freigegeben.</translation>
+    </message>
+    <message>
+        <source>You cannot decide your own request.</source>
+        <translation>Über die eigene Anfrage können Sie nicht entscheiden.</translation>
+    </message>
+    <message>
+        <source>You may not decide this request: %1</source>
+        <translation>Sie dürfen über diese Anfrage nicht entscheiden: %1</translation>
+    </message>
+    <message>
+        <source>Already decided: %1</source>
+        <translation>Bereits entschieden: %1</translation>
+    </message>
+    <message>
+        <source>This request is gone.</source>
+        <translation>Diese Anfrage gibt es nicht mehr.</translation>
+    </message>
+    <message>
+        <source>The gateway did not answer: %1</source>
+        <translation>Das Gateway hat nicht geantwortet: %1</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>gh::ApprovalsTray</name>
+    <message>
+        <source>Gatehouse: no requests waiting</source>
+        <translation>Gatehouse: keine Anfrage wartet</translation>
+    </message>
+    <message numerus="yes">
+        <source>Gatehouse: %n request(s) waiting for approval</source>
+        <translation>
+            <numerusform>Gatehouse: %n Anfrage wartet auf Freigabe</numerusform>
+            <numerusform>Gatehouse: %n Anfragen warten auf Freigabe</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>gh::ConnectionsModel</name>
     <message>
         <source>Name</source>
@@ -137,6 +371,10 @@
 Admin and audit workstation for the Gatehouse security gateway.</source>
         <translation>Gatehouse %1
 Verwaltungs- und Prüfarbeitsplatz für das Gatehouse-Sicherheits-Gateway.</translation>
+    </message>
+    <message>
+        <source>&amp;Approvals</source>
+        <translation>&amp;Freigaben</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,11 @@
 #include "GatewayLink.h"
 #include "ResourcePage.h"
 #include "RulesModel.h"
+#include "admin/AdminClient.h"
+#include "approvals/ApprovalNotifier.h"
+#include "approvals/ApprovalsModel.h"
+#include "approvals/ApprovalsPage.h"
+#include "approvals/ApprovalsTray.h"
 
 #include <QAction>
 #include <QApplication>
@@ -11,7 +16,9 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QTabWidget>
+#include <QTimer>
 
 namespace gh {
 
@@ -21,6 +28,10 @@ MainWindow::MainWindow(QWidget *parent)
     , m_tabs(new QTabWidget(this))
     , m_connections(new ResourcePage(m_link, QStringLiteral("/api/v1/connections"), new ConnectionsModel(this), m_tabs))
     , m_rules(new ResourcePage(m_link, QStringLiteral("/api/v1/rules"), new RulesModel(this), m_tabs))
+    , m_approvalsModel(new ApprovalsModel(this))
+    , m_approvals(new ApprovalsPage(m_approvalsModel, m_tabs))
+    , m_notifier(new ApprovalNotifier(m_approvalsModel, this))
+    , m_tray(new ApprovalsTray(m_approvalsModel, this))
     , m_state(new QLabel(this))
 {
     setWindowTitle(tr("Gatehouse"));
@@ -28,6 +39,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_rules->setObjectName(QStringLiteral("rulesPage"));
     m_tabs->addTab(m_connections, tr("&Connections"));
     m_tabs->addTab(m_rules, tr("R&ules"));
+    m_approvals->setObjectName(QStringLiteral("approvalsPage"));
+    m_tabs->addTab(m_approvals, tr("&Approvals"));
+    m_notifier->setFallbackTray(m_tray->icon());
+    connect(m_tray, &ApprovalsTray::inboxRequested, this, [this] { showApprovals({}); });
+    connect(m_notifier, &ApprovalNotifier::openRequested, this, &MainWindow::showApprovals);
     setCentralWidget(m_tabs);
 
     m_state->setObjectName(QStringLiteral("connectionState"));
@@ -64,6 +80,31 @@ void MainWindow::setRefreshInterval(std::chrono::milliseconds interval)
 void MainWindow::onLinkStateChanged()
 {
     m_state->setText(m_link->describe());
+    if (m_link->state() == GatewayLink::State::Connected)
+        followApprovals();
+}
+
+// The approvals use the link's own admin client (its URL and token). GatewayLink does not hand it
+// out, so it is found as the link's newest AdminClient child; a rebuilt client is followed too.
+void MainWindow::followApprovals()
+{
+    const QList<AdminClient *> clients = m_link->findChildren<AdminClient *>(Qt::FindDirectChildrenOnly);
+    AdminClient *client = clients.isEmpty() ? nullptr : clients.constLast();
+    if (client == m_approvalsModel->client())
+        return;
+    m_approvalsModel->setClient(client);
+    if (client)
+        connect(client, &QObject::destroyed, this, [this] { QTimer::singleShot(0, this, &MainWindow::followApprovals); });
+}
+
+void MainWindow::showApprovals(const QString &id)
+{
+    m_tabs->setCurrentWidget(m_approvals);
+    if (!id.isEmpty())
+        m_approvals->select(id);
+    show();
+    raise();
+    activateWindow();
 }
 
 } // namespace gh

@@ -9,6 +9,10 @@ class QTabWidget;
 
 namespace gh {
 
+class ApprovalNotifier;
+class ApprovalsModel;
+class ApprovalsPage;
+class ApprovalsTray;
 class GatewayLink;
 class ResourcePage;
 
@@ -24,15 +28,23 @@ public:
     GatewayLink *link() const { return m_link; }
     ResourcePage *connectionsPage() const { return m_connections; }
     ResourcePage *rulesPage() const { return m_rules; }
+    ApprovalsPage *approvalsPage() const { return m_approvals; }
+    ApprovalNotifier *approvalNotifier() const { return m_notifier; }
     void setRefreshInterval(std::chrono::milliseconds interval);
 
 private:
     void onLinkStateChanged();
+    void followApprovals();
+    void showApprovals(const QString &id);
 
     GatewayLink *m_link;
     QTabWidget *m_tabs;
     ResourcePage *m_connections;
     ResourcePage *m_rules;
+    ApprovalsModel *m_approvalsModel;
+    ApprovalsPage *m_approvals;
+    ApprovalNotifier *m_notifier;
+    ApprovalsTray *m_tray;
     QLabel *m_state;
 };
 

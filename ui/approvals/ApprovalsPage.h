@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QToolButton;
+class QTableView;
+
+namespace gh {
+
+class ApprovalsModel;
+struct AdminReply;
+
+// The approvals inbox: pending requests in a table, the selected one in full, and its decision.
+class ApprovalsPage final : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ApprovalsPage)
+
+public:
+    explicit ApprovalsPage(ApprovalsModel *model, QWidget *parent = nullptr);
+
+    ApprovalsModel *model() const { return m_model; }
+    QTableView *view() const { return m_view; }
+    QString selectedId() const;
+    void select(const QString &id);
+
+    // What the Approve menu offers: once (empty duration), or a grant for "15m", "1h", ...
+    void approveSelected(const QString &forDuration);
+    void approveSelectedCustom();
+    void denySelected();
+
+private:
+    void showSelected();
+    void onDecided(const QString &id, const AdminReply &reply);
+    void setMessage(const QString &text, bool error);
+
+    ApprovalsModel *m_model;
+    QTableView *m_view;
+    QLabel *m_status;
+    QLabel *m_who;
+    QLabel *m_connection;
+    QLabel *m_rule;
+    QLabel *m_request;
+    QPlainTextEdit *m_body;
+    QLabel *m_justification;
+    QLabel *m_progress;
+    QLabel *m_timeLeft;
+    QToolButton *m_approve;
+    QPushButton *m_deny;
+    QLabel *m_message;
+};
+
+} // namespace gh
