@@ -1,0 +1,178 @@
+#include "ApprovalsTestGateway.h"
+#include "GatewayLink.h"
+#include "MainWindow.h"
+#include "approvals/ApprovalsModel.h"
+#include "approvals/ApprovalsPage.h"
+#include "admin/AdminClient.h"
+
+#include <QApplication>
+#include <QInputDialog>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QToolButton>
+#include <QtTest>
+
+using namespace std::chrono_literals;
+using gh::test::ApprovalsTestGateway;
+
+namespace {
+
+QString label(QWidget *page, const char *name)
+{
+    return page->findChild<QLabel *>(QLatin1String(name))->text();
+}
+
+// Answers the next modal input dialog as a user would: types `text` and presses OK.
+void answerNextDialog(const QString &text)
+{
+    auto *timer = new QTimer(qApp);
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, timer, [timer, text] {
+        if (auto *dialog = qobject_cast<QInputDialog *>(QApplication::activeModalWidget())) {
+            timer->stop();
+            timer->deleteLater();
+            dialog->setTextValue(text);
+            dialog->accept();
+        }
+    });
+    timer->start();
+}
+
+} // namespace
+
+class tst_ApprovalsPage final : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString why;
+        QVERIFY2(m_gateway.start(&why), qPrintable(why));
+        m_window = std::make_unique<gh::MainWindow>();
+        m_window->link()->setProbeInterval(200ms);
+        // The desktop user here is rita, an approver of the rule.
+        m_window->link()->attachRemote(QUrl(m_gateway.daemon().adminUrl()), QString::fromLatin1(m_gateway.rita));
+        m_window->show();
+        m_page = m_window->approvalsPage();
+        m_window->findChild<QTabWidget *>()->setCurrentWidget(m_page);
+        QTRY_VERIFY_WITH_TIMEOUT(m_page->model()->isLive(), 10000);
+    }
+    void cleanupTestCase()
+    {
+        m_window.reset();
+        QCOMPARE(m_gateway.daemon().stop(), 0);
+    }
+
+    void theInboxIsATabOfTheWindow()
+    {
+        auto *tabs = m_window->findChild<QTabWidget *>();
+        QCOMPARE(tabs->tabText(tabs->indexOf(m_page)), QStringLiteral("&Approvals"));
+        QCOMPARE(m_page->view()->model()->headerData(gh::ApprovalsModel::TimeLeft, Qt::Horizontal).toString(),
+                 QStringLiteral("Time left"));
+    }
+
+    void approveOnceFromTheInbox()
+    {
+        const int before = m_gateway.upstreamRequests();
+        auto curl = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/once?x=1"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        QCOMPARE(curl->state(), QProcess::Running);   // held, waiting for rita
+        QTableView *table = m_page->view();
+        QCOMPARE(table->model()->index(0, gh::ApprovalsModel::Requester).data().toString(), QStringLiteral("alice"));
+        QCOMPARE(table->model()->index(0, gh::ApprovalsModel::Request).data().toString(),
+                 QStringLiteral("GET /v1/hold/once?x=1"));
+        QCOMPARE(table->model()->index(0, gh::ApprovalsModel::Rule).data().toString(), QStringLiteral("approve-hold"));
+
+        table->selectRow(0);
+        QCOMPARE(label(m_page, "who"), QStringLiteral("alice (groups: ml-eng)"));
+        QCOMPARE(label(m_page, "connection"), QStringLiteral("llm"));
+        QCOMPARE(label(m_page, "progress"), QStringLiteral("0 of 1"));
+        QCOMPARE(label(m_page, "justification"), QStringLiteral("(none given)"));
+        // Counting down from the rule's 120 s.
+        QVERIFY2(QRegularExpression(QStringLiteral("^(2:00|1:[0-5][0-9])$")).match(label(m_page, "timeLeft")).hasMatch(),
+                 qPrintable(label(m_page, "timeLeft")));
+
+        auto *approve = m_page->findChild<QToolButton *>(QStringLiteral("approveButton"));
+        QVERIFY(approve->isEnabled());
+        QTest::mouseClick(approve, Qt::LeftButton, {}, QPoint(8, approve->height() / 2));
+        const auto answer = ApprovalsTestGateway::finish(*curl);
+        QCOMPARE(answer.status, 200);
+        QCOMPARE(m_gateway.upstreamRequests(), before + 1);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);
+        QCOMPARE(m_page->findChild<QLabel *>(QStringLiteral("decisionMessage"))->text(), QStringLiteral("Approved."));
+    }
+
+    void selfApprovalIsRefusedInPlace()
+    {
+        // rita asks herself: the gateway refuses, and the inbox says why without closing anything.
+        auto curl = m_gateway.startHeld(m_gateway.rita, QStringLiteral("/llm/v1/hold/mine"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        const QString id = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+        m_page->view()->selectRow(0);
+        auto *approve = m_page->findChild<QToolButton *>(QStringLiteral("approveButton"));
+        QTest::mouseClick(approve, Qt::LeftButton, {}, QPoint(8, approve->height() / 2));
+        auto *message = m_page->findChild<QLabel *>(QStringLiteral("decisionMessage"));
+        QTRY_COMPARE(message->text(), QStringLiteral("You cannot decide your own request."));
+        QCOMPARE(m_page->model()->rowCount(), 1);
+        QCOMPARE(curl->state(), QProcess::Running);
+
+        // Someone else decides it; the row goes away on the live event.
+        const auto denied = m_gateway.daemon().request("POST", QStringLiteral("/api/v1/approvals/%1/deny").arg(id),
+                                                       m_gateway.daemon().adminToken(), "{\"reason\":\"cleanup\"}");
+        QCOMPARE(denied.status, 200);
+        QCOMPARE(ApprovalsTestGateway::finish(*curl).status, 403);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);
+    }
+
+    void denyWithAReason()
+    {
+        const int before = m_gateway.upstreamRequests();
+        auto curl = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/deny"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        m_page->view()->selectRow(0);
+        answerNextDialog(QStringLiteral("not on a Friday"));
+        QTest::mouseClick(m_page->findChild<QPushButton *>(QStringLiteral("denyButton")), Qt::LeftButton);
+        const auto answer = ApprovalsTestGateway::finish(*curl);
+        QCOMPARE(answer.status, 403);
+        QCOMPARE(answer.json.value(QLatin1String("error")).toString(), QStringLiteral("approval_denied"));
+        QVERIFY2(answer.json.value(QLatin1String("message")).toString().contains(QLatin1String("not on a Friday")),
+                 qPrintable(answer.json.value(QLatin1String("message")).toString()));
+        QCOMPARE(m_gateway.upstreamRequests(), before);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);
+        QCOMPARE(m_page->findChild<QLabel *>(QStringLiteral("decisionMessage"))->text(), QStringLiteral("Denied."));
+    }
+
+    void anApprovalDecidedElsewhereAnswers409()
+    {
+        auto curl = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/twice"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        const QString id = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+        const auto approved = m_gateway.daemon().request("POST", QStringLiteral("/api/v1/approvals/%1/approve").arg(id),
+                                                         m_gateway.daemon().adminToken());
+        QCOMPARE(approved.status, 200);
+        QCOMPARE(ApprovalsTestGateway::finish(*curl).status, 200);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);   // the live event took it out of the inbox
+
+        int status = -1;
+        QString error;
+        m_page->model()->approve(id, {}, {}, [&](const gh::AdminReply &reply) {
+            status = reply.status;
+            error = reply.errorText;
+        });
+        QTRY_COMPARE(status, 409);
+        QVERIFY2(error.contains(QLatin1String("already")), qPrintable(error));
+    }
+
+private:
+    ApprovalsTestGateway m_gateway;
+    std::unique_ptr<gh::MainWindow> m_window;
+    gh::ApprovalsPage *m_page = nullptr;
+};
+
+QTEST_MAIN(tst_ApprovalsPage)
+#include "tst_approvalspage.moc"
