@@ -51,6 +51,12 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
                              .arg(jsonBound));
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
+    } else if (!m->m_decoder && head.hasContentLength && head.contentLength <= quint64(kSmallBody)
+               && !isEventStream(type)) {
+        m->m_small = true;
+        m->m_plan = plan;
+        m->m_jsonBound = kSmallBody;
+        m->m_whole.reserve(qsizetype(head.contentLength));
     } else {
         StreamingMasker::Options options;
         options.mode = isEventStream(type) ? StreamingMasker::Mode::Sse : StreamingMasker::Mode::Bytes;
@@ -63,7 +69,7 @@ Result<QByteArray> ResponseMasker::maskDecoded(QByteArrayView decoded)
 {
     if (m_stream)
         return m_stream->feed(decoded);
-    if (m_whole.size() + decoded.size() > m_jsonBound)
+    if (m_whole.size() + decoded.size() > m_jsonBound && !m_small)
         return Error(QStringLiteral("the JSON response is larger than the %1 bytes a json_fields rule may read to mask "
                                     "it (mask_body_limit)")
                          .arg(m_jsonBound));
@@ -110,6 +116,12 @@ Result<QByteArray> ResponseMasker::finish()
     if (m_stream) {
         out += m_stream->finish();
         return out;
+    }
+    if (m_small) {
+        MaskResult masked = m_plan->maskBuffer(QByteArrayView(m_whole));
+        m_whole.clear();
+        m_jsonHits = std::move(masked.hits);
+        return std::move(masked.data);
     }
     auto masked = m_json->mask(m_whole);
     if (!masked)

@@ -29,8 +29,13 @@ public:
                                                           const UpstreamResponseHead &head, qint64 jsonBound);
     ~ResponseMasker();
 
-    // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length).
-    bool wholeBody() const { return bool(m_json); }
+    // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length):
+    // a JSON body a json_fields rule covers, or a small framed one (one pass, one write, no chunks).
+    bool wholeBody() const { return bool(m_json) || m_small; }
+
+    // Framed bodies up to this size are masked whole rather than streamed: most API answers are
+    // small, and one pass over a buffer is cheaper than a streaming masker's bookkeeping.
+    static constexpr qint64 kSmallBody = 64 * 1024;
     // Bytes to send now (possibly none). An error: the body cannot be masked; stop passing it on.
     Result<QByteArray> feed(QByteArrayView chunk);
     // The rest at the end of the body.
@@ -47,6 +52,8 @@ private:
     std::unique_ptr<JsonFieldMasker> m_json;          // whole-body JSON mode
     QByteArray m_whole;                               // the JSON body collected so far
     qint64 m_jsonBound = 0;
+    bool m_small = false;
+    std::shared_ptr<const MaskPlan> m_plan;
     QList<MaskHit> m_jsonHits;
 };
 
