@@ -13,6 +13,16 @@ namespace gh {
 
 using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
 
+// The first value of a header, names compared case-insensitively; empty when absent.
+inline QByteArray headerValue(const HttpHeaders &headers, QByteArrayView name)
+{
+    for (const auto &h : headers) {
+        if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+            return h.second;
+    }
+    return {};
+}
+
 // One parsed HTTP/1.1 request as a handler sees it: complete, with its whole body.
 struct HttpRequest {
     QByteArray method;          // "GET", "POST", ...
@@ -30,14 +40,7 @@ struct HttpRequest {
     QString decodedPath() const { return QUrl::fromPercentEncoding(path); }
 
     // The first value of a header, names compared case-insensitively; empty when absent.
-    QByteArray header(QByteArrayView name) const
-    {
-        for (const auto &h : headers) {
-            if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
-                return h.second;
-        }
-        return {};
-    }
+    QByteArray header(QByteArrayView name) const { return headerValue(headers, name); }
     bool hasHeader(QByteArrayView name) const
     {
         for (const auto &h : headers) {

@@ -49,15 +49,6 @@ bool is(QByteArrayView a, QByteArrayView b)
     return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
 }
 
-QByteArray headerValue(const HttpHeaders &headers, QByteArrayView name)
-{
-    for (const auto &h : headers) {
-        if (is(h.first, name))
-            return h.second;
-    }
-    return {};
-}
-
 } // namespace
 
 void writeChunkSize(QIODevice *socket, qsizetype size)

@@ -16,17 +16,6 @@
 
 namespace gh {
 
-namespace {
-
-QByteArray headerValue(const QList<std::pair<QByteArray, QByteArray>> &headers, QByteArrayView name)
-{
-    for (const auto &h : headers)
-        if (h.first.size() == name.size() && QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
-            return h.second;
-    return {};
-}
-
-} // namespace
 
 void ProxyConnection::startBodyScan()
 {

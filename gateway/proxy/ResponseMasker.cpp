@@ -6,14 +6,6 @@ namespace gh {
 
 namespace {
 
-QByteArray headerValue(const HttpHeaders &headers, QByteArrayView name)
-{
-    for (const auto &h : headers)
-        if (h.first.size() == name.size() && QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
-            return h.second.trimmed();
-    return {};
-}
-
 bool isJson(QByteArrayView contentType)
 {
     const QByteArray type = contentType.toByteArray().split(';').value(0).trimmed().toLower();
@@ -33,7 +25,7 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
                                                                const UpstreamResponseHead &head, qint64 jsonBound)
 {
     std::unique_ptr<ResponseMasker> m(new ResponseMasker);
-    const QByteArray coding = headerValue(head.headers, "content-encoding");
+    const QByteArray coding = headerValue(head.headers, "content-encoding").trimmed();
     auto encoding = ContentDecoder::encodingFor(coding);
     if (!encoding)
         return Error(QStringLiteral("the upstream answered with Content-Encoding \"%1\", which the gateway cannot "
@@ -42,7 +34,7 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
     if (*encoding != ContentDecoder::Encoding::Identity)
         m->m_decoder = std::make_unique<ContentDecoder>(*encoding, ContentDecoder::kDefaultMaxOutputPerCall,
                                                         plan->hasJsonFields() ? jsonBound : 0);
-    const QByteArray type = headerValue(head.headers, "content-type");
+    const QByteArray type = headerValue(head.headers, "content-type").trimmed();
     if (plan->hasJsonFields() && isJson(type)) {
         if (head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))
             return Error(QStringLiteral("the JSON response (%1 bytes) is larger than the %2 bytes a json_fields rule "
