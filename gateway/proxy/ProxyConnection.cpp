@@ -1,12 +1,13 @@
 #include "proxy/ProxyConnection.h"
 
 #include "admin/GracefulClose.h"
-#include "approvals/ApprovalBroker.h"
 #include "admin/Metrics.h"
-#include "identity/Authenticator.h"
+#include "approvals/ApprovalBroker.h"
 #include "core/GroupGlob.h"
+#include "identity/Authenticator.h"
 #include "proxy/HopByHopFilter.h"
 #include "proxy/ProxyContext.h"
+#include "proxy/ProxyWire.h"
 #include "proxy/ProxyWorker.h"
 #include "proxy/ResponseMasker.h"
 #include "proxy/RouteTable.h"
@@ -21,35 +22,9 @@
 
 #include <algorithm>
 
-
 namespace gh {
 
-namespace {
-
-// One read from the client, and what Qt buffers for us at most.
-constexpr qint64 kReadSlice = 64 * 1024;
-// Backpressure: stop reading one side while the other has this much unsent, resume below low water.
-constexpr qint64 kHighWater = 256 * 1024;
-constexpr qint64 kLowWater = 64 * 1024;
-// Messages up to this size are recorded as one event (head and body together): most API calls
-// are small, and every event costs a hash, an encoding and a row.
-constexpr qint64 kInlineBody = 64 * 1024;
-// After an error answer we keep reading (and dropping) for this long, so closing does not reset
-// the connection before the client has read the answer.
-constexpr int kLingerMs = 2000;
-
-bool isTokenChar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
-}
-
-bool is(QByteArrayView a, QByteArrayView b)
-{
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
-}
-
-} // namespace
+using namespace proxywire;
 
 void writeChunkSize(QIODevice *socket, qsizetype size)
 {
@@ -79,14 +54,6 @@ void writeChunk(QIODevice *socket, const char *data, qsizetype size)
 }
 
 namespace {
-
-QByteArray reasonPhrase(int status)
-{
-    const char *text = http_status_str(static_cast<enum http_status>(status));
-    if (!text || qstrcmp(text, "<unknown>") == 0)
-        return QByteArrayLiteral("Status");
-    return QByteArray(text);
-}
 
 int timerMs(std::chrono::milliseconds d)
 {
@@ -604,42 +571,6 @@ void ProxyConnection::proceed()
     connectUpstream();
 }
 
-bool ProxyConnection::ensureSession()
-{
-    Recorder *recorder = m_context.recorder;
-    if (!recorder)
-        return false;
-    const QString connection = m_route ? m_route->connection.name : QString::fromUtf8(m_target.connection.left(63));
-    const QString key = m_principal.issuer + QLatin1Char('\n') + m_principal.subject + QLatin1Char('\n') + connection;
-    if (m_session && key == m_sessionKey)
-        return true;
-    endSession();
-    m_session = recorder->begin(m_principal, connection, QString::fromLatin1(m_peerText));
-    m_sessionKey = key;
-    if (m_session && m_context.publish)
-        m_context.publish(QStringLiteral("session.started"),
-                          QJsonObject{{QStringLiteral("id"), m_session->id()},
-                                      {QStringLiteral("connection"), connection},
-                                      {QStringLiteral("subject"), m_principal.subject},
-                                      {QStringLiteral("issuer"), m_principal.issuer},
-                                      {QStringLiteral("client_addr"), QString::fromLatin1(m_peerText)},
-                                      {QStringLiteral("started_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
-    return bool(m_session);
-}
-
-void ProxyConnection::endSession()
-{
-    if (!m_session)
-        return;
-    const QString id = m_session->id();
-    m_session->end();
-    m_session.reset();
-    if (m_context.publish)
-        m_context.publish(QStringLiteral("session.ended"),
-                          QJsonObject{{QStringLiteral("id"), id},
-                                      {QStringLiteral("ended_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
-}
-
 void ProxyConnection::onRequestDurable(quint64 serial, const Status &status)
 {
     if (serial != m_exchangeSerial || !m_waitingDurable || m_closing || m_closed)
@@ -657,50 +588,6 @@ void ProxyConnection::onRequestDurable(quint64 serial, const Status &status)
         m_upstreamWaiting = false;
         forward();
     }
-}
-
-void ProxyConnection::recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded)
-{
-    // Bodies are recorded up to the cap per message, read by read with their own timestamps;
-    // the rest flows through unrecorded and the end event says how much there was.
-    const qint64 cap = m_context.recorder ? m_context.recorder->options().bodyCap : 0;
-    if (recorded >= cap || size <= 0)
-        return;
-    const qsizetype take = qsizetype(qMin<qint64>(size, cap - recorded));
-    recorded += take;
-    m_session->record(QLatin1String(kind), EventJson().addLatin1(QLatin1StringView("request_id"), m_requestId),
-                      QByteArray::fromRawData(data, take));
-}
-
-void ProxyConnection::recordEnd(const char *kind, qint64 size, qint64 recorded)
-{
-    m_session->record(QLatin1String(kind), EventJson()
-                                               .addNumber(QLatin1StringView("body_recorded"), recorded)
-                                               .addNumber(QLatin1StringView("body_size"), size)
-                                               .addBool(QLatin1StringView("body_truncated"), size > recorded)
-                                               .addLatin1(QLatin1StringView("request_id"), m_requestId));
-}
-
-void ProxyConnection::recordRefusal(int status, const QByteArray &code, const QString &message)
-{
-    if (!m_context.recorder || status == 503)
-        return;   // 503: the store is what failed
-    if (m_principal.subject.isEmpty() && m_principal.issuer.isEmpty()) {
-        // Nobody authenticated: the attempt goes into a session of its own, under "anonymous".
-        m_principal = Principal{};
-        m_principal.subject = QStringLiteral("anonymous");
-    }
-    ensureSession();
-    if (!m_session)
-        return;
-    QJsonObject data = m_refusalExtra;
-    data.insert(QStringLiteral("request_id"), QString::fromLatin1(m_requestId));
-    data.insert(QStringLiteral("status"), status);
-    data.insert(QStringLiteral("error"), QString::fromLatin1(code));
-    data.insert(QStringLiteral("message"), message);
-    data.insert(QStringLiteral("method"), QString::fromLatin1(m_method));
-    data.insert(QStringLiteral("path"), QString::fromUtf8(m_url.left(2048)));
-    m_session->record(QStringLiteral("policy.refused"), data);
 }
 
 void ProxyConnection::connectUpstream()
@@ -807,227 +694,6 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
     }
     head += "\r\n";
     return head;
-}
-
-// ---- the response -----------------------------------------------------------------------------
-
-void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
-{
-    if (m_context.counters.upstreamLatency)
-        m_context.counters.upstreamLatency->observe(double(m_sentAt.nsecsElapsed()) / 1e9);
-    m_response = Response::Streaming;
-    if (!m_keepAlive || m_draining)
-        m_closeAfterResponse = true;
-    m_masker.reset();
-    m_deferredHead.reset();
-    const bool masked = m_maskPlan && !head.bodyless && !m_headRequest;
-    if (masked && !startMasking(head))
-        return;
-    if (!m_deferredHead)
-        m_socket->write(responseHeadBytes(head, masked, -1));
-    m_responseInline = false;
-    if (m_session) {
-        QList<QByteArray> secrets;
-        if (m_route && !m_route->credentialHeader.isEmpty())
-            secrets << m_route->credentialHeader;
-        EventJson headers = headersJsonForRecord(head.headers, secrets);
-        if (m_deferredHead || head.bodyless || (!masked && head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
-            // Small and framed: one event at the end, head and body together.
-            m_responseInline = true;
-            m_responseStatus = head.status;
-            m_responseHeaders = std::move(headers);
-            m_responseBody.clear();
-            m_responseBody.reserve(qsizetype(qMin<quint64>(head.contentLength, kInlineBody)));
-        } else {
-            m_session->record(QStringLiteral("http.response"),
-                              EventJson()
-                                  .addObject(QLatin1StringView("headers"), headers)
-                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
-                                  .addNumber(QLatin1StringView("status"), head.status));
-        }
-    }
-}
-
-QByteArray ProxyConnection::responseHeadBytes(const UpstreamResponseHead &head, bool masked, qint64 maskedLength)
-{
-    QByteArray out;
-    qsizetype size = 160 + head.reason.size();
-    for (const auto &h : head.headers)
-        size += h.first.size() + h.second.size() + 4;
-    out.reserve(size);
-    out += "HTTP/1.1 ";
-    out += QByteArray::number(head.status);
-    out += ' ';
-    out += head.reason.isEmpty() ? reasonPhrase(head.status) : head.reason;
-    out += "\r\n";
-    const HopByHopFilter hop(head.headers);
-    bool hasRequestId = false;
-    for (const auto &h : head.headers) {
-        if (hop.drops(h.first) || is(h.first, "content-length"))
-            continue;
-        // A masked body is sent decoded, with a length of its own.
-        if (masked && is(h.first, "content-encoding"))
-            continue;
-        hasRequestId = hasRequestId || is(h.first, "x-request-id");
-        out += h.first;
-        out += ": ";
-        out += h.second;
-        out += "\r\n";
-    }
-    if (!hasRequestId) {
-        out += "X-Request-Id: ";
-        out += m_requestId;
-        out += "\r\n";
-    }
-    m_clientChunked = false;
-    const bool knownLength = masked ? maskedLength >= 0 : head.hasContentLength;
-    if (knownLength) {
-        out += "Content-Length: ";
-        out += QByteArray::number(masked ? quint64(maskedLength) : head.contentLength);
-        out += "\r\n";
-    } else if (!head.bodyless) {
-        // Chunked upstream, one that ends its body by closing, or a masked body whose length
-        // changes as it streams: chunks to HTTP/1.1 clients.
-        if (m_httpMinor >= 1) {
-            m_clientChunked = true;
-            out += "Transfer-Encoding: chunked\r\n";
-        } else {
-            m_closeAfterResponse = true;
-        }
-    }
-    if (m_closeAfterResponse)
-        out += "Connection: close\r\n";
-    else if (m_httpMinor == 0)
-        out += "Connection: keep-alive\r\n";
-    out += "\r\n";
-    return out;
-}
-
-void ProxyConnection::upstreamBody(const char *data, qsizetype size)
-{
-    if (m_context.counters.bytesFromUpstreams)
-        m_context.counters.bytesFromUpstreams->inc(quint64(size));
-    if (!m_masker) {
-        writeBody(data, size);
-        return;
-    }
-    auto out = m_masker->feed(QByteArrayView(data, size));
-    if (!out) {
-        maskFailed(out.error().message);
-        return;
-    }
-    writeBody(out->constData(), out->size());
-}
-
-void ProxyConnection::writeBody(const char *data, qsizetype size)
-{
-    if (size <= 0)
-        return;
-    if (m_clientChunked)
-        writeChunk(m_socket, data, size);
-    else
-        m_socket->write(data, size);
-    m_responseBytes += size;
-    if (m_responseInline)
-        m_responseBody.append(data, qMin<qsizetype>(size, qsizetype(kInlineBody) - m_responseBody.size()));
-    else if (m_session)
-        recordBody("http.chunk", data, size, m_responseRecorded);
-}
-
-void ProxyConnection::upstreamReadDone()
-{
-    // Each upstream read goes out now: the first token of a stream must not wait for the next.
-    m_socket->flush();
-    if (!m_pausedUpstream && m_upstream && m_socket->bytesToWrite() > kHighWater) {
-        m_pausedUpstream = true;
-        m_upstream->setPaused(true);
-    }
-}
-
-void ProxyConnection::upstreamComplete(bool reusable)
-{
-    std::optional<QList<MaskSummary>> masks;
-    if (m_masker) {
-        auto tail = m_masker->finish();
-        if (!tail) {
-            maskFailed(tail.error().message);
-            return;
-        }
-        if (m_deferredHead) {
-            // Masked whole: the head goes out now, with the masked body's own length.
-            m_socket->write(responseHeadBytes(*m_deferredHead, true, tail->size()));
-            m_deferredHead.reset();
-            m_response = Response::Streaming;
-        }
-        writeBody(tail->constData(), tail->size());
-        masks = m_masker->summary();
-        m_masker.reset();
-    }
-    if (m_clientChunked)
-        m_socket->write("0\r\n\r\n", 5);
-    m_clientChunked = false;
-    m_response = Response::Done;
-    if (m_session) {
-        if (m_responseInline) {
-            m_session->record(QStringLiteral("http.response"),
-                              EventJson()
-                                  .addNumber(QLatin1StringView("body_size"), m_responseBytes)
-                                  .addObject(QLatin1StringView("headers"), m_responseHeaders)
-                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
-                                  .addNumber(QLatin1StringView("status"), m_responseStatus),
-                              m_responseBody);
-            m_responseInline = false;
-            m_responseBody.clear();
-        } else {
-            recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
-        }
-        if (masks)
-            recordMasking(*masks);
-        m_session->addBytes(m_bodyBytes, m_responseBytes);
-    }
-    releaseUpstream(reusable && m_request == Request::Done);
-    if (m_request != Request::Done)
-        m_closeAfterResponse = true;   // the upstream answered before the body ended
-    finishExchange();
-}
-
-void ProxyConnection::upstreamFailed(const QString &reason, bool timedOut)
-{
-    UpstreamConnection *failed = m_upstream;
-    const bool retryable = failed && failed->wasReused() && !failed->responseStarted() && !m_hasBody && !timedOut
-        && !m_retried && m_response == Response::None;
-    releaseUpstream(false);
-    if (retryable) {
-        // A pooled connection the upstream had closed just now: once more on a fresh one.
-        m_retried = true;
-        connectUpstream();
-        return;
-    }
-    if (m_context.counters.upstreamErrors)
-        m_context.counters.upstreamErrors->inc();
-    const QString name = m_route ? m_route->connection.name : QString();
-    qWarning("connection %s: upstream failed: %s", qPrintable(name), qPrintable(reason));
-    if (m_response != Response::None) {
-        if (m_session && m_responseInline) {
-            m_session->record(QStringLiteral("http.response"),
-                              EventJson()
-                                  .addNumber(QLatin1StringView("body_size"), m_responseBytes)
-                                  .addObject(QLatin1StringView("headers"), m_responseHeaders)
-                                  .addBool(QLatin1StringView("incomplete"), true)
-                                  .addLatin1(QLatin1StringView("request_id"), m_requestId)
-                                  .addNumber(QLatin1StringView("status"), m_responseStatus),
-                              m_responseBody);
-            m_responseInline = false;
-        }
-        closeGracefully();   // cut short: the client sees the body end early
-        return;
-    }
-    if (timedOut && failed && failed->isReady())
-        refuse(504, QByteArrayLiteral("upstream_timeout"),
-               QStringLiteral("the upstream of connection \"%1\" did not answer in time").arg(name));
-    else
-        refuse(502, QByteArrayLiteral("upstream_unavailable"),
-               QStringLiteral("the upstream of connection \"%1\" is unavailable: %2").arg(name, reason));
 }
 
 void ProxyConnection::releaseUpstream(bool reusable)
