@@ -35,6 +35,12 @@ public:
     // bindBlob() without the copy: the bytes must stay as they are until this query is gone.
     SqliteQuery &bindBlobView(int index, QByteArrayView value);
     SqliteQuery &bindNull(int index);
+    // Optional columns: an empty value binds NULL.
+    SqliteQuery &bindOrNull(int index, const QString &value) { return value.isEmpty() ? bindNull(index) : bind(index, value); }
+    SqliteQuery &bindBlobOrNull(int index, const QByteArray &value)
+    {
+        return value.isEmpty() ? bindNull(index) : bindBlob(index, value);
+    }
     SqliteQuery &bindOptional(int index, const std::optional<qint64> &value);
 
     // true: a row is ready; false: done. Errors name the statement's purpose.

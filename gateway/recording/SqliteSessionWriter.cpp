@@ -96,14 +96,7 @@ Status SqliteSessionWriter::endSession(SqliteConnection &db, const QString &id, 
     if (!q)
         return q.error();
     q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
-    if (end.headHash.isEmpty())
-        q->bindNull(5);
-    else
-        q->bindBlob(5, end.headHash);
-    if (end.headSignature.isEmpty())
-        q->bindNull(6);
-    else
-        q->bindBlob(6, end.headSignature);
+    q->bindBlobOrNull(5, end.headHash).bindBlobOrNull(6, end.headSignature);
     if (Status s = q->run(); !s)
         return s;
     if (db.changes() == 0) {

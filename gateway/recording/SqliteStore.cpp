@@ -890,14 +890,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
     Result<SqliteQuery> q = (**lease).query(sql);
     if (!q)
         return q.error();
-    if (filter.connection.isEmpty())
-        q->bindNull(1);
-    else
-        q->bind(1, filter.connection);
-    if (filter.subject.isEmpty())
-        q->bindNull(2);
-    else
-        q->bind(2, filter.subject);
+    q->bindOrNull(1, filter.connection).bindOrNull(2, filter.subject);
     q->bindOptional(3, filter.sinceUs).bindOptional(4, filter.untilUs);
     q->bind(5, qint64(filter.limit <= 0 ? 100 : std::min(filter.limit, maxListLimit)));
 
