@@ -188,6 +188,11 @@ void GatewayLink::refreshLocalEndpoint()
     rebuildClient();
 }
 
+AdminClient *GatewayLink::client() const
+{
+    return m_client;
+}
+
 void GatewayLink::rebuildClient()
 {
     if (m_client)
@@ -199,6 +204,7 @@ void GatewayLink::rebuildClient()
     m_client = new AdminClient(m_server, m_token, this);
     // A window waiting half a minute on a stalled gateway looks frozen; the probe decides sooner anyway.
     m_client->setTimeout(kCallTimeout);
+    Q_EMIT clientChanged(m_client);
 }
 
 void GatewayLink::setState(State state, const QString &problem)

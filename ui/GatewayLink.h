@@ -50,8 +50,13 @@ public:
     // object is gone; a transport failure also marks the link unreachable.
     void get(const QString &path, std::function<void(const AdminReply &)> done);
 
+    // The admin client for the current URL and token (null before attach). It is replaced when
+    // either changes; clientChanged() then names the new one and the old one is deleted later.
+    AdminClient *client() const;
+
 Q_SIGNALS:
     void stateChanged(gh::GatewayLink::State state);
+    void clientChanged(gh::AdminClient *client);
 
 private:
     void probe();

@@ -18,7 +18,6 @@
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
-#include <QTimer>
 
 namespace gh {
 
@@ -67,6 +66,7 @@ MainWindow::MainWindow(QWidget *parent)
     });
 
     connect(m_link, &GatewayLink::stateChanged, this, &MainWindow::onLinkStateChanged);
+    connect(m_link, &GatewayLink::clientChanged, this, &MainWindow::followApprovals);
     onLinkStateChanged();
     resize(960, 600);
 }
@@ -84,17 +84,12 @@ void MainWindow::onLinkStateChanged()
         followApprovals();
 }
 
-// The approvals use the link's own admin client (its URL and token). GatewayLink does not hand it
-// out, so it is found as the link's newest AdminClient child; a rebuilt client is followed too.
+// The approvals use the link's own admin client (its URL and token), and follow a rebuilt one.
 void MainWindow::followApprovals()
 {
-    const QList<AdminClient *> clients = m_link->findChildren<AdminClient *>(Qt::FindDirectChildrenOnly);
-    AdminClient *client = clients.isEmpty() ? nullptr : clients.constLast();
-    if (client == m_approvalsModel->client())
-        return;
-    m_approvalsModel->setClient(client);
-    if (client)
-        connect(client, &QObject::destroyed, this, [this] { QTimer::singleShot(0, this, &MainWindow::followApprovals); });
+    AdminClient *client = m_link->client();
+    if (client != m_approvalsModel->client())
+        m_approvalsModel->setClient(client);
 }
 
 void MainWindow::showApprovals(const QString &id)
