@@ -3,9 +3,12 @@
 #include "MainWindow.h"
 #include "approvals/ApprovalsModel.h"
 #include "approvals/ApprovalsPage.h"
+#include "approvals/ApprovalsTray.h"
 #include "admin/AdminClient.h"
 
+#include <QAction>
 #include <QApplication>
+#include <QJsonDocument>
 #include <QInputDialog>
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -166,6 +169,72 @@ private Q_SLOTS:
         });
         QTRY_COMPARE(status, 409);
         QVERIFY2(error.contains(QLatin1String("already")), qPrintable(error));
+    }
+
+    void theTrayCountsWhatWaits()
+    {
+        auto *tray = m_window->findChild<gh::ApprovalsTray *>();
+        QVERIFY(tray);
+        QCOMPARE(tray->toolTip(), QStringLiteral("Gatehouse: no requests waiting"));
+        auto first = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/tray-1"));
+        auto second = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/tray-2"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 2, 10000);
+        QTRY_VERIFY2(tray->toolTip().contains(QLatin1String("2 request")), qPrintable(tray->toolTip()));
+        for (int i = 0; i < 2; ++i) {
+            const QString id = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+            QCOMPARE(m_gateway.daemon().request("POST", QStringLiteral("/api/v1/approvals/%1/deny").arg(id),
+                                                m_gateway.daemon().adminToken()).status, 200);
+            QTRY_COMPARE(m_page->model()->rowCount(), 1 - i);
+        }
+        QCOMPARE(ApprovalsTestGateway::finish(*first).status, 403);
+        QCOMPARE(ApprovalsTestGateway::finish(*second).status, 403);
+        QTRY_COMPARE(tray->toolTip(), QStringLiteral("Gatehouse: no requests waiting"));
+    }
+
+    void aCustomDurationMustBeADuration()
+    {
+        auto curl = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/custom"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        m_page->view()->selectRow(0);
+        answerNextDialog(QStringLiteral("a while"));
+        m_page->findChild<QAction *>(QStringLiteral("approveCustom"))->trigger();
+        auto *message = m_page->findChild<QLabel *>(QStringLiteral("decisionMessage"));
+        QTRY_VERIFY2(message->text().contains(QLatin1String("is not a duration")), qPrintable(message->text()));
+        QCOMPARE(curl->state(), QProcess::Running);   // nothing was sent: still held
+        const QString id = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+        QCOMPARE(m_gateway.daemon().request("POST", QStringLiteral("/api/v1/approvals/%1/deny").arg(id),
+                                            m_gateway.daemon().adminToken()).status, 200);
+        QCOMPARE(ApprovalsTestGateway::finish(*curl).status, 403);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);
+    }
+
+    // Last: the grant lets alice's later requests through, which the tests above rely on not happening.
+    void approveFor15MinutesLetsTheNextRequestsThrough()
+    {
+        auto curl = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/grant"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        const QString id = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+        m_page->view()->selectRow(0);
+        m_page->findChild<QAction *>(QStringLiteral("approve15m"))->trigger();
+        QCOMPARE(ApprovalsTestGateway::finish(*curl).status, 200);
+        QTRY_COMPARE(m_page->model()->rowCount(), 0);
+
+        const auto decided = m_gateway.daemon().request("GET", QStringLiteral("/api/v1/approvals/%1").arg(id),
+                                                        m_gateway.daemon().adminToken());
+        QCOMPARE(decided.status, 200);
+        const QJsonObject a = QJsonDocument::fromJson(decided.body).object();
+        QCOMPARE(a.value(QLatin1String("state")).toString(), QStringLiteral("approved"));
+        const QDateTime until = QDateTime::fromString(a.value(QLatin1String("grant_until")).toString(), Qt::ISODateWithMs);
+        QVERIFY2(until.isValid(), qPrintable(a.value(QLatin1String("grant_until")).toString()));
+        const qint64 left = QDateTime::currentDateTimeUtc().secsTo(until);
+        QVERIFY2(left > 14 * 60 && left <= 15 * 60, qPrintable(QString::number(left)));
+
+        // The next matching request of alice's passes without a new hold.
+        const int before = m_gateway.upstreamRequests();
+        auto next = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/after-grant"));
+        QCOMPARE(ApprovalsTestGateway::finish(*next, 10000).status, 200);
+        QCOMPARE(m_gateway.upstreamRequests(), before + 1);
+        QCOMPARE(m_page->model()->rowCount(), 0);
     }
 
 private:
