@@ -1,4 +1,5 @@
 #include "node/AdminApi.h"
+#include "node/AdminStats.h"
 
 #include "admin/Metrics.h"
 #include "approvals/ApprovalBroker.h"
@@ -205,6 +206,11 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
         if (role == Role::None)
             return forbid(QStringLiteral("following the event stream"));
         return events(res, who, role);
+    }
+    if (top == QLatin1String("stats")) {
+        if (role < Role::Auditor)
+            return forbid(QStringLiteral("reading statistics"));
+        return handleStatsRequest(m_s, req, res);
     }
     const bool known = top == QLatin1String("connections") || top == QLatin1String("rules")
         || top == QLatin1String("apply") || top == QLatin1String("export") || top == QLatin1String("tokens");

@@ -79,6 +79,9 @@ public:
     Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
                                       int limit) const override;
 
+    // In SqliteStats.cpp: indexed by events_stats, so it reads only the window's counted events.
+    Result<StatsResult> stats(const StatsQuery &query) const override;
+
     // Test seam: SQLite ignores file modes for root, so tests make the write connection refuse
     // writes (PRAGMA query_only) to see the store turn unhealthy, and lift it to see it recover.
     Status setWritesBlockedForTesting(bool blocked);

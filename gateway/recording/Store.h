@@ -102,6 +102,41 @@ struct SessionFilter {
     int limit = 100;
 };
 
+// stats() input: the window [sinceUs, untilUs) cut into buckets of bucketUs, the first starting at sinceUs.
+struct StatsQuery {
+    qint64 sinceUs = 0;
+    qint64 untilUs = 0;
+    qint64 bucketUs = 3'600'000'000;
+    int latestDenials = 20;
+};
+
+// One bucket of one connection: requests seen, requests refused (deny rules, unauthorized,
+// approval denied or expired), requests held for approval, values masked in responses.
+struct StatsCounts {
+    qint64 requests = 0;
+    qint64 refusals = 0;
+    qint64 approvals = 0;
+    qint64 masked = 0;
+};
+
+// A refused request as the overview lists it.
+struct StatsDenial {
+    qint64 tsUs = 0;
+    QString sessionId;
+    QString connection;
+    QString subject;
+    QString rule;      // empty when no rule refused it (no token, unknown connection)
+    QString method;
+    QString path;
+    QString error;     // the refusal's code: "denied", "unauthorized", "approval_denied", ...
+    int status = 0;
+};
+
+struct StatsResult {
+    QHash<QString, QList<StatsCounts>> connections;   // connection -> one entry per bucket
+    QList<StatsDenial> latestDenials;                // newest first
+};
+
 // The gateway's durable state: resources, issued tokens, recorded sessions. SQLite on one node,
 // PostgreSQL (later) for many; both sit behind this interface.
 //
@@ -172,6 +207,13 @@ public:
     virtual Result<std::optional<SessionInfo>> session(const QString &id) const = 0;
     virtual Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
                                               int limit) const = 0;
+
+    // ---- statistics (the desktop overview) ----
+    // Counts per connection and bucket from the recorded events, and the latest refusals.
+    virtual Result<StatsResult> stats(const StatsQuery &) const
+    {
+        return Error(QStringLiteral("this store keeps no statistics"));
+    }
 
 Q_SIGNALS:
     void healthChanged(bool healthy, const QString &reason);
