@@ -10,6 +10,8 @@
 #include "identity/Authenticator.h"
 #include "identity/TokenIssuer.h"
 #include "node/EventHub.h"
+#include "node/AdminPreview.h"
+#include "node/ConnectionProbe.h"
 #include "recording/Recorder.h"
 #include "recording/Store.h"
 
@@ -190,6 +192,15 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
         res.sendError(403, "forbidden", QStringLiteral("your token does not allow %1").arg(what));
     };
 
+    // The editors' helpers (docs/admin-api.md): a rule preview and a connection test.
+    if (top == QLatin1String("preview")
+        || (top == QLatin1String("connections") && seg.size() >= 2 && seg.last() == QLatin1String("test") && req.method == "POST")) {
+        if (role != Role::Admin)
+            return forbid(QStringLiteral("administering the gateway"));
+        if (top == QLatin1String("preview"))
+            return AdminPreview::handle(req, res, *m_s.store);
+        return ConnectionProbe::handle(req, res, seg, *m_s.store, m_s.secrets, this);
+    }
     if (top == QLatin1String("whoami"))
         return whoami(res, who);
     if (top == QLatin1String("sessions")) {
