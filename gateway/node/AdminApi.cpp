@@ -10,6 +10,7 @@
 #include "identity/Authenticator.h"
 #include "identity/TokenIssuer.h"
 #include "node/EventHub.h"
+#include "node/AdminSessions.h"
 #include "node/AdminPreview.h"
 #include "node/ConnectionProbe.h"
 #include "recording/Recorder.h"
@@ -206,6 +207,8 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
     if (top == QLatin1String("sessions")) {
         if (role < Role::Auditor)
             return forbid(QStringLiteral("reading sessions"));
+        if (AdminSessions::handles(req, seg))   // search, event windows, timeline
+            return AdminSessions::serve(*m_s.store, *m_s.clock, req, res, seg);
         return sessions(req, res, seg);
     }
     if (top == QLatin1String("approvals")) {

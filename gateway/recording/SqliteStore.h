@@ -78,6 +78,10 @@ public:
     Result<std::optional<SessionInfo>> session(const QString &id) const override;
     Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
                                       int limit) const override;
+    // In SqliteSessionQueries.cpp:
+    Result<QList<SessionInfo>> searchSessions(const SessionSearch &search) const override;
+    Result<SessionTimeline> timeline(const QString &sessionId, qint64 fromSeq, int limit) const override;
+    Result<std::optional<qint64>> seqAtOrAfter(const QString &sessionId, qint64 tsUs) const override;
 
     // In SqliteStats.cpp: indexed by events_stats, so it reads only the window's counted events.
     Result<StatsResult> stats(const StatsQuery &query) const override;
@@ -96,6 +100,8 @@ private:
     SqliteSessionWriter::EncodedEvent encode(const Event &event) const;
 
     Result<ReadLease> reader() const;
+    // reader() for SqliteSessionQueries.cpp, which cannot see ReadLease: give it back with release().
+    Result<std::unique_ptr<SqliteConnection>> takeReader() const;
     void release(std::unique_ptr<SqliteConnection> connection) const;
 
     // Runs `work` on the writer and, when it changed resources, publishes the new revision.

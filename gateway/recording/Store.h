@@ -137,6 +137,22 @@ struct StatsResult {
     QList<StatsDenial> latestDenials;                // newest first
 };
 
+// searchSessions(): the list filter plus a search and "has events of these kinds".
+struct SessionSearch {
+    SessionFilter filter;
+    QString text;            // case-insensitive substring of id, subject, connection or client address
+    QStringList withKinds;   // sessions with at least one event of any of these kinds; empty: any
+};
+
+// One slice of a session's events without their data, in seq order: what a timeline paints.
+// kind[i] indexes kinds.
+struct SessionTimeline {
+    QList<qint64> seq;
+    QList<qint64> tsUs;
+    QList<quint16> kind;
+    QStringList kinds;
+};
+
 // The gateway's durable state: resources, issued tokens, recorded sessions. SQLite on one node,
 // PostgreSQL (later) for many; both sit behind this interface.
 //
@@ -207,6 +223,12 @@ public:
     virtual Result<std::optional<SessionInfo>> session(const QString &id) const = 0;
     virtual Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
                                               int limit) const = 0;
+    // Like sessions(), also honouring SessionSearch's text and withKinds (newest first).
+    virtual Result<QList<SessionInfo>> searchSessions(const SessionSearch &search) const = 0;
+    // seq, time and kind of up to `limit` events from fromSeq on (limit <= 0: all of them).
+    virtual Result<SessionTimeline> timeline(const QString &sessionId, qint64 fromSeq, int limit) const = 0;
+    // The seq of the first event at or after tsUs; empty when there is none.
+    virtual Result<std::optional<qint64>> seqAtOrAfter(const QString &sessionId, qint64 tsUs) const = 0;
 
     // ---- statistics (the desktop overview) ----
     // Counts per connection and bucket from the recorded events, and the latest refusals.

@@ -1,0 +1,167 @@
+// The session queries behind the desktop's sessions list and replay view (search, timeline index,
+// seq by time), kept apart from SqliteStore.cpp's writes and basic reads.
+#include "recording/SqliteConnection.h"
+#include "recording/SqliteStore.h"
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMutexLocker>
+#include <QScopeGuard>
+
+namespace gh {
+
+namespace {
+
+constexpr int maxSearchLimit = 10000;
+// A timeline slice holds no data, so it may be far longer than an events page.
+constexpr int maxTimelineSlice = 1'000'000;
+
+// As SqliteStore.cpp's list: an open session's count and head are read off its events.
+#define GH_SEARCH_COLUMNS                                                                          \
+    "id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, bytes_in, " \
+    "bytes_out, CASE WHEN ended_at_us IS NULL THEN (SELECT count(*) FROM events "                  \
+    "WHERE events.session_id = sessions.id) ELSE event_count END, "                                \
+    "CASE WHEN ended_at_us IS NULL THEN (SELECT hash FROM events WHERE events.session_id = "       \
+    "sessions.id ORDER BY seq DESC LIMIT 1) ELSE head_hash END, head_signature"
+
+// One fixed statement (the connection caches it): NULL parameters do not filter; ?7 is the wanted
+// kinds as ",a,b," so a list of any length binds as one value.
+constexpr const char searchSql[] =
+    "SELECT " GH_SEARCH_COLUMNS " FROM sessions WHERE (?1 IS NULL OR connection = ?1) "
+    "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR started_at_us >= ?3) "
+    "AND (?4 IS NULL OR started_at_us < ?4) "
+    "AND (?6 IS NULL OR instr(lower(id), ?6) > 0 OR instr(lower(subject), ?6) > 0 "
+    "     OR instr(lower(connection), ?6) > 0 OR instr(lower(client_addr), ?6) > 0) "
+    "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM events WHERE events.session_id = sessions.id "
+    "     AND instr(?7, ',' || events.kind || ',') > 0)) "
+    "ORDER BY started_at_us DESC, id DESC LIMIT ?5";
+#undef GH_SEARCH_COLUMNS
+
+Result<SessionInfo> searchRow(const SqliteQuery &q)
+{
+    SessionInfo s;
+    s.id = q.text(0);
+    s.connection = q.text(1);
+    s.subject = q.text(2);
+    const QJsonDocument groups = QJsonDocument::fromJson(q.text(3).toUtf8());
+    if (!groups.isArray())
+        return Error(QStringLiteral("session %1: groups are not a JSON array").arg(s.id));
+    for (const QJsonValue &g : groups.array())
+        s.groups << g.toString();
+    s.issuer = q.text(4);
+    s.clientAddr = q.text(5);
+    s.startedAtUs = q.int64(6);
+    s.endedAtUs = q.optionalInt64(7);
+    s.bytesIn = q.int64(8);
+    s.bytesOut = q.int64(9);
+    s.eventCount = q.int64(10);
+    s.headHash = q.blob(11);
+    s.headSignature = q.blob(12);
+    return s;
+}
+
+} // namespace
+
+Result<std::unique_ptr<SqliteConnection>> SqliteStore::takeReader() const
+{
+    {
+        QMutexLocker lock(&m_readersMutex);
+        if (!m_idleReaders.empty()) {
+            std::unique_ptr<SqliteConnection> c = std::move(m_idleReaders.back());
+            m_idleReaders.pop_back();
+            return c;
+        }
+    }
+    return SqliteConnection::open(m_path, SqliteConnection::Access::ReadOnly, m_options.busyTimeoutMs);
+}
+
+Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &search) const
+{
+    Result<std::unique_ptr<SqliteConnection>> db = takeReader();
+    if (!db)
+        return db.error();
+    const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
+    Result<SqliteQuery> q = (*db)->query(searchSql);
+    if (!q)
+        return q.error();
+    const SessionFilter &f = search.filter;
+    q->bindOrNull(1, f.connection).bindOrNull(2, f.subject);
+    q->bindOptional(3, f.sinceUs).bindOptional(4, f.untilUs);
+    q->bind(5, qint64(f.limit <= 0 ? 100 : std::min(f.limit, maxSearchLimit)));
+    q->bindOrNull(6, search.text.toLower());
+    q->bindOrNull(7, search.withKinds.isEmpty() ? QString()
+                                                : QString(QLatin1Char(',') + search.withKinds.join(QLatin1Char(','))
+                                                          + QLatin1Char(',')));
+    QList<SessionInfo> list;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        Result<SessionInfo> s = searchRow(*q);
+        if (!s)
+            return s.error();
+        list.append(std::move(*s));
+    }
+    return list;
+}
+
+Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 fromSeq, int limit) const
+{
+    Result<std::unique_ptr<SqliteConnection>> db = takeReader();
+    if (!db)
+        return db.error();
+    const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
+    // Only the columns before data: SQLite never touches a body's overflow pages for this.
+    Result<SqliteQuery> q = (*db)->query(
+        "SELECT seq, ts_us, kind FROM events WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(limit <= 0 ? maxTimelineSlice : std::min(limit, maxTimelineSlice)));
+    SessionTimeline t;
+    QHash<QString, quint16> index;
+    for (;;) {
+        Result<bool> row = q->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        t.seq.append(q->int64(0));
+        t.tsUs.append(q->int64(1));
+        const QString kind = q->text(2);
+        auto it = index.constFind(kind);
+        if (it == index.constEnd()) {
+            if (t.kinds.size() >= 0xffff)
+                return Error(QStringLiteral("session %1 has more than 65535 event kinds").arg(sessionId));
+            it = index.insert(kind, quint16(t.kinds.size()));
+            t.kinds.append(kind);
+        }
+        t.kind.append(*it);
+    }
+    return t;
+}
+
+Result<std::optional<qint64>> SqliteStore::seqAtOrAfter(const QString &sessionId, qint64 tsUs) const
+{
+    Result<std::unique_ptr<SqliteConnection>> db = takeReader();
+    if (!db)
+        return db.error();
+    const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
+    // Times only grow with seq (the recorder keeps them monotonic), so the first match in seq
+    // order is the answer and the primary key walk stops there.
+    Result<SqliteQuery> q = (*db)->query(
+        "SELECT seq FROM events WHERE session_id = ?1 AND ts_us >= ?2 ORDER BY seq LIMIT 1");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId).bind(2, tsUs);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<qint64>();
+    return std::optional<qint64>(q->int64(0));
+}
+
+} // namespace gh
