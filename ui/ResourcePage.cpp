@@ -3,11 +3,18 @@
 #include "GatewayLink.h"
 #include "ResourceTableModel.h"
 #include "admin/AdminClient.h"
+#include "ConnectionsModel.h"
+#include "RulesModel.h"
+#include "editors/ConnectionEditor.h"
+#include "editors/EditorCall.h"
+#include "editors/RuleEditor.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMessageBox>
+#include <QUrl>
 #include <QPushButton>
 #include <QTableView>
 #include <QTime>
@@ -25,6 +32,9 @@ ResourcePage::ResourcePage(GatewayLink *link, QString path, ResourceTableModel *
     , m_view(new QTableView(this))
     , m_status(new QLabel(this))
     , m_refreshButton(new QPushButton(tr("&Refresh"), this))
+    , m_newButton(new QPushButton(tr("&New…"), this))
+    , m_editButton(new QPushButton(tr("&Edit…"), this))
+    , m_deleteButton(new QPushButton(tr("&Delete…"), this))
 {
     m_model->setParent(this);
     m_view->setModel(m_model);
@@ -38,8 +48,15 @@ ResourcePage::ResourcePage(GatewayLink *link, QString path, ResourceTableModel *
     m_status->setObjectName(QStringLiteral("pageStatus"));
     m_refreshButton->setShortcut(QKeySequence::Refresh);
 
+    m_newButton->setObjectName(QStringLiteral("newButton"));
+    m_editButton->setObjectName(QStringLiteral("editButton"));
+    m_deleteButton->setObjectName(QStringLiteral("deleteButton"));
+
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_status, 1);
+    bar->addWidget(m_newButton);
+    bar->addWidget(m_editButton);
+    bar->addWidget(m_deleteButton);
     bar->addWidget(m_refreshButton);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -48,6 +65,12 @@ ResourcePage::ResourcePage(GatewayLink *link, QString path, ResourceTableModel *
     m_timer.setInterval(15s);
     connect(&m_timer, &QTimer::timeout, this, &ResourcePage::refresh);
     connect(m_refreshButton, &QPushButton::clicked, this, &ResourcePage::refresh);
+    connect(m_newButton, &QPushButton::clicked, this, &ResourcePage::newResource);
+    connect(m_editButton, &QPushButton::clicked, this, &ResourcePage::editSelected);
+    connect(m_deleteButton, &QPushButton::clicked, this, &ResourcePage::deleteSelected);
+    connect(m_view, &QTableView::doubleClicked, this, &ResourcePage::editSelected);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ResourcePage::updateButtons);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &ResourcePage::updateButtons);
     connect(m_link, &GatewayLink::stateChanged, this, &ResourcePage::onLinkStateChanged);
     onLinkStateChanged();
 }
@@ -61,6 +84,7 @@ void ResourcePage::onLinkStateChanged()
 {
     const bool connected = m_link && m_link->state() == GatewayLink::State::Connected;
     m_refreshButton->setEnabled(connected);
+    updateButtons();
     if (connected && !m_timer.isActive()) {
         m_timer.start();
         refresh();
@@ -99,6 +123,83 @@ void ResourcePage::refresh()
                                     .arg(self->m_model->rowCount())
                                     .arg(QLocale().toString(QTime::currentTime(), QLocale::ShortFormat)));
     });
+}
+
+QString ResourcePage::kind() const
+{
+    return qobject_cast<RulesModel *>(m_model) ? QStringLiteral("rule") : QStringLiteral("connection");
+}
+
+void ResourcePage::updateButtons()
+{
+    const bool connected = m_link && m_link->state() == GatewayLink::State::Connected;
+    const bool editable = qobject_cast<RulesModel *>(m_model) || qobject_cast<ConnectionsModel *>(m_model);
+    const bool selected = m_view->selectionModel() && m_view->selectionModel()->hasSelection();
+    m_newButton->setVisible(editable);
+    m_editButton->setVisible(editable);
+    m_deleteButton->setVisible(editable);
+    m_newButton->setEnabled(connected);
+    m_editButton->setEnabled(connected && selected);
+    m_deleteButton->setEnabled(connected && selected);
+}
+
+void ResourcePage::newResource()
+{
+    openEditor({});
+}
+
+void ResourcePage::editSelected()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (!rows.isEmpty())
+        openEditor(m_model->row(rows.first().row()));
+}
+
+void ResourcePage::openEditor(const QJsonObject &existing)
+{
+    if (m_editor)
+        m_editor->close();
+    if (kind() == QLatin1String("rule")) {
+        auto *editor = new RuleEditor(m_link, existing, this);
+        connect(editor, &RuleEditor::saved, this, &ResourcePage::refresh);
+        m_editor = editor;
+    } else {
+        auto *editor = new ConnectionEditor(m_link, existing, this);
+        connect(editor, &ConnectionEditor::saved, this, &ResourcePage::refresh);
+        m_editor = editor;
+    }
+    m_editor->setAttribute(Qt::WA_DeleteOnClose);
+    m_editor->open();
+}
+
+void ResourcePage::deleteSelected()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return;
+    const QString name = m_model->row(rows.first().row()).value(QLatin1String("name")).toString();
+    const bool rule = kind() == QLatin1String("rule");
+    auto *box = new QMessageBox(QMessageBox::Warning, rule ? tr("Delete rule") : tr("Delete connection"),
+                                rule ? tr("Delete the rule \"%1\"? It stops applying at once.").arg(name)
+                                     : tr("Delete the connection \"%1\"? Clients can no longer reach it.").arg(name),
+                                QMessageBox::Yes | QMessageBox::Cancel, this);
+    box->setObjectName(QStringLiteral("confirmDelete"));
+    box->setDefaultButton(QMessageBox::Cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    m_confirm = box;
+    connect(box, &QMessageBox::finished, this, [this, name](int result) {
+        if (result != QMessageBox::Yes)
+            return;
+        const QString path = m_path + QLatin1Char('/') + QString::fromLatin1(QUrl::toPercentEncoding(name));
+        editors::call(m_link, "DELETE", path, {}, this, [this, name](const AdminReply &reply) {
+            if (!reply.ok()) {
+                m_status->setText(tr("Could not delete %1: %2").arg(name, editors::errorOf(reply)));
+                return;
+            }
+            refresh();
+        });
+    });
+    box->open();
 }
 
 } // namespace gh
