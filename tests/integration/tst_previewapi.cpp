@@ -27,6 +27,7 @@ private slots:
     void badDraftIsRefusedWithItsKey_data();
     void badDraftIsRefusedWithItsKey();
     void oversizedSampleIsRefused();
+    void aFullSizeSampleIsPreviewed();
     void previewNeedsTheAdminRole();
 
     void testReachesALiveUpstream();
@@ -199,6 +200,41 @@ void TestPreviewApi::oversizedSampleIsRefused()
     QCOMPARE(r.json().object().value(QLatin1String("error")).toString(), QStringLiteral("too_large"));
     // The daemon goes on answering.
     QCOMPARE(preview({{QStringLiteral("sample"), sample(QStringLiteral("ok"))}}).status, 200);
+}
+
+void TestPreviewApi::aFullSizeSampleIsPreviewed()
+{
+    // 1 MiB of text with an address every 64 bytes: every one is found and located.
+    const QString line = QStringLiteral("user%1@example.com wrote some words here, more words..........\n");
+    QString body;
+    int n = 0;
+    while (body.size() + 64 <= 1024 * 1024)
+        body += line.arg(n++, 4, 10, QLatin1Char('0'));
+    QElapsedTimer t;
+    t.start();
+    const auto r = preview({{QStringLiteral("sample"), sample(body)}});
+    const qint64 ms = t.elapsed();
+    QCOMPARE(r.status, 200);
+    const QJsonArray matches = r.json().object().value(QLatin1String("matches")).toArray();
+    QCOMPARE(matches.size(), n);
+    const QJsonObject last = matches.last().toObject();
+    const int start = last.value(QLatin1String("start")).toInt();
+    QCOMPARE(body.mid(start, last.value(QLatin1String("end")).toInt() - start),
+             QStringLiteral("user%1@example.com").arg(n - 1, 4, 10, QLatin1Char('0')));
+    qInfo("preview of a %lld-byte sample with %d matches: %lld ms (request to parsed answer)", qint64(body.size()), n, ms);
+
+    // What one keystroke in the editor costs: a short sample, the stored rules and a draft.
+    const QJsonObject draft{{QStringLiteral("name"), QStringLiteral("typing")},
+                            {QStringLiteral("kind"), QStringLiteral("mask")},
+                            {QStringLiteral("pattern"), QStringLiteral("wrote [a-z]+")}};
+    QList<qint64> times;
+    for (int i = 0; i < 21; ++i) {
+        t.restart();
+        QCOMPARE(preview({{QStringLiteral("rule"), draft}, {QStringLiteral("sample"), sample(body.left(300))}}).status, 200);
+        times << t.nsecsElapsed() / 1000;
+    }
+    std::sort(times.begin(), times.end());
+    qInfo("preview of a 300-byte sample with a draft rule: median %lld us over 21 requests", times.at(10));
 }
 
 void TestPreviewApi::previewNeedsTheAdminRole()
