@@ -60,8 +60,39 @@ QString LocalGateway::findDaemon()
     return QStandardPaths::findExecutable(QStringLiteral("gatehoused"));
 }
 
+QString LocalGateway::userUnitPath()
+{
+    // systemd's user unit search path, user dirs first (systemd.unit(5)).
+    QStringList dirs{QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + QLatin1String("/systemd/user"),
+                     QStringLiteral("/etc/systemd/user"),
+                     QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QLatin1String("/systemd/user"),
+                     QStringLiteral("/usr/local/lib/systemd/user"), QStringLiteral("/usr/lib/systemd/user")};
+    for (const QString &dir : dirs) {
+        const QString path = dir + QLatin1String("/gatehoused.service");
+        if (QFileInfo::exists(path))
+            return path;
+    }
+    return {};
+}
+
 bool LocalGateway::startDaemon(const QString &program, QString *error) const
 {
+    const QString systemctl = QStandardPaths::findExecutable(QStringLiteral("systemctl"));
+    if (m_dataDir == defaultDataDir() && !systemctl.isEmpty() && !userUnitPath().isEmpty()
+        && !qEnvironmentVariableIsSet("GATEHOUSE_NO_SYSTEMD")) {
+        // --no-block: queue the start and return, so the window never waits on the unit. A failure
+        // (no user manager, no session bus) falls back to starting the program ourselves.
+        QProcess systemd;
+        systemd.start(systemctl, {QStringLiteral("--user"), QStringLiteral("start"), QStringLiteral("--no-block"),
+                                  QStringLiteral("gatehoused.service")});
+        if (systemd.waitForFinished(3000) && systemd.exitStatus() == QProcess::NormalExit && systemd.exitCode() == 0) {
+            m_startedBy = QStringLiteral("systemd");
+            return true;
+        }
+        systemd.kill();
+        systemd.waitForFinished(1000);
+    }
+    m_startedBy = QStringLiteral("process");
     // The daemon creates its secrets in here with 0600; keep the directory itself private too.
     if (!QDir().mkpath(m_dataDir)
         || !QFile::setPermissions(m_dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner)) {

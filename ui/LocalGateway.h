@@ -28,11 +28,19 @@ public:
     // on PATH; empty when there is none.
     static QString findDaemon();
     // Starts gatehoused on this data dir, detached so it outlives the app; its log goes to
-    // gatehoused.log in the data dir because a desktop launch has no terminal.
+    // gatehoused.log in the data dir because a desktop launch has no terminal. Where a systemd user
+    // unit gatehoused.service is installed and this is the default data dir, the unit is started
+    // instead (`systemctl --user start gatehoused.service`), so systemd owns and restarts it.
     bool startDaemon(const QString &program, QString *error) const;
+
+    // The installed systemd user unit for gatehoused, or empty when there is none.
+    static QString userUnitPath();
+    // How the last startDaemon() started it: "systemd" or "process".
+    QString startedBy() const { return m_startedBy; }
 
 private:
     QString m_dataDir;
+    mutable QString m_startedBy;
 };
 
 } // namespace gh

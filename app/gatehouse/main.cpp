@@ -1,12 +1,17 @@
 #include "GatewayLink.h"
 #include "LocalGateway.h"
 #include "MainWindow.h"
+#include "startup/GatewayStartup.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QStatusBar>
 #include <QTranslator>
 #include <QUrl>
 
@@ -90,6 +95,7 @@ Target parseCommandLine()
         // A token alone means this machine's gateway, attached to as that caller.
         target.server = gh::LocalGateway().adminUrl();
     }
+    // --server without --token: the token the keychain holds for that server (GatewayStartup).
     return target;
 }
 
@@ -115,10 +121,19 @@ int main(int argc, char **argv)
     QGuiApplication::setDesktopFileName(QStringLiteral("gatehouse"));
 
     gh::MainWindow window;
-    if (target.server.isValid())
-        window.link()->attachRemote(target.server, target.token);
-    else
-        window.link()->attachLocal(gh::LocalGateway(), gh::LocalGateway::findDaemon());
+    auto *startup = new gh::GatewayStartup(window.link(), &window);
+    // "Attach to Gateway…" goes first in the File menu.
+    const QList<QAction *> menus = window.menuBar()->actions();
+    if (!menus.isEmpty() && menus.constFirst()->menu()) {
+        QMenu *file = menus.constFirst()->menu();
+        file->insertAction(file->actions().value(0), startup->attachAction());
+        file->insertSeparator(file->actions().value(1));
+    } else {
+        window.addAction(startup->attachAction());
+    }
+    QObject::connect(startup, &gh::GatewayStartup::notice, &window,
+                     [&window](const QString &text) { window.statusBar()->showMessage(text, 20000); });
+    startup->start(target.server, target.token);
     window.show();
     return QCoreApplication::exec();
 }
