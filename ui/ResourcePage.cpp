@@ -115,9 +115,17 @@ void ResourcePage::refresh()
             self->m_status->setText(tr("Could not load: %1").arg(why));
             return;
         }
+        // A periodic refresh must not drop what the user selected: select the same name again.
+        const QModelIndexList selected = self->m_view->selectionModel()->selectedRows();
+        const QString keep = selected.isEmpty() ? QString()
+                                                : self->m_model->row(selected.first().row()).value(QLatin1String("name")).toString();
         if (!self->m_model->setJson(reply.json)) {
             self->m_status->setText(tr("Could not load: the gateway sent an unexpected answer."));
             return;
+        }
+        for (int r = 0; !keep.isEmpty() && r < self->m_model->rowCount(); ++r) {
+            if (self->m_model->row(r).value(QLatin1String("name")).toString() == keep)
+                self->m_view->selectRow(r);
         }
         self->m_status->setText(tr("Entries: %1, updated %2")
                                     .arg(self->m_model->rowCount())

@@ -3,11 +3,14 @@
 #include "support/DaemonProcess.h"
 #include "support/TestTools.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using gh::test::DaemonProcess;
@@ -35,6 +38,7 @@ private slots:
     void testChecksCredentialReferencesWithoutRevealingThem();
     void testOfAStoredConnectionByName();
     void testDoesNotBlockTheDaemon();
+    void testSpeaksPostgresSslRequest();
 
 private:
     DaemonProcess::Reply preview(const QJsonObject &body) const
@@ -332,6 +336,39 @@ void TestPreviewApi::testDoesNotBlockTheDaemon()
     QVERIFY(o.value(QLatin1String("reachable")).toBool());
     QVERIFY(!o.value(QLatin1String("ok")).toBool());
     QVERIFY(o.value(QLatin1String("message")).toString().contains(QLatin1String("did not answer")));
+}
+
+void TestPreviewApi::testSpeaksPostgresSslRequest()
+{
+    // A stand-in server that answers the SSLRequest as a PostgreSQL without TLS does: 'N'.
+    QTcpServer pg;
+    QVERIFY(pg.listen(QHostAddress::LocalHost));
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("type"), QStringLiteral("postgres")},
+                                                      {QStringLiteral("upstream"), QStringLiteral("postgres://127.0.0.1:%1").arg(pg.serverPort())},
+                                                      {QStringLiteral("database"), QStringLiteral("app")}})
+                                .toJson();
+    QProcess probe;
+    probe.start(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("-X"), QStringLiteral("POST"), QStringLiteral("-H"),
+                                         QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_token),
+                                         QStringLiteral("--data-binary"), QString::fromUtf8(body),
+                                         m_daemon.adminUrl() + QStringLiteral("/api/v1/connections/test")});
+    QVERIFY(probe.waitForStarted());
+    QVERIFY(pg.waitForNewConnection(5000));
+    QTcpSocket *s = pg.nextPendingConnection();
+    QByteArray got;
+    QDeadlineTimer deadline(5000);
+    while (got.size() < 8 && !deadline.hasExpired()) {
+        s->waitForReadyRead(50);
+        got += s->readAll();
+    }
+    QCOMPARE(got.toHex(), QByteArrayLiteral("0000000804d2162f"));
+    s->write("N");
+    s->flush();
+    QVERIFY(probe.waitForFinished(10000));
+    const QJsonObject o = QJsonDocument::fromJson(probe.readAllStandardOutput()).object();
+    QVERIFY(o.value(QLatin1String("ok")).toBool());
+    QCOMPARE(o.value(QLatin1String("message")).toString(), QStringLiteral("PostgreSQL answered; it does not offer TLS"));
+    QVERIFY(o.value(QLatin1String("status")).isNull());
 }
 
 QTEST_GUILESS_MAIN(TestPreviewApi)

@@ -77,6 +77,18 @@ private Q_SLOTS:
         const int row = EditorsTestGateway::rowOf(m_page, QStringLiteral("my-api"));
         QCOMPARE(m_page->view()->model()->index(row, 3).data().toString(), QStringLiteral("ml-eng, ci-bots"));
 
+        // A refresh keeps the selection on the same connection.
+        m_page->view()->selectRow(row);
+        QTest::mouseClick(m_page->findChild<QPushButton *>(QStringLiteral("newButton")), Qt::LeftButton);
+        m_page->editor()->close();
+        m_gateway.daemon().request("PUT", QStringLiteral("/api/v1/connections/a-first"), m_gateway.daemon().adminToken(),
+                                   "{\"type\":\"http\",\"upstream\":\"http://127.0.0.1:1\"}");
+        m_page->refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(EditorsTestGateway::rowOf(m_page, QStringLiteral("a-first")) >= 0, 10000);
+        const QModelIndexList selected = m_page->view()->selectionModel()->selectedRows();
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.first().data().toString(), QStringLiteral("my-api"));
+
         const auto stored = m_gateway.get(QStringLiteral("/api/v1/connections/my-api"));
         QCOMPARE(stored.status, 200);
         const QJsonObject o = stored.json().object();

@@ -6,7 +6,9 @@
 #include "editors/RulePreview.h"
 
 #include <QJsonObject>
+#include <QHelpEvent>
 #include <QListWidget>
+#include <QToolTip>
 #include <QPlainTextEdit>
 #include <QtTest>
 
@@ -51,6 +53,13 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(masked->toPlainText(), QStringLiteral("mail [EMAIL] or café [EMAIL]"), 10000);
         QCOMPARE(highlighted(sample), (QStringList{QStringLiteral("ana@example.com"), QStringLiteral("bob@example.org")}));
         QCOMPARE(highlighted(masked), (QStringList{QStringLiteral("[EMAIL]"), QStringLiteral("[EMAIL]")}));
+        // Hovering a highlight names its rule and detector.
+        QTextCursor at(sample->document());
+        at.setPosition(sample->toPlainText().indexOf(QLatin1String("bob@")) + 2);
+        const QPoint pos = sample->cursorRect(at).center();
+        QHelpEvent help(QEvent::ToolTip, pos, sample->viewport()->mapToGlobal(pos));
+        QApplication::sendEvent(sample->viewport(), &help);
+        QTRY_COMPARE_WITH_TIMEOUT(QToolTip::text(), QStringLiteral("Rule mask-mail, detector email"), 5000);
         auto *list = child<QListWidget>(e, "matchList");
         QCOMPARE(list->count(), 2);
         QCOMPARE(list->item(1)->text(), QStringLiteral("mask-mail · email: \"bob@example.org\""));
@@ -115,6 +124,13 @@ private Q_SLOTS:
         sample->setPlainText(QStringLiteral("GET /v1/weights/all HTTP/1.1\n\n"));
         QTRY_COMPARE_WITH_TIMEOUT(decision->text(), QStringLiteral("Denied by rule no-weights."), 10000);
         sample->setPlainText(QStringLiteral("GET /v1/models HTTP/1.1\n\n"));
+        QTRY_COMPARE_WITH_TIMEOUT(decision->text(), QStringLiteral("Allowed."), 10000);
+        // The draft limited to "llm" holds the request there (no connection given: every rule
+        // applies), and not on another connection.
+        retype(child<QLineEdit>(e, "connectionsEdit"), QStringLiteral("llm"));
+        sample->setPlainText(QStringLiteral("POST /v1/jobs HTTP/1.1\n\nexport"));
+        QTRY_COMPARE_WITH_TIMEOUT(decision->text(), QStringLiteral("Held for approval by security (rule hold-export)."), 10000);
+        QTest::keyClicks(child<QLineEdit>(e, "previewConnectionEdit"), QStringLiteral("other"));
         QTRY_COMPARE_WITH_TIMEOUT(decision->text(), QStringLiteral("Allowed."), 10000);
         e->reject();
     }

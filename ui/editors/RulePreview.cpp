@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -38,7 +39,8 @@ QList<QTextEdit::ExtraSelection> highlights(QPlainTextEdit *edit, const QJsonArr
         s.cursor.setPosition(start);
         s.cursor.setPosition(end, QTextCursor::KeepAnchor);
         s.format.setBackground(color);
-        s.format.setToolTip(m.value(QLatin1String("rule")).toString());
+        s.format.setToolTip(RulePreview::tr("Rule %1, detector %2")
+                                .arg(m.value(QLatin1String("rule")).toString(), m.value(QLatin1String("detector")).toString()));
         out.append(s);
     }
     return out;
@@ -51,6 +53,7 @@ RulePreview::RulePreview(GatewayLink *link, QWidget *parent)
     , m_link(link)
     , m_side(new QComboBox(this))
     , m_useStored(new QCheckBox(tr("With the other &stored rules"), this))
+    , m_connection(new QLineEdit(this))
     , m_load(new QPushButton(tr("&Load sample…"), this))
     , m_sample(new QPlainTextEdit(this))
     , m_masked(new QPlainTextEdit(this))
@@ -63,6 +66,9 @@ RulePreview::RulePreview(GatewayLink *link, QWidget *parent)
     m_side->addItem(tr("Request"), QStringLiteral("request"));
     m_useStored->setObjectName(QStringLiteral("useStoredCheck"));
     m_useStored->setChecked(true);
+    m_connection->setObjectName(QStringLiteral("previewConnectionEdit"));
+    m_connection->setPlaceholderText(tr("any connection"));
+    m_connection->setToolTip(tr("Only the rules that apply to this connection; empty: every rule"));
     m_load->setObjectName(QStringLiteral("loadSampleButton"));
     m_sample->setObjectName(QStringLiteral("sampleEdit"));
     m_sample->setPlaceholderText(tr("Paste a body, or a whole message:\nHTTP/1.1 200 OK\nContent-Type: application/json\n\n{\"email\": \"ana@example.com\"}"));
@@ -81,6 +87,8 @@ RulePreview::RulePreview(GatewayLink *link, QWidget *parent)
     bar->addWidget(new QLabel(tr("Sample:"), this));
     bar->addWidget(m_side);
     bar->addWidget(m_useStored);
+    bar->addWidget(new QLabel(tr("On:"), this));
+    bar->addWidget(m_connection);
     bar->addStretch(1);
     bar->addWidget(m_load);
     auto *split = new QSplitter(Qt::Horizontal, this);
@@ -100,6 +108,7 @@ RulePreview::RulePreview(GatewayLink *link, QWidget *parent)
     connect(m_sample, &QPlainTextEdit::textChanged, this, &RulePreview::schedule);
     connect(m_side, &QComboBox::currentIndexChanged, this, &RulePreview::schedule);
     connect(m_useStored, &QCheckBox::toggled, this, &RulePreview::schedule);
+    connect(m_connection, &QLineEdit::textChanged, this, &RulePreview::schedule);
     connect(m_load, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Load a sample request or response"));
         if (!path.isEmpty() && !loadSampleFile(path))
@@ -189,6 +198,8 @@ void RulePreview::send()
                                                             {QStringLiteral("body"), s.body}}}};
     if (!m_draft.isEmpty())
         body.insert(QStringLiteral("rule"), m_draft);
+    if (!m_connection->text().trimmed().isEmpty())
+        body.insert(QStringLiteral("connection"), m_connection->text().trimmed());
     const quint64 serial = ++m_serial;
     const int offset = s.bodyOffset;
     ++m_inFlight;

@@ -9,6 +9,7 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
@@ -62,6 +63,7 @@ private:
     QJsonObject m_draft;
     QComboBox *m_side;
     QCheckBox *m_useStored;
+    QLineEdit *m_connection;
     QPushButton *m_load;
     QPlainTextEdit *m_sample;
     QPlainTextEdit *m_masked;
