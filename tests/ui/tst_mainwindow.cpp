@@ -259,8 +259,12 @@ private Q_SLOTS:
             window.link()->setProbeInterval(100ms);
             window.link()->attachRemote(m_api->url(), kToken);
             auto *tabs = window.findChild<QTabWidget *>();
-            QCOMPARE(tabs->tabText(0), QStringLiteral("&Verbindungen"));
-            QCOMPARE(tabs->tabText(1), QStringLiteral("&Regeln"));
+            QStringList titles;
+            for (int i = 0; i < tabs->count(); ++i)
+                titles << tabs->tabText(i);
+            QCOMPARE(titles, QStringList({QStringLiteral("&Überblick"), QStringLiteral("&Verbindungen"),
+                                          QStringLiteral("&Regeln"), QStringLiteral("&Freigaben"),
+                                          QStringLiteral("&Sitzungen"), QStringLiteral("&Wiedergabe")}));
             QTRY_COMPARE(stateText(window), QStringLiteral("Verbunden mit %1").arg(m_api->url().toDisplayString()));
             QCOMPARE(window.connectionsPage()->view()->model()->headerData(3, Qt::Horizontal).toString(),
                      QStringLiteral("Erlaubte Gruppen"));
