@@ -91,11 +91,13 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_state ON approvals (state, created_at);
 )sql";
 
-// The overview's statistics (SqliteStats.cpp) read the counted kinds by time; a partial index keeps
-// body and chunk events, the bulk of a store, out of it so appending them costs nothing more.
+// The overview's statistics (SqliteStats.cpp) read the counted kinds by time. Partial, so body and
+// chunk events, the bulk of a store, stay out of it and cost nothing more to append; covering (the
+// session id in the index, the connection in sessions_stats) so a count never visits a table row.
 constexpr const char schemaV2[] = R"sql(
-CREATE INDEX events_stats ON events (kind, ts_us)
+CREATE INDEX events_stats ON events (kind, ts_us, session_id)
     WHERE kind IN ('http.request', 'policy.refused', 'approval.requested', 'policy.masked');
+CREATE INDEX sessions_stats ON sessions (id, connection);
 )sql";
 
 constexpr SqliteSchema::Step allSteps[] = {
