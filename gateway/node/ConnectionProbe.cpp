@@ -181,8 +181,8 @@ void ConnectionProbe::finish(bool reachable, int status, const QString &message)
                     {QStringLiteral("latency_ms"), double(m_clock.elapsed())},
                     {QStringLiteral("message"), message},
                     {QStringLiteral("credential"), m_credential}};
-    qInfo("connection test of %s (%s): %s", qPrintable(m_connection.name), qPrintable(m_connection.upstream),
-          qPrintable(message));
+    qInfo("connection test of %s (%s): %s", qPrintable(m_connection.name),
+          qPrintable(QUrl(m_connection.upstream).toString(QUrl::RemoveUserInfo)), qPrintable(message));
     m_res.sendJson(200, out);
     if (m_socket) {
         m_socket->disconnect(this);

@@ -5,6 +5,7 @@
 #include "editors/RuleEditor.h"
 #include "editors/RulePreview.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QHelpEvent>
 #include <QListWidget>
@@ -133,6 +134,32 @@ private Q_SLOTS:
         QTest::keyClicks(child<QLineEdit>(e, "previewConnectionEdit"), QStringLiteral("other"));
         QTRY_COMPARE_WITH_TIMEOUT(decision->text(), QStringLiteral("Allowed."), 10000);
         e->reject();
+    }
+
+    void editingKeepsWhatTheEditorHasNoFieldFor()
+    {
+        const QByteArray rules = "[[rule]]\nname = \"no-drop\"\nkind = \"deny\"\n"
+                                 "match = { query = \"(?i)^\\\\s*drop\\\\b\" }\n";
+        QCOMPARE(m_gateway.daemon().request("POST", QStringLiteral("/api/v1/apply"), m_gateway.daemon().adminToken(), rules,
+                                            "application/toml").status,
+                 200);
+        const QString query = m_gateway.get(QStringLiteral("/api/v1/rules/no-drop")).json().object()
+                                  .value(QLatin1String("match")).toObject().value(QLatin1String("query")).toString();
+        QVERIFY(!query.isEmpty());
+        m_page->refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(EditorsTestGateway::rowOf(m_page, QStringLiteral("no-drop")) >= 0, 10000);
+        m_page->view()->selectRow(EditorsTestGateway::rowOf(m_page, QStringLiteral("no-drop")));
+        QTest::mouseClick(m_page->findChild<QPushButton *>(QStringLiteral("editButton")), Qt::LeftButton);
+        auto *e = qobject_cast<RuleEditor *>(m_page->editor());
+        QVERIFY(e);
+        retype(child<QLineEdit>(e, "groupsEdit"), QStringLiteral("dba"));
+        auto *save = child<QPushButton>(e, "saveButton");
+        QTRY_VERIFY_WITH_TIMEOUT(save->isEnabled(), 10000);
+        QTest::mouseClick(save, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_page->editor(), 10000);
+        const QJsonObject o = m_gateway.get(QStringLiteral("/api/v1/rules/no-drop")).json().object();
+        QCOMPARE(o.value(QLatin1String("groups")).toArray(), QJsonArray{QStringLiteral("dba")});
+        QCOMPARE(o.value(QLatin1String("match")).toObject().value(QLatin1String("query")).toString(), query);
     }
 
     void editAndDeleteARule()

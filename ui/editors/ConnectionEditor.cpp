@@ -59,6 +59,7 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     , m_groups(new QLineEdit(this))
     , m_groupsHint(hintLabel(this, QStringLiteral("groupsHint")))
     , m_database(new QLineEdit(this))
+    , m_caFile(new QLineEdit(this))
     , m_credential(new QComboBox(this))
     , m_header(new QLineEdit(this))
     , m_user(new QLineEdit(this))
@@ -81,6 +82,8 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     m_groups->setObjectName(QStringLiteral("groupsEdit"));
     m_groups->setPlaceholderText(tr("ml-eng, ci-bots"));
     m_database->setObjectName(QStringLiteral("databaseEdit"));
+    m_caFile->setObjectName(QStringLiteral("caFileEdit"));
+    m_caFile->setPlaceholderText(tr("optional: a CA bundle on the gateway's machine"));
     m_credential->setObjectName(QStringLiteral("credentialCombo"));
     m_credential->addItem(tr("None"));
     m_credential->addItem(tr("Added by the gateway"));
@@ -112,6 +115,7 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     m_form->addRow(tr("Allowed &groups:"), m_groups);
     m_form->addRow(QString(), m_groupsHint);
     m_form->addRow(tr("&Database:"), m_database);
+    m_form->addRow(tr("CA &file:"), m_caFile);
     m_form->addRow(tr("&Credential:"), m_credential);
     m_form->addRow(tr("&Header:"), m_header);
     m_form->addRow(tr("U&ser:"), m_user);
@@ -135,8 +139,9 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     else
         m_upstream->setPlaceholderText(QStringLiteral("http://127.0.0.1:9000"));
 
-    for (QLineEdit *edit : {m_name, m_upstream, m_groups, m_database, m_header, m_user, m_prefix, m_reference, m_secret})
+    for (QLineEdit *edit : {m_name, m_upstream, m_groups, m_database, m_caFile, m_header, m_user, m_prefix, m_reference, m_secret})
         connect(edit, &QLineEdit::textChanged, this, &ConnectionEditor::validate);
+    connect(m_upstream, &QLineEdit::textChanged, this, &ConnectionEditor::updateRows);   // the CA file row
     for (QComboBox *combo : {m_type, m_credential, m_source})
         connect(combo, &QComboBox::currentIndexChanged, this, &ConnectionEditor::updateRows);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -156,6 +161,7 @@ void ConnectionEditor::loadExisting(const QJsonObject &o)
         groups << g.toString();
     m_groups->setText(groups.join(QLatin1String(", ")));
     m_database->setText(o.value(QLatin1String("database")).toString());
+    m_caFile->setText(o.value(QLatin1String("ca_file")).toString());
     const QJsonObject cred = o.value(QLatin1String("credential")).toObject();
     m_header->setText(cred.value(QLatin1String("header")).toString());
     m_user->setText(cred.value(QLatin1String("user")).toString());
@@ -189,6 +195,8 @@ void ConnectionEditor::updateRows()
     const bool withCredential = m_credential->currentIndex() == 1;
     const auto source = Source(m_source->currentData().toInt());
     m_form->setRowVisible(m_database, postgres);
+    m_form->setRowVisible(m_caFile, m_upstream->text().trimmed().startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
+                                        || !m_caFile->text().isEmpty());
     m_form->setRowVisible(m_header, withCredential && !postgres);
     m_form->setRowVisible(m_user, withCredential && postgres);
     m_form->setRowVisible(m_prefix, withCredential && !postgres && source != Source::Template);
@@ -230,6 +238,8 @@ QJsonObject ConnectionEditor::connectionJson() const
                   {QStringLiteral("allow_groups"), QJsonArray::fromStringList(splitList(m_groups->text()))}};
     if (postgres && !m_database->text().trimmed().isEmpty())
         o.insert(QStringLiteral("database"), m_database->text().trimmed());
+    if (!m_caFile->text().trimmed().isEmpty())
+        o.insert(QStringLiteral("ca_file"), m_caFile->text().trimmed());
     if (m_credential->currentIndex() == 1) {
         QJsonObject cred;
         if (postgres) {

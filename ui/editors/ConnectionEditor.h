@@ -59,6 +59,7 @@ private:
     QLineEdit *m_groups;
     QLabel *m_groupsHint;
     QLineEdit *m_database;
+    QLineEdit *m_caFile;
     QComboBox *m_credential;     // none / use one
     QLineEdit *m_header;
     QLineEdit *m_user;

@@ -171,6 +171,7 @@ QLabel *RuleEditor::addField(const QString &label, QWidget *field, const QString
 
 void RuleEditor::loadExisting(const QJsonObject &o)
 {
+    m_original = o;
     m_name->setText(o.value(QLatin1String("name")).toString());
     m_name->setReadOnly(true);
     m_kind->setCurrentIndex(qMax(0, m_kind->findData(o.value(QLatin1String("kind")).toString())));
@@ -213,6 +214,8 @@ QJsonObject RuleEditor::ruleJson() const
         const QStringList fields = splitList(m_jsonFields->text());
         if (!fields.isEmpty())
             o.insert(QStringLiteral("json_fields"), QJsonArray::fromStringList(fields));
+        if (m_original.contains(QLatin1String("columns")))   // PostgreSQL: no field here, kept
+            o.insert(QStringLiteral("columns"), m_original.value(QLatin1String("columns")));
         return o;
     }
     QJsonObject match;
@@ -224,6 +227,18 @@ QJsonObject RuleEditor::ruleJson() const
         match.insert(QStringLiteral("header"), QJsonObject{{m_headerName->text().trimmed(), m_headerValue->text()}});
     if (!m_body->text().isEmpty())
         match.insert(QStringLiteral("body"), m_body->text());
+    // PostgreSQL match keys and further headers have no field here: saved as they were.
+    const QJsonObject before = m_original.value(QLatin1String("match")).toObject();
+    for (const char *key : {"query", "class"})
+        if (before.contains(QLatin1String(key)))
+            match.insert(QLatin1String(key), before.value(QLatin1String(key)));
+    QJsonObject headers = match.value(QLatin1String("header")).toObject();
+    const QJsonObject beforeHeaders = before.value(QLatin1String("header")).toObject();
+    for (auto it = beforeHeaders.constBegin(); it != beforeHeaders.constEnd(); ++it)
+        if (it != beforeHeaders.constBegin() && !headers.contains(it.key()))
+            headers.insert(it.key(), it.value());
+    if (!headers.isEmpty())
+        match.insert(QStringLiteral("header"), headers);
     if (!match.isEmpty())
         o.insert(QStringLiteral("match"), match);
     if (kind == QLatin1String("approve")) {

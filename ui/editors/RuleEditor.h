@@ -47,6 +47,7 @@ private:
 
     QPointer<GatewayLink> m_link;
     bool m_editing = false;
+    QJsonObject m_original;   // the rule as loaded: keys this editor has no field for are kept
     QFormLayout *m_form;
     QLineEdit *m_name;
     QComboBox *m_kind;
