@@ -146,13 +146,20 @@ private Q_SLOTS:
 
     void serverErrorsShowInTheDialog()
     {
-        // The gateway refuses a credential header it owns; the dialog says why and stays open.
         ConnectionEditor *e = openNew();
         QTest::keyClicks(child<QLineEdit>(e, "nameEdit"), QStringLiteral("refused"));
         QTest::keyClicks(child<QLineEdit>(e, "upstreamEdit"), QStringLiteral("https://127.0.0.1:1/"));
         child<QComboBox>(e, "credentialCombo")->setCurrentIndex(1);
-        QTest::keyClicks(child<QLineEdit>(e, "headerEdit"), QStringLiteral("Bad Header Name"));
+        // What the editor can judge, it does: a header name with spaces keeps Save disabled.
+        QTest::keyClicks(child<QLineEdit>(e, "headerEdit"), QStringLiteral("Bad Header"));
         QTest::keyClicks(child<QLineEdit>(e, "referenceEdit"), QStringLiteral("GH_UI_KEY"));
+        QVERIFY(child<QLabel>(e, "credentialHint")->isVisible());
+        QVERIFY(!child<QPushButton>(e, "saveButton")->isEnabled());
+        retype(child<QLineEdit>(e, "headerEdit"), QStringLiteral("X-Key"));
+        // What only the gateway can: a sealed value from another gateway (not sealed with its key).
+        child<QComboBox>(e, "sourceCombo")->setCurrentIndex(int(ConnectionEditor::Source::Template));
+        retype(child<QLineEdit>(e, "referenceEdit"), QStringLiteral("${sealed:bm90LWZyb20taGVyZQ}"));
+        QVERIFY(child<QPushButton>(e, "saveButton")->isEnabled());
         QTest::mouseClick(child<QPushButton>(e, "saveButton"), Qt::LeftButton);
         auto *error = child<QLabel>(e, "errorLabel");
         QTRY_VERIFY_WITH_TIMEOUT(error->isVisible(), 10000);

@@ -269,7 +269,8 @@ void ConnectionEditor::validate()
     // The same rules the gateway applies (core/Resources validate()), so Save only sends what it takes.
     static const QRegularExpression namePattern(QStringLiteral("^[a-z0-9-]{1,63}$"));
     static const QRegularExpression envName(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
-    static const QRegularExpression groupPattern(QStringLiteral("^[^\\s,]+$"));
+    static const QRegularExpression groupPattern(QStringLiteral("^[A-Za-z0-9_.\\-/:@*?]+$"));
+    static const QRegularExpression headerToken(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
     const bool postgres = m_type->currentData() == QLatin1String("postgres");
 
     const QString name = m_name->text().trimmed();
@@ -290,6 +291,12 @@ void ConnectionEditor::validate()
         upstreamProblem = tr("An HTTP connection needs an http:// or https:// upstream.");
     else if (postgres && scheme != QLatin1String("postgres") && scheme != QLatin1String("postgresql"))
         upstreamProblem = tr("A PostgreSQL connection needs a postgres:// upstream.");
+    else if (!url.userInfo().isEmpty())
+        upstreamProblem = tr("Credentials do not belong in the URL; use the credential below.");
+    else if (url.hasQuery() || url.hasFragment())
+        upstreamProblem = tr("The URL must not have a query or fragment.");
+    else if (!m_caFile->text().trimmed().isEmpty() && scheme != QLatin1String("https"))
+        upstreamProblem = tr("Only https upstreams are verified against a CA file.");
     else if (postgres && !url.path().isEmpty() && url.path() != QLatin1String("/"))
         upstreamProblem = tr("A PostgreSQL upstream takes no path; set the database instead.");
     setHint(m_upstreamHint, upstreamProblem);
@@ -297,7 +304,7 @@ void ConnectionEditor::validate()
     QString groupsProblem;
     for (const QString &g : splitList(m_groups->text()))
         if (!groupPattern.match(g).hasMatch())
-            groupsProblem = tr("Separate groups with commas: \"%1\" is not one group name.").arg(g);
+            groupsProblem = tr("\"%1\" is not a group: use letters, digits and _ . - / : @ * ?, and commas between groups.").arg(g);
     setHint(m_groupsHint, groupsProblem);
 
     QString credentialProblem;
@@ -305,6 +312,8 @@ void ConnectionEditor::validate()
         const auto source = Source(m_source->currentData().toInt());
         if (!postgres && m_header->text().trimmed().isEmpty())
             credentialProblem = tr("Name the header the gateway adds, e.g. Authorization.");
+        else if (!postgres && !headerToken.match(m_header->text().trimmed()).hasMatch())
+            credentialProblem = tr("\"%1\" is not a valid HTTP header name.").arg(m_header->text().trimmed());
         else if (postgres && m_user->text().trimmed().isEmpty())
             credentialProblem = tr("Name the database user the gateway logs in as.");
         else if (source == Source::Environment && !envName.match(m_reference->text().trimmed()).hasMatch())

@@ -216,7 +216,10 @@ void RulePreview::send()
                           m_status->setText(tr("The draft rule is not valid yet: %1").arg(reply.errorText));
                           Q_EMIT draftChecked(key, reply.errorText);
                       } else {
+                          // Not a verdict on the draft (no gateway, a sample too large): saving
+                          // stays possible, and the gateway checks the rule then.
                           m_status->setText(tr("No preview: %1").arg(editors::errorOf(reply)));
+                          Q_EMIT draftChecked(QString(), QString());
                       }
                       Q_EMIT updated();
                   });
