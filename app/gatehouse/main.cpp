@@ -6,6 +6,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QEvent>
+#include <QWindow>
 #include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
@@ -15,6 +17,7 @@
 #include <QTranslator>
 #include <QUrl>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -51,6 +54,34 @@ void installTranslators(QTranslator &qt, QTranslator &ours)
     if (ours.load(QLocale(), QStringLiteral("gatehouse"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QCoreApplication::installTranslator(&ours);
 }
+
+// bench/app_start: with GATEHOUSE_STARTUP_REPORT set, prints the monotonic clock (the one the bench
+// driver reads before it starts the app) when the window is first exposed and when the gateway first
+// answers, so start-up time is measured from outside, process start included.
+class StartupReport final : public QObject {
+public:
+    using QObject::QObject;
+    static void print(const char *what)
+    {
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+        std::fprintf(stderr, "gatehouse-startup %s %lld\n", what, static_cast<long long>(ns));
+        std::fflush(stderr);
+    }
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (event->type() == QEvent::Expose && !m_exposed) {
+            m_exposed = true;
+            print("exposed");
+        }
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    bool m_exposed = false;
+};
 
 struct Target {
     QUrl server;      // empty: this machine's gateway, from its data dir
@@ -133,6 +164,15 @@ int main(int argc, char **argv)
     }
     QObject::connect(startup, &gh::GatewayStartup::notice, &window,
                      [&window](const QString &text) { window.statusBar()->showMessage(text, 20000); });
+    if (qEnvironmentVariableIsSet("GATEHOUSE_STARTUP_REPORT")) {
+        auto *report = new StartupReport(&window);
+        window.winId();   // exposes arrive at the native window, which this creates
+        window.windowHandle()->installEventFilter(report);
+        QObject::connect(window.link(), &gh::GatewayLink::stateChanged, report, [](gh::GatewayLink::State state) {
+            if (state == gh::GatewayLink::State::Connected)
+                StartupReport::print("connected");
+        });
+    }
     startup->start(target.server, target.token);
     window.show();
     return QCoreApplication::exec();
