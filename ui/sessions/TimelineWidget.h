@@ -56,6 +56,8 @@ public:
     // The index of the event nearest to tUs (the earlier one on a tie); -1 when empty.
     qsizetype nearestIndex(double tUs) const;
 
+    QSize sizeHint() const override { return QSize(800, 140); }
+
     // Paints into any device (the bench paints into a QImage of the widget's size).
     void paintTo(QPainter &p, const QRect &area) const;
 
