@@ -417,10 +417,6 @@
         <translation>Ein PostgreSQL-Upstream hat keinen Pfad; geben Sie stattdessen die Datenbank an.</translation>
     </message>
     <message>
-        <source>Separate groups with commas: &quot;%1&quot; is not one group name.</source>
-        <translation>Trennen Sie Gruppen durch Kommas: „%1“ ist kein einzelner Gruppenname.</translation>
-    </message>
-    <message>
         <source>Name the header the gateway adds, e.g. Authorization.</source>
         <translation>Geben Sie den Header an, den das Gateway hinzufügt, z. B. Authorization.</translation>
     </message>
@@ -475,6 +471,26 @@
     <message>
         <source>Credential: resolves.</source>
         <translation>Zugangsdaten: auflösbar.</translation>
+    </message>
+    <message>
+        <source>Credentials do not belong in the URL; use the credential below.</source>
+        <translation>Zugangsdaten gehören nicht in die URL; verwenden Sie das Feld „Zugangsdaten“ unten.</translation>
+    </message>
+    <message>
+        <source>The URL must not have a query or fragment.</source>
+        <translation>Die URL darf keine Query und kein Fragment enthalten.</translation>
+    </message>
+    <message>
+        <source>Only https upstreams are verified against a CA file.</source>
+        <translation>Nur https-Upstreams werden gegen eine CA-Datei geprüft.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a group: use letters, digits and _ . - / : @ * ?, and commas between groups.</source>
+        <translation>„%1“ ist keine Gruppe: Verwenden Sie Buchstaben, Ziffern und _ . - / : @ * ? sowie Kommas zwischen Gruppen.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a valid HTTP header name.</source>
+        <translation>„%1“ ist kein gültiger HTTP-Header-Name.</translation>
     </message>
 </context>
 <context>
