@@ -11,6 +11,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -173,6 +174,40 @@ private Q_SLOTS:
         QCOMPARE(spans.size(), 1);
         QVERIFY2(spans.first().startsWith(QLatin1Char('[')) && !spans.first().contains(QLatin1Char('@')), qPrintable(spans.first()));
         QVERIFY(body().contains(spans.first()));
+    }
+
+    void cancelLoading()
+    {
+        // Cancel before the first slice arrives: the view says what it shows, and is usable.
+        QSignalSpy loaded(m_view.get(), &gh::ReplayView::loaded);
+        m_view->open(m_gw.allowedId());
+        auto *cancel = m_view->findChild<QPushButton *>(QStringLiteral("replayCancel"));
+        QVERIFY(cancel->isVisible());
+        QVERIFY(m_view->findChild<QWidget *>(QStringLiteral("replayProgress"))->isVisible());
+        cancel->click();
+        QCOMPARE(loaded.size(), 1);
+        QVERIFY(!m_view->isLoading());
+        QVERIFY(!cancel->isVisible());
+        QVERIFY2(text("replayStatus").contains(QLatin1String("cancelled")), qPrintable(text("replayStatus")));
+        QTest::qWait(200);   // the slice still on its way changes nothing
+        QCOMPARE(timeline()->count(), 0);
+        QCOMPARE(loaded.size(), 1);
+    }
+
+    void brokenChain()
+    {
+        // Someone edits a recorded event in the database: the badge names the first bad event.
+        const QString db = m_gw.daemon().dataDir() + QStringLiteral("/gatehouse.db");
+        QProcess sqlite;
+        sqlite.start(QStringLiteral("sqlite3"),
+                     {db, QStringLiteral("UPDATE events SET ts_us = ts_us + 1 WHERE session_id = '%1' AND seq = "
+                                         "(SELECT min(seq) FROM events WHERE session_id = '%1')")
+                              .arg(m_gw.allowedId())});
+        if (!sqlite.waitForFinished(10000) && sqlite.error() == QProcess::FailedToStart)
+            QSKIP("sqlite3 is not installed");
+        QCOMPARE(sqlite.exitCode(), 0);
+        openAndWait(m_gw.allowedId());
+        QCOMPARE(text("replayBadge"), QStringLiteral("chain BROKEN at seq %1").arg(m_view->seqAt(0)));
     }
 
 private:
