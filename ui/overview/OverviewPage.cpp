@@ -210,7 +210,9 @@ void OverviewPage::setClient(AdminClient *client)
         return;
     }
     m_stream = m_client->subscribeEvents(QStringLiteral("/api/v1/events"), [this](const AdminEvent &event) {
-        if (event.type.startsWith("session.") || event.type.startsWith("approval.") || event.type == "rule.changed")
+        // Not restarted by every event: under steady traffic the page still reloads once per interval.
+        if ((event.type.startsWith("session.") || event.type.startsWith("approval.") || event.type == "rule.changed")
+            && !m_debounce.isActive())
             m_debounce.start();
     });
     connect(m_stream, &AdminEventStream::connected, this, &OverviewPage::reload);
