@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QPalette>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
 #include <QSplitter>
@@ -51,9 +52,9 @@ EventDetailPane::EventDetailPane(QWidget *parent)
     setObjectName(QStringLiteral("eventDetail"));
     m_kind = new QLabel(this);
     m_kind->setObjectName(QStringLiteral("detailKind"));
-    QFont bold = m_kind->font();
-    bold.setBold(true);
-    m_kind->setFont(bold);
+    QFont larger = m_kind->font();
+    larger.setPointSizeF(larger.pointSizeF() * 1.15);
+    m_kind->setFont(larger);
     m_time = new QLabel(this);
     m_time->setObjectName(QStringLiteral("detailTime"));
     m_summary = new QLabel(this);
@@ -130,7 +131,10 @@ void EventDetailPane::display(const QJsonObject &event, const QJsonObject &maski
     m_seq = qint64(event.value(QLatin1String("seq")).toDouble());
     const QString kind = event.value(QLatin1String("kind")).toString();
     m_kind->setText(QStringLiteral("#%1 %2").arg(m_seq).arg(kind));
-    m_kind->setStyleSheet(QStringLiteral("color: %1;").arg(TimelineWidget::colorOf(TimelineWidget::categoryOf(kind)).name()));
+    // The colour of its lane on the timeline (a palette, not a style sheet, which would drop the font).
+    QPalette pal = m_kind->palette();
+    pal.setColor(QPalette::WindowText, TimelineWidget::colorOf(TimelineWidget::categoryOf(kind)).darker(120));
+    m_kind->setPalette(pal);
     m_time->setText(timeText(qint64(event.value(QLatin1String("ts_us")).toDouble())));
     const QJsonValue dataValue = event.value(QLatin1String("data"));
     const QJsonObject fields = dataValue.toObject();

@@ -290,12 +290,23 @@ void TimelineWidget::paintTo(QPainter &p, const QRect &area) const
                 x = end;
             }
         }
-        // The cursor.
+        // The cursor: a thin line, a notch on top, and its event's mark drawn again over the line
+        // with an outline so the selected event stays visible in its lane.
         if (m_cursor >= 0) {
             const double cx = timeToX(double(m_ts[size_t(m_cursor)]));
             if (cx >= a.left() && cx <= a.right()) {
-                p.setPen(QPen(palette().color(QPalette::Highlight), 2));
+                const QColor hl = palette().color(QPalette::Highlight);
+                p.setPen(QPen(hl, 1));
                 p.drawLine(QPointF(cx, a.top()), QPointF(cx, a.bottom()));
+                const QPointF notch[3] = {{cx - 5, double(a.top())}, {cx + 5, double(a.top())}, {cx, a.top() + 6.0}};
+                p.setBrush(hl);
+                p.drawPolygon(notch, 3);
+                const int c = cats[kinds[m_cursor]];
+                const QRectF mark(cx - 2, a.top() + c * laneH + 1, 4, std::max(1, laneH - 2));
+                p.setPen(QPen(palette().color(QPalette::Text), 1));
+                p.setBrush(colorOf(Category(c)));
+                p.drawRect(mark);
+                p.setBrush(Qt::NoBrush);
             }
         }
     }
