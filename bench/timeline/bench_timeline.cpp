@@ -7,6 +7,7 @@
 #include "GatewayLink.h"
 #include "admin/AdminClient.h"
 #include "sessions/EventDetailPane.h"
+#include "sessions/SessionExporter.h"
 #include "sessions/ReplayView.h"
 #include "sessions/TimelineWidget.h"
 #include "support/DaemonProcess.h"
@@ -17,6 +18,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -116,6 +118,35 @@ void paintBench(int events)
     }
     std::printf("  (one frame per zoom level: %s)\n", qPrintable(QDir::temp().filePath(QStringLiteral("bench_timeline_*x.png"))));
 }
+
+// The longest the event loop went without running a 1 ms timer: what a user would feel as a freeze.
+class StallMeter final {
+public:
+    StallMeter()
+    {
+        m_timer.setInterval(1);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            m_max = std::max(m_max, double(m_since.nsecsElapsed()) / 1e6);
+            m_since.restart();
+        });
+    }
+    void start()
+    {
+        m_max = 0;
+        m_since.start();
+        m_timer.start();
+    }
+    double stop()
+    {
+        m_timer.stop();
+        return m_max;
+    }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_since;
+    double m_max = 0;
+};
 
 bool waitFor(const std::function<bool()> &done, int timeoutMs)
 {
@@ -235,20 +266,47 @@ int seekBench(int events, int seeks)
     view.resize(1600, 800);
     view.show();
     std::vector<double> opens;
+    std::vector<double> stalls;
+    StallMeter meter;
     for (int i = 0; i < 3; ++i) {
         bool loaded = false;
         auto c = QObject::connect(&view, &gh::ReplayView::loaded, [&] { loaded = true; });
         QElapsedTimer t;
         t.start();
+        meter.start();
         view.open(id);
         if (!waitFor([&] { return loaded; }, 60000))
             return std::fprintf(stderr, "the replay did not load\n"), 1;
         opens.push_back(double(t.nsecsElapsed()) / 1e6);
+        stalls.push_back(meter.stop());
         QObject::disconnect(c);
     }
     const Stats os = stats(opens);
+    const Stats st = stats(stalls);
     std::printf("  ReplayView::open until the whole timeline is painted-ready (%d slices of %d): median %.1f ms, max %.1f ms (3 runs)\n",
                 int((count + gh::ReplayView::sliceSize - 1) / gh::ReplayView::sliceSize), gh::ReplayView::sliceSize, os.median, os.max);
+    std::printf("  longest event-loop stall while it loads: median %.1f ms, max %.1f ms\n", st.median, st.max);
+
+    // Export of the whole session to a file, as the sessions page does it.
+    {
+        QTemporaryDir out;
+        gh::SessionExporter exporter(&client, id, count);
+        bool finished = false;
+        bool ok = false;
+        QObject::connect(&exporter, &gh::SessionExporter::finished, [&](bool good, const QString &) {
+            finished = true;
+            ok = good;
+        });
+        QElapsedTimer t;
+        t.start();
+        meter.start();
+        exporter.start(out.filePath(QStringLiteral("s.jsonl")));
+        if (!waitFor([&] { return finished; }, 300000) || !ok)
+            return std::fprintf(stderr, "the export failed\n"), 1;
+        const double stall = meter.stop();
+        std::printf("  export of all %lld events to JSON Lines (%.0f MiB): %.1f s, longest event-loop stall %.1f ms\n", count,
+                    double(QFileInfo(out.filePath(QStringLiteral("s.jsonl"))).size()) / 1048576.0, double(t.elapsed()) / 1000, stall);
+    }
 
     // Seeks to far points: each lands outside the cached windows, so it includes the window fetch.
     QRandomGenerator rng(7);
