@@ -166,6 +166,21 @@ private Q_SLOTS:
         QVERIFY(child<QLabel>("sessionsMessage")->text().contains(QLatin1String("cancelled")));
     }
 
+    void followsTheLink()
+    {
+        // A new token (here one without the auditor role) makes a new client: the page asks again
+        // with it and shows the gateway's refusal in place.
+        QSignalSpy loaded(m_page.get(), &gh::SessionsPage::loaded);
+        m_link->attachRemote(QUrl(m_gw.daemon().adminUrl()), QString::fromLatin1(m_gw.rita));
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(loaded.last().at(0).toInt(), -1);
+        QVERIFY2(child<QLabel>("sessionsMessage")->text().contains(QLatin1String("reading sessions")),
+                 qPrintable(child<QLabel>("sessionsMessage")->text()));
+        m_link->attachRemote(QUrl(m_gw.daemon().adminUrl()), QString::fromLatin1(m_gw.audrey));
+        QVERIFY(waitLoaded(loaded));
+        QCOMPARE(m_page->model()->rowCount(), 3);
+    }
+
 private:
     SessionsTestGateway m_gw;
     std::unique_ptr<gh::GatewayLink> m_link;
