@@ -25,17 +25,21 @@ constexpr int maxTimelineSlice = 1'000'000;
     "CASE WHEN ended_at_us IS NULL THEN (SELECT hash FROM events WHERE events.session_id = "       \
     "sessions.id ORDER BY seq DESC LIMIT 1) ELSE head_hash END, head_signature"
 
-// One fixed statement (the connection caches it): NULL parameters do not filter; ?7 is the wanted
-// kinds as ",a,b," so a list of any length binds as one value.
-constexpr const char searchSql[] =
-    "SELECT " GH_SEARCH_COLUMNS " FROM sessions WHERE (?1 IS NULL OR connection = ?1) "
-    "AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR started_at_us >= ?3) "
-    "AND (?4 IS NULL OR started_at_us < ?4) "
-    "AND (?6 IS NULL OR instr(lower(id), ?6) > 0 OR instr(lower(subject), ?6) > 0 "
-    "     OR instr(lower(connection), ?6) > 0 OR instr(lower(client_addr), ?6) > 0) "
-    "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM events WHERE events.session_id = sessions.id "
-    "     AND instr(?7, ',' || events.kind || ',') > 0)) "
-    "ORDER BY started_at_us DESC, id DESC LIMIT ?5";
+// Fixed statements (the connection caches them): NULL parameters do not filter; ?7 is the wanted
+// kinds as ",a,b," so a list of any length binds as one value. As in SqliteStore::sessions(), one
+// statement per leading filter so each walks its own index newest first.
+#define GH_SEARCH_SELECT(lead)                                                                     \
+    "SELECT " GH_SEARCH_COLUMNS " FROM sessions WHERE " lead                                      \
+    " AND (?3 IS NULL OR started_at_us >= ?3) AND (?4 IS NULL OR started_at_us < ?4) "            \
+    "AND (?6 IS NULL OR instr(lower(id), ?6) > 0 OR instr(lower(subject), ?6) > 0 "               \
+    "     OR instr(lower(connection), ?6) > 0 OR instr(lower(client_addr), ?6) > 0) "             \
+    "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM events WHERE events.session_id = sessions.id "      \
+    "     AND instr(?7, ',' || events.kind || ',') > 0)) "                                        \
+    "ORDER BY started_at_us DESC, id DESC LIMIT ?5"
+constexpr const char searchByConnection[] = GH_SEARCH_SELECT("connection = ?1 AND (?2 IS NULL OR subject = ?2)");
+constexpr const char searchBySubject[] = GH_SEARCH_SELECT("?1 IS NULL AND subject = ?2");
+constexpr const char searchByTime[] = GH_SEARCH_SELECT("?1 IS NULL AND ?2 IS NULL");
+#undef GH_SEARCH_SELECT
 #undef GH_SEARCH_COLUMNS
 
 Result<SessionInfo> searchRow(const SqliteQuery &q)
@@ -82,10 +86,13 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
     if (!db)
         return db.error();
     const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
-    Result<SqliteQuery> q = (*db)->query(searchSql);
+    const SessionFilter &f = search.filter;
+    const char *sql = !f.connection.isEmpty() ? searchByConnection
+                    : !f.subject.isEmpty()    ? searchBySubject
+                                              : searchByTime;
+    Result<SqliteQuery> q = (*db)->query(sql);
     if (!q)
         return q.error();
-    const SessionFilter &f = search.filter;
     q->bindOrNull(1, f.connection).bindOrNull(2, f.subject);
     q->bindOptional(3, f.sinceUs).bindOptional(4, f.untilUs);
     q->bind(5, qint64(f.limit <= 0 ? 100 : std::min(f.limit, maxSearchLimit)));
