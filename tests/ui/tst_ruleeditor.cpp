@@ -81,6 +81,32 @@ private Q_SLOTS:
         m_editor = e;
     }
 
+    void answersToOlderSamplesAreDropped()
+    {
+        // Two previews in flight at once, the first slow (1 MiB) and the second quick: whichever
+        // order the answers come in, only the newer one is ever shown.
+        RuleEditor *e = m_editor;
+        QVERIFY(e);
+        auto *preview = child<RulePreview>(e, "preview");
+        auto *sample = child<QPlainTextEdit>(e, "sampleEdit");
+        auto *masked = child<QPlainTextEdit>(e, "maskedView");
+        QStringList shown;
+        auto watch = connect(masked, &QPlainTextEdit::textChanged, masked, [&] { shown << masked->toPlainText().left(40); });
+        preview->setDebounce(0);
+        QString big;
+        while (big.size() < 1000 * 1000)
+            big += QStringLiteral("old bob@example.org and more text\n");
+        sample->setPlainText(big);
+        QTRY_COMPARE_WITH_TIMEOUT(preview->pendingRequests(), 1, 5000);
+        sample->setPlainText(QStringLiteral("new bob@example.org"));
+        QTRY_COMPARE_WITH_TIMEOUT(preview->pendingRequests(), 0, 20000);
+        disconnect(watch);
+        preview->setDebounce(250);
+        QCOMPARE(masked->toPlainText(), QStringLiteral("new <who>.org"));
+        for (const QString &text : std::as_const(shown))
+            QVERIFY2(!text.startsWith(QLatin1String("old")), qPrintable(shown.join(QLatin1String(" | "))));
+    }
+
     void aBadPatternShowsItsErrorInPlace()
     {
         RuleEditor *e = m_editor;

@@ -4,7 +4,6 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFormLayout>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
@@ -50,7 +49,7 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     : QDialog(parent)
     , m_link(link)
     , m_editing(!existing.isEmpty())
-    , m_form(new QFormLayout)
+    , m_form(new QGridLayout)
     , m_name(new QLineEdit(this))
     , m_nameHint(hintLabel(this, QStringLiteral("nameHint")))
     , m_type(new QComboBox(this))
@@ -107,29 +106,29 @@ ConnectionEditor::ConnectionEditor(GatewayLink *link, const QJsonObject &existin
     m_saveButton = m_buttons->button(QDialogButtonBox::Save);
     m_saveButton->setObjectName(QStringLiteral("saveButton"));
 
-    m_form->addRow(tr("&Name:"), m_name);
-    m_form->addRow(QString(), m_nameHint);
-    m_form->addRow(tr("T&ype:"), m_type);
-    m_form->addRow(tr("&Upstream:"), m_upstream);
-    m_form->addRow(QString(), m_upstreamHint);
-    m_form->addRow(tr("Allowed &groups:"), m_groups);
-    m_form->addRow(QString(), m_groupsHint);
-    m_form->addRow(tr("&Database:"), m_database);
-    m_form->addRow(tr("CA &file:"), m_caFile);
-    m_form->addRow(tr("&Credential:"), m_credential);
-    m_form->addRow(tr("&Header:"), m_header);
-    m_form->addRow(tr("U&ser:"), m_user);
-    m_form->addRow(tr("&Prefix:"), m_prefix);
-    m_form->addRow(tr("&Value from:"), m_source);
-    m_form->addRow(tr("&Reference:"), m_reference);
-    m_form->addRow(tr("S&ecret:"), m_secret);
-    m_form->addRow(QString(), m_credentialHint);
+    m_form.addRow(tr("&Name:"), m_name);
+    m_form.addRow(QString(), m_nameHint);
+    m_form.addRow(tr("T&ype:"), m_type);
+    m_form.addRow(tr("&Upstream:"), m_upstream);
+    m_form.addRow(QString(), m_upstreamHint);
+    m_form.addRow(tr("Allowed &groups:"), m_groups);
+    m_form.addRow(QString(), m_groupsHint);
+    m_form.addRow(tr("&Database:"), m_database);
+    m_form.addRow(tr("CA &file:"), m_caFile);
+    m_form.addRow(tr("&Credential:"), m_credential);
+    m_form.addRow(tr("&Header:"), m_header);
+    m_form.addRow(tr("U&ser:"), m_user);
+    m_form.addRow(tr("&Prefix:"), m_prefix);
+    m_form.addRow(tr("&Value from:"), m_source);
+    m_form.addRow(tr("&Reference:"), m_reference);
+    m_form.addRow(tr("S&ecret:"), m_secret);
+    m_form.addRow(QString(), m_credentialHint);
 
     auto *testRow = new QHBoxLayout;
     testRow->addWidget(m_testButton);
     testRow->addWidget(m_testResult, 1);
     auto *layout = new QVBoxLayout(this);
-    layout->addLayout(m_form);
+    layout->addLayout(m_form.layout());
     layout->addLayout(testRow);
     layout->addWidget(m_error);
     layout->addWidget(m_buttons);
@@ -194,15 +193,15 @@ void ConnectionEditor::updateRows()
     const bool postgres = m_type->currentData() == QLatin1String("postgres");
     const bool withCredential = m_credential->currentIndex() == 1;
     const auto source = Source(m_source->currentData().toInt());
-    m_form->setRowVisible(m_database, postgres);
-    m_form->setRowVisible(m_caFile, m_upstream->text().trimmed().startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
+    m_form.setRowVisible(m_database, postgres);
+    m_form.setRowVisible(m_caFile, m_upstream->text().trimmed().startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
                                         || !m_caFile->text().isEmpty());
-    m_form->setRowVisible(m_header, withCredential && !postgres);
-    m_form->setRowVisible(m_user, withCredential && postgres);
-    m_form->setRowVisible(m_prefix, withCredential && !postgres && source != Source::Template);
-    m_form->setRowVisible(m_source, withCredential);
-    m_form->setRowVisible(m_reference, withCredential && source != Source::Secret);
-    m_form->setRowVisible(m_secret, withCredential && source == Source::Secret);
+    m_form.setRowVisible(m_header, withCredential && !postgres);
+    m_form.setRowVisible(m_user, withCredential && postgres);
+    m_form.setRowVisible(m_prefix, withCredential && !postgres && source != Source::Template);
+    m_form.setRowVisible(m_source, withCredential);
+    m_form.setRowVisible(m_reference, withCredential && source != Source::Secret);
+    m_form.setRowVisible(m_secret, withCredential && source == Source::Secret);
     m_reference->setPlaceholderText(source == Source::Environment ? QStringLiteral("LLM_API_KEY")
                                     : source == Source::File      ? QStringLiteral("/etc/gatehouse/llm.key")
                                                                   : QStringLiteral("Bearer ${env:LLM_API_KEY}"));

@@ -1,12 +1,13 @@
 #pragma once
 
+#include "editors/FormGrid.h"
+
 #include <QDialog>
 #include <QJsonObject>
 #include <QPointer>
 
 class QComboBox;
 class QDialogButtonBox;
-class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -50,7 +51,7 @@ private:
     bool m_editing = false;
     QString m_storedSecret;      // the existing ${sealed:} value, kept when the secret is left empty
 
-    QFormLayout *m_form;
+    editors::FormGrid m_form;
     QLineEdit *m_name;
     QLabel *m_nameHint;
     QComboBox *m_type;

@@ -6,7 +6,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFormLayout>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
@@ -50,7 +49,7 @@ RuleEditor::RuleEditor(GatewayLink *link, const QJsonObject &existing, QWidget *
     : QDialog(parent)
     , m_link(link)
     , m_editing(!existing.isEmpty())
-    , m_form(new QFormLayout)
+    , m_form(new QGridLayout)
     , m_name(new QLineEdit(this))
     , m_kind(new QComboBox(this))
     , m_connections(new QLineEdit(QStringLiteral("*"), this))
@@ -124,7 +123,7 @@ RuleEditor::RuleEditor(GatewayLink *link, const QJsonObject &existing, QWidget *
 
     auto *formBox = new QWidget(this);
     auto *formLayout = new QVBoxLayout(formBox);
-    formLayout->addLayout(m_form);
+    formLayout->addLayout(m_form.layout());
     formLayout->addStretch(1);
     formLayout->addWidget(m_error);
     auto *split = new QSplitter(Qt::Horizontal, this);
@@ -164,7 +163,8 @@ QLabel *RuleEditor::addField(const QString &label, QWidget *field, const QString
     v->setSpacing(2);
     v->addWidget(field);
     v->addWidget(hint);
-    m_form->addRow(label, box);
+    box->setFocusProxy(field);
+    m_form.addRow(label, box);
     m_hints.insert(key, hint);
     return hint;
 }
@@ -258,14 +258,14 @@ void RuleEditor::updateRows()
     auto rowOf = [](QWidget *w) { return w->parentWidget(); };   // the field's box with its hint
     for (QWidget *w : {static_cast<QWidget *>(m_method), static_cast<QWidget *>(m_path),
                        m_headerName->parentWidget(), static_cast<QWidget *>(m_body)})
-        m_form->setRowVisible(rowOf(w), !mask);
+        m_form.setRowVisible(rowOf(w), !mask);
     for (QWidget *w : {static_cast<QWidget *>(m_approvers), static_cast<QWidget *>(m_approvals),
                        static_cast<QWidget *>(m_timeout), static_cast<QWidget *>(m_justification)})
-        m_form->setRowVisible(rowOf(w), approve);
+        m_form.setRowVisible(rowOf(w), approve);
     for (QWidget *w : {static_cast<QWidget *>(m_detector), static_cast<QWidget *>(m_replace),
                        static_cast<QWidget *>(m_jsonFields)})
-        m_form->setRowVisible(rowOf(w), mask);
-    m_form->setRowVisible(rowOf(m_pattern), mask && m_detector->currentData().toString().isEmpty());
+        m_form.setRowVisible(rowOf(w), mask);
+    m_form.setRowVisible(rowOf(m_pattern), mask && m_detector->currentData().toString().isEmpty());
     m_preview->setSide(mask ? QStringLiteral("response") : QStringLiteral("request"));
     changed();
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "editors/FormGrid.h"
+
 #include <QDialog>
 #include <QHash>
 #include <QJsonObject>
@@ -8,7 +10,6 @@
 class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
-class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -48,7 +49,7 @@ private:
     QPointer<GatewayLink> m_link;
     bool m_editing = false;
     QJsonObject m_original;   // the rule as loaded: keys this editor has no field for are kept
-    QFormLayout *m_form;
+    editors::FormGrid m_form;
     QLineEdit *m_name;
     QComboBox *m_kind;
     QLineEdit *m_connections;

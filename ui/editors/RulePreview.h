@@ -33,6 +33,8 @@ public:
     void setSample(const QString &text);
     bool loadSampleFile(const QString &path);
     void setSide(const QString &side);   // "request" | "response"
+    // How long after the last change the preview asks the gateway (default 250 ms).
+    void setDebounce(int ms) { m_debounce.setInterval(ms); }
 
     // The sample split as the preview sends it.
     struct Sample {
