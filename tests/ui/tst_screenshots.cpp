@@ -5,18 +5,23 @@
 
 #include "GatewayLink.h"
 #include "MainWindow.h"
+#include "ResourcePage.h"
 #include "sessions/ReplayView.h"
 #include "support/DaemonProcess.h"
 #include "support/TestTools.h"
 
 #include <QAbstractItemView>
+#include <QDialog>
 #include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSet>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -148,6 +153,40 @@ private Q_SLOTS:
         QVERIFY2(colourCount(shot) > 8, "the view rendered blank");
         const QString path = QDir(m_outDir).filePath(fileNameFor(page));
         QVERIFY2(shot.save(path), qPrintable(path));
+    }
+
+    // The rule editor is a dialog, not a tab: photographed with a sample in its live preview.
+    void theRuleEditorPreviewRenders()
+    {
+        auto *tabs = m_window->findChild<QTabWidget *>();
+        gh::ResourcePage *rules = m_window->rulesPage();
+        tabs->setCurrentWidget(rules);
+        QAbstractItemModel *model = rules->view()->model();
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT(model->rowCount() > 0, 10000);
+        for (int r = 0; r < model->rowCount(); ++r) {
+            if (model->index(r, 0).data().toString() == QLatin1String("mask-email"))
+                row = r;
+        }
+        QVERIFY(row >= 0);
+        rules->view()->selectRow(row);
+        QTest::mouseClick(rules->findChild<QPushButton *>(QStringLiteral("editButton")), Qt::LeftButton);
+        QDialog *editor = rules->editor();
+        QVERIFY(editor);
+        auto *sample = editor->findChild<QPlainTextEdit *>(QStringLiteral("sampleEdit"));
+        auto *masked = editor->findChild<QPlainTextEdit *>(QStringLiteral("maskedView"));
+        QVERIFY(sample && masked);
+        sample->setPlainText(QStringLiteral("HTTP/1.1 200 OK\nContent-Type: application/json\n\n"
+                                            "{\"customer\": \"Ana Lopez\", \"email\": \"ana.lopez@example.com\",\n"
+                                            " \"note\": \"cc bob@example.org on the renewal\"}"));
+        QTRY_VERIFY_WITH_TIMEOUT(masked->toPlainText().count(QLatin1String("[EMAIL]")) == 2, 10000);
+        editor->resize(1100, 640);
+        QTest::qWait(100);
+        const QImage shot = editor->grab().toImage();
+        QVERIFY2(colourCount(shot) > 8, "the editor rendered blank");
+        const QString path = QDir(m_outDir).filePath(QStringLiteral("rule-editor.png"));
+        QVERIFY2(shot.save(path), qPrintable(path));
+        editor->reject();
     }
 
 private:
