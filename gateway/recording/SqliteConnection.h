@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <unordered_map>
 
@@ -47,6 +48,24 @@ public:
     Result<bool> step();
     // Runs to completion, for statements that return no rows.
     Status run();
+    // Calls onRow() for every row (it reads the columns of this query) until the rows end; stops at
+    // the first error, SQLite's or one onRow() returns (when it returns a Status).
+    template <typename OnRow>
+    Status forEachRow(OnRow &&onRow)
+    {
+        for (;;) {
+            Result<bool> row = step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                return {};
+            if constexpr (std::is_void_v<std::invoke_result_t<OnRow &>>) {
+                onRow();
+            } else if (Status s = onRow(); !s) {
+                return s;
+            }
+        }
+    }
 
     bool isNull(int column) const;
     qint64 int64(int column) const;

@@ -101,17 +101,15 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
                                                 : QString(QLatin1Char(',') + search.withKinds.join(QLatin1Char(','))
                                                           + QLatin1Char(',')));
     QList<SessionInfo> list;
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
+    Status read = q->forEachRow([&]() -> Status {
         Result<SessionInfo> s = searchRow(*q);
         if (!s)
             return s.error();
         list.append(std::move(*s));
-    }
+        return {};
+    });
+    if (!read)
+        return read.error();
     return list;
 }
 
@@ -129,12 +127,7 @@ Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 f
     q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(limit <= 0 ? maxTimelineSlice : std::min(limit, maxTimelineSlice)));
     SessionTimeline t;
     QHash<QString, quint16> index;
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
+    Status read = q->forEachRow([&]() -> Status {
         t.seq.append(q->int64(0));
         t.tsUs.append(q->int64(1));
         const QString kind = q->text(2);
@@ -146,7 +139,10 @@ Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 f
             t.kinds.append(kind);
         }
         t.kind.append(*it);
-    }
+        return {};
+    });
+    if (!read)
+        return read.error();
     return t;
 }
 

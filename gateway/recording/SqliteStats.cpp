@@ -89,15 +89,12 @@ Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
         if (!q)
             return q.error();
         q->bind(1, query.sinceUs).bind(2, query.untilUs).bind(3, query.bucketUs).bindStaticText(4, c.kind);
-        for (;;) {
-            Result<bool> row = q->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        Status read = q->forEachRow([&] {
             if (StatsCounts *counts = slot(q->text(0), q->int64(1)))
                 counts->*c.field += q->int64(2);
-        }
+        });
+        if (!read)
+            return read.error();
     }
 
     {
@@ -105,19 +102,16 @@ Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
         if (!q)
             return q.error();
         q->bind(1, query.sinceUs).bind(2, query.untilUs).bind(3, query.bucketUs);
-        for (;;) {
-            Result<bool> row = q->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        Status read = q->forEachRow([&] {
             StatsCounts *counts = slot(q->text(0), q->int64(1));
             if (!counts)
-                continue;
+                return;
             const QJsonObject data = decodeData(q->text(2), q->blob(3));
             for (const QJsonValue &m : data.value(QLatin1String("masks")).toArray())
                 counts->masked += qMax<qint64>(0, qint64(m.toObject().value(QLatin1String("count")).toDouble()));
-        }
+        });
+        if (!read)
+            return read.error();
     }
 
     if (query.latestDenials > 0) {
@@ -125,12 +119,7 @@ Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
         if (!q)
             return q.error();
         q->bind(1, query.sinceUs).bind(2, query.untilUs).bind(3, qint64(query.latestDenials));
-        for (;;) {
-            Result<bool> row = q->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        Status read = q->forEachRow([&] {
             StatsDenial d;
             d.tsUs = q->int64(0);
             d.sessionId = q->text(1);
@@ -143,7 +132,9 @@ Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
             d.error = data.value(QLatin1String("error")).toString();
             d.status = data.value(QLatin1String("status")).toInt();
             out.latestDenials.append(std::move(d));
-        }
+        });
+        if (!read)
+            return read.error();
     }
     (void)(*db)->exec("COMMIT");
     return out;

@@ -567,32 +567,28 @@ Result<ResourceSet> SqliteStore::resources() const
         Result<SqliteQuery> q = db.query("SELECT name, json FROM connections ORDER BY name");
         if (!q)
             return q.error();
-        for (;;) {
-            Result<bool> row = q->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        Status read = q->forEachRow([&]() -> Status {
             Result<Connection> c = parseConnectionRow(q->text(0), q->text(1));
             if (!c)
                 return c.error();
             set.connections.append(std::move(*c));
-        }
+            return {};
+        });
+        if (!read)
+            return read.error();
     }
     Result<SqliteQuery> q = db.query("SELECT name, json FROM rules ORDER BY position");
     if (!q)
         return q.error();
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
+    Status read = q->forEachRow([&]() -> Status {
         Result<Rule> r = parseRuleRow(q->text(0), q->text(1));
         if (!r)
             return r.error();
         set.rules.append(std::move(*r));
-    }
+        return {};
+    });
+    if (!read)
+        return read.error();
     return set;
 }
 
@@ -714,14 +710,9 @@ Result<QHash<QString, QDateTime>> SqliteStore::revokedTokens() const
         return q.error();
     q->bind(1, m_options.clock->now().toMSecsSinceEpoch());
     QHash<QString, QDateTime> revoked;
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        revoked.insert(q->text(0), fromMs(q->optionalInt64(1)));
-    }
+    Status read = q->forEachRow([&] { revoked.insert(q->text(0), fromMs(q->optionalInt64(1))); });
+    if (!read)
+        return read.error();
     return revoked;
 }
 
@@ -736,12 +727,7 @@ Result<QList<IssuedToken>> SqliteStore::issuedTokens() const
     if (!q)
         return q.error();
     QList<IssuedToken> tokens;
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
+    Status read = q->forEachRow([&]() -> Status {
         IssuedToken t;
         t.jti = q->text(0);
         t.subject = q->text(1);
@@ -753,7 +739,10 @@ Result<QList<IssuedToken>> SqliteStore::issuedTokens() const
         t.expiresAt = fromMs(q->optionalInt64(4));
         t.revokedAt = fromMs(q->optionalInt64(5));
         tokens.append(std::move(t));
-    }
+        return {};
+    });
+    if (!read)
+        return read.error();
     return tokens;
 }
 
@@ -895,17 +884,15 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
     q->bind(5, qint64(filter.limit <= 0 ? 100 : std::min(filter.limit, maxListLimit)));
 
     QList<SessionInfo> list;
-    for (;;) {
-        Result<bool> row = q->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
+    Status read = q->forEachRow([&]() -> Status {
         Result<SessionInfo> s = sessionFromRow(*q);
         if (!s)
             return s.error();
         list.append(std::move(*s));
-    }
+        return {};
+    });
+    if (!read)
+        return read.error();
     return list;
 }
 
