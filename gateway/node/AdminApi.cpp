@@ -1,5 +1,4 @@
 #include "node/AdminApi.h"
-#include "node/AdminStats.h"
 
 #include "admin/Metrics.h"
 #include "approvals/ApprovalBroker.h"
@@ -9,10 +8,11 @@
 #include "core/SecretBox.h"
 #include "identity/Authenticator.h"
 #include "identity/TokenIssuer.h"
-#include "node/EventHub.h"
-#include "node/AdminSessions.h"
 #include "node/AdminPreview.h"
+#include "node/AdminSessions.h"
+#include "node/AdminStats.h"
 #include "node/ConnectionProbe.h"
+#include "node/EventHub.h"
 #include "recording/Recorder.h"
 #include "recording/Store.h"
 
@@ -27,13 +27,6 @@ namespace {
 QString iso(const QDateTime &t)
 {
     return t.isValid() ? t.toUTC().toString(Qt::ISODate) : QString();
-}
-
-QJsonValue isoUs(std::optional<qint64> us)
-{
-    if (!us)
-        return QJsonValue::Null;
-    return QDateTime::fromMSecsSinceEpoch(*us / 1000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 QJsonArray toArray(const QStringList &l)
@@ -57,23 +50,6 @@ QString resourceOfKey(const QString &key)
     static const QRegularExpression re(QStringLiteral("^(connection|rule) \"([^\"]*)\""));
     const auto m = re.match(key);
     return m.hasMatch() ? m.captured(1) + QLatin1Char('/') + m.captured(2) : QString();
-}
-
-QJsonObject sessionJson(const SessionInfo &s)
-{
-    return QJsonObject{
-        {QStringLiteral("id"), s.id},
-        {QStringLiteral("connection"), s.connection},
-        {QStringLiteral("subject"), s.subject},
-        {QStringLiteral("groups"), toArray(s.groups)},
-        {QStringLiteral("issuer"), s.issuer},
-        {QStringLiteral("client_addr"), s.clientAddr},
-        {QStringLiteral("started_at"), isoUs(s.startedAtUs)},
-        {QStringLiteral("ended_at"), isoUs(s.endedAtUs)},
-        {QStringLiteral("bytes_in"), double(s.bytesIn)},
-        {QStringLiteral("bytes_out"), double(s.bytesOut)},
-        {QStringLiteral("event_count"), double(s.eventCount)},
-    };
 }
 
 Result<QJsonObject> jsonBody(const HttpRequest &req)
@@ -530,7 +506,7 @@ void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const 
             return sendStoreError(res, list.error());
         QJsonArray out;
         for (const SessionInfo &s : *list)
-            out.append(sessionJson(s));
+            out.append(AdminSessions::sessionJson(s));
         return res.sendJson(200, out);
     }
     const QString id = seg.at(1);
@@ -540,7 +516,7 @@ void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const 
     if (!s->has_value())
         return res.sendError(404, "not_found", QStringLiteral("no session with id %1").arg(id));
     if (seg.size() == 2)
-        return res.sendJson(200, sessionJson(**s));
+        return res.sendJson(200, AdminSessions::sessionJson(**s));
     if (seg.size() == 3 && seg.at(2) == QLatin1String("events")) {
         // JSON Lines, streamed in pages so a long session never sits in memory whole.
         res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
@@ -553,14 +529,7 @@ void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const 
             }
             QByteArray chunk;
             for (const StoredEvent &e : *page) {
-                QJsonObject line{{QStringLiteral("session"), id},
-                                 {QStringLiteral("seq"), double(e.seq)},
-                                 {QStringLiteral("ts_us"), double(e.tsUs)},
-                                 {QStringLiteral("kind"), e.kind},
-                                 {QStringLiteral("hash"), QString::fromLatin1(e.hash.toHex())}};
-                const QJsonDocument data = QJsonDocument::fromJson(e.data);
-                line.insert(QStringLiteral("data"), data.isObject() ? QJsonValue(data.object()) : QJsonValue(QString::fromUtf8(e.data)));
-                chunk += QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
+                chunk += AdminSessions::eventLine(id, e);
                 from = e.seq + 1;
             }
             if (!chunk.isEmpty())

@@ -23,37 +23,6 @@ QJsonValue isoUs(std::optional<qint64> us)
     return QDateTime::fromMSecsSinceEpoch(*us / 1000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
-// The same object as GET /sessions/{id}.
-QJsonObject sessionJson(const SessionInfo &s)
-{
-    return QJsonObject{
-        {QStringLiteral("id"), s.id},
-        {QStringLiteral("connection"), s.connection},
-        {QStringLiteral("subject"), s.subject},
-        {QStringLiteral("groups"), QJsonArray::fromStringList(s.groups)},
-        {QStringLiteral("issuer"), s.issuer},
-        {QStringLiteral("client_addr"), s.clientAddr},
-        {QStringLiteral("started_at"), isoUs(s.startedAtUs)},
-        {QStringLiteral("ended_at"), isoUs(s.endedAtUs)},
-        {QStringLiteral("bytes_in"), double(s.bytesIn)},
-        {QStringLiteral("bytes_out"), double(s.bytesOut)},
-        {QStringLiteral("event_count"), double(s.eventCount)},
-    };
-}
-
-// The same line as the unparameterised events route.
-QByteArray eventLine(const QString &id, const StoredEvent &e)
-{
-    QJsonObject line{{QStringLiteral("session"), id},
-                     {QStringLiteral("seq"), double(e.seq)},
-                     {QStringLiteral("ts_us"), double(e.tsUs)},
-                     {QStringLiteral("kind"), e.kind},
-                     {QStringLiteral("hash"), QString::fromLatin1(e.hash.toHex())}};
-    const QJsonDocument data = QJsonDocument::fromJson(e.data);
-    line.insert(QStringLiteral("data"), data.isObject() ? QJsonValue(data.object()) : QJsonValue(QString::fromUtf8(e.data)));
-    return QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
-}
-
 void storeError(const HttpResponder &res, const Error &e)
 {
     qWarning("admin API: store error: %s", qPrintable(e.message));
@@ -132,7 +101,7 @@ void list(const Store &store, const Clock &clock, const HttpRequest &req, const 
         return storeError(res, found.error());
     QJsonArray out;
     for (const SessionInfo &info : *found)
-        out.append(sessionJson(info));
+        out.append(AdminSessions::sessionJson(info));
     res.sendJson(200, out);
 }
 
@@ -174,7 +143,7 @@ void window(const Store &store, const QString &id, const HttpRequest &req, const
                 done = true;
                 break;
             }
-            chunk += eventLine(id, e);
+            chunk += AdminSessions::eventLine(id, e);
             from = e.seq + 1;
             --left;
         }
@@ -264,6 +233,35 @@ void AdminSessions::serve(const Store &store, const Clock &clock, const HttpRequ
     if (seg.at(2) == QLatin1String("timeline"))
         return timeline(store, id, **s, req, res);
     return window(store, id, req, res);
+}
+
+QJsonObject AdminSessions::sessionJson(const SessionInfo &s)
+{
+    return QJsonObject{
+        {QStringLiteral("id"), s.id},
+        {QStringLiteral("connection"), s.connection},
+        {QStringLiteral("subject"), s.subject},
+        {QStringLiteral("groups"), QJsonArray::fromStringList(s.groups)},
+        {QStringLiteral("issuer"), s.issuer},
+        {QStringLiteral("client_addr"), s.clientAddr},
+        {QStringLiteral("started_at"), isoUs(s.startedAtUs)},
+        {QStringLiteral("ended_at"), isoUs(s.endedAtUs)},
+        {QStringLiteral("bytes_in"), double(s.bytesIn)},
+        {QStringLiteral("bytes_out"), double(s.bytesOut)},
+        {QStringLiteral("event_count"), double(s.eventCount)},
+    };
+}
+
+QByteArray AdminSessions::eventLine(const QString &id, const StoredEvent &e)
+{
+    QJsonObject line{{QStringLiteral("session"), id},
+                     {QStringLiteral("seq"), double(e.seq)},
+                     {QStringLiteral("ts_us"), double(e.tsUs)},
+                     {QStringLiteral("kind"), e.kind},
+                     {QStringLiteral("hash"), QString::fromLatin1(e.hash.toHex())}};
+    const QJsonDocument data = QJsonDocument::fromJson(e.data);
+    line.insert(QStringLiteral("data"), data.isObject() ? QJsonValue(data.object()) : QJsonValue(QString::fromUtf8(e.data)));
+    return QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
 }
 
 } // namespace gh
