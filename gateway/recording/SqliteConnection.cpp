@@ -114,13 +114,7 @@ Result<bool> SqliteQuery::step()
 
 Status SqliteQuery::run()
 {
-    for (;;) {
-        Result<bool> row = step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return {};
-    }
+    return forEachRow([] {});
 }
 
 bool SqliteQuery::isNull(int column) const

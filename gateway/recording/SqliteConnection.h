@@ -3,6 +3,7 @@
 #include "core/Result.h"
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 
 #include <memory>
@@ -65,6 +66,23 @@ public:
                 return s;
             }
         }
+    }
+    // Every row turned into a T by fromRow (a Result<T> from this query's columns), in order; the
+    // first error stops it.
+    template <typename T, typename FromRow>
+    Result<QList<T>> collect(FromRow &&fromRow)
+    {
+        QList<T> list;
+        Status read = forEachRow([&]() -> Status {
+            Result<T> item = fromRow(*this);
+            if (!item)
+                return item.error();
+            list.append(std::move(*item));
+            return {};
+        });
+        if (!read)
+            return read.error();
+        return list;
     }
 
     bool isNull(int column) const;

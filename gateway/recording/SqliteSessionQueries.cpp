@@ -100,17 +100,7 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
     q->bindOrNull(7, search.withKinds.isEmpty() ? QString()
                                                 : QString(QLatin1Char(',') + search.withKinds.join(QLatin1Char(','))
                                                           + QLatin1Char(',')));
-    QList<SessionInfo> list;
-    Status read = q->forEachRow([&]() -> Status {
-        Result<SessionInfo> s = searchRow(*q);
-        if (!s)
-            return s.error();
-        list.append(std::move(*s));
-        return {};
-    });
-    if (!read)
-        return read.error();
-    return list;
+    return q->collect<SessionInfo>(searchRow);
 }
 
 Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 fromSeq, int limit) const

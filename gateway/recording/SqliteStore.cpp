@@ -567,28 +567,20 @@ Result<ResourceSet> SqliteStore::resources() const
         Result<SqliteQuery> q = db.query("SELECT name, json FROM connections ORDER BY name");
         if (!q)
             return q.error();
-        Status read = q->forEachRow([&]() -> Status {
-            Result<Connection> c = parseConnectionRow(q->text(0), q->text(1));
-            if (!c)
-                return c.error();
-            set.connections.append(std::move(*c));
-            return {};
-        });
-        if (!read)
-            return read.error();
+        Result<QList<Connection>> connections = q->collect<Connection>(
+            [](const SqliteQuery &row) { return parseConnectionRow(row.text(0), row.text(1)); });
+        if (!connections)
+            return connections.error();
+        set.connections = std::move(*connections);
     }
     Result<SqliteQuery> q = db.query("SELECT name, json FROM rules ORDER BY position");
     if (!q)
         return q.error();
-    Status read = q->forEachRow([&]() -> Status {
-        Result<Rule> r = parseRuleRow(q->text(0), q->text(1));
-        if (!r)
-            return r.error();
-        set.rules.append(std::move(*r));
-        return {};
-    });
-    if (!read)
-        return read.error();
+    Result<QList<Rule>> rules = q->collect<Rule>(
+        [](const SqliteQuery &row) { return parseRuleRow(row.text(0), row.text(1)); });
+    if (!rules)
+        return rules.error();
+    set.rules = std::move(*rules);
     return set;
 }
 
@@ -882,18 +874,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
     q->bindOrNull(1, filter.connection).bindOrNull(2, filter.subject);
     q->bindOptional(3, filter.sinceUs).bindOptional(4, filter.untilUs);
     q->bind(5, qint64(filter.limit <= 0 ? 100 : std::min(filter.limit, maxListLimit)));
-
-    QList<SessionInfo> list;
-    Status read = q->forEachRow([&]() -> Status {
-        Result<SessionInfo> s = sessionFromRow(*q);
-        if (!s)
-            return s.error();
-        list.append(std::move(*s));
-        return {};
-    });
-    if (!read)
-        return read.error();
-    return list;
+    return q->collect<SessionInfo>(sessionFromRow);
 }
 
 Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
