@@ -1,18 +1,12 @@
 #include "recording/SqliteSessionWriter.h"
 
 #include "recording/SqliteConnection.h"
+#include "recording/SqliteValues.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
 
 namespace gh {
 
 namespace {
-
-QString groupsJson(const QStringList &groups)
-{
-    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(groups)).toJson(QJsonDocument::Compact));
-}
 
 // Ok when the session exists and is open; otherwise an error naming which it is not.
 Status checkOpen(SqliteConnection &db, const QString &id)
@@ -43,7 +37,7 @@ Status SqliteSessionWriter::insertSession(SqliteConnection &db, const SessionSta
     Status status = q->bind(1, s.id)
                         .bind(2, s.connection)
                         .bind(3, s.subject)
-                        .bind(4, groupsJson(s.groups))
+                        .bind(4, stored::groupsJson(s.groups))
                         .bind(5, s.issuer)
                         .bind(6, s.clientAddr)
                         .bind(7, s.startedAtUs)

@@ -1,8 +1,10 @@
 #include "recording/SqliteStore.h"
 
 #include "recording/SqliteConnection.h"
+#include "recording/SqliteReadLease.h"
 #include "recording/SqliteSchema.h"
 #include "recording/SqliteSessionWriter.h"
+#include "recording/SqliteValues.h"
 #include "recording/StoreWriter.h"
 
 #include <QFile>
@@ -22,58 +24,11 @@ namespace gh {
 
 namespace {
 
-constexpr qint64 msPerDay = qint64(24) * 60 * 60 * 1000;
 constexpr int maxListLimit = 10000;
-
-std::optional<qint64> toMs(const QDateTime &t)
-{
-    if (!t.isValid())
-        return std::nullopt;
-    return t.toMSecsSinceEpoch();
-}
-
-QDateTime fromMs(const std::optional<qint64> &ms)
-{
-    if (!ms)
-        return {};
-    return QDateTime::fromMSecsSinceEpoch(*ms, Qt::UTC);
-}
 
 QString compactJson(const QJsonObject &o)
 {
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-QString groupsJson(const QStringList &groups)
-{
-    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(groups)).toJson(QJsonDocument::Compact));
-}
-
-Result<QJsonDocument> parseStored(const QString &text, const QString &what)
-{
-    QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &err);
-    if (err.error != QJsonParseError::NoError)
-        return Error(QStringLiteral("stored %1 is corrupt: %2 at offset %3")
-                         .arg(what, err.errorString())
-                         .arg(err.offset));
-    return doc;
-}
-
-Result<QStringList> parseGroups(const QString &text, const QString &what)
-{
-    Result<QJsonDocument> doc = parseStored(text, what);
-    if (!doc)
-        return doc.error();
-    if (!doc->isArray())
-        return Error(QStringLiteral("stored %1 is corrupt: groups are not a JSON array").arg(what));
-    QStringList groups;
-    for (const QJsonValue &v : doc->array()) {
-        if (!v.isString())
-            return Error(QStringLiteral("stored %1 is corrupt: a group is not a string").arg(what));
-        groups.append(v.toString());
-    }
-    return groups;
 }
 
 QString resourceKey(const char *kind, const QString &name)
@@ -95,7 +50,7 @@ Error inResource(Error e, const char *kind, const QString &name, int line)
 Result<Connection> parseConnectionRow(const QString &name, const QString &json)
 {
     const QString where = resourceKey("connection", name);
-    Result<QJsonDocument> doc = parseStored(json, where);
+    Result<QJsonDocument> doc = stored::parseJson(json, where);
     if (!doc)
         return Error(doc.error().message, QString(), 0, where);
     if (!doc->isObject())
@@ -110,7 +65,7 @@ Result<Connection> parseConnectionRow(const QString &name, const QString &json)
 Result<Rule> parseRuleRow(const QString &name, const QString &json)
 {
     const QString where = resourceKey("rule", name);
-    Result<QJsonDocument> doc = parseStored(json, where);
+    Result<QJsonDocument> doc = stored::parseJson(json, where);
     if (!doc)
         return Error(doc.error().message, QString(), 0, where);
     if (!doc->isObject())
@@ -236,7 +191,7 @@ Result<SessionInfo> sessionFromRow(const SqliteQuery &q)
     s.id = q.text(0);
     s.connection = q.text(1);
     s.subject = q.text(2);
-    Result<QStringList> groups = parseGroups(q.text(3), QStringLiteral("session %1").arg(s.id));
+    Result<QStringList> groups = stored::parseGroups(q.text(3), QStringLiteral("session %1").arg(s.id));
     if (!groups)
         return groups.error();
     s.groups = *groups;
@@ -262,25 +217,6 @@ Status checkSessionStart(const SessionStart &s)
 } // namespace
 
 // ---- read pool ------------------------------------------------------------------------------
-
-// A read connection on loan from the pool; goes back when the lease ends.
-class SqliteStore::ReadLease final {
-public:
-    ReadLease(const SqliteStore *store, std::unique_ptr<SqliteConnection> c)
-        : m_store(store), m_connection(std::move(c)) {}
-    ReadLease(ReadLease &&other) noexcept = default;
-    ReadLease &operator=(ReadLease &&) = delete;
-    ~ReadLease()
-    {
-        if (m_connection)
-            m_store->release(std::move(m_connection));
-    }
-    SqliteConnection &operator*() const { return *m_connection; }
-
-private:
-    const SqliteStore *m_store;
-    std::unique_ptr<SqliteConnection> m_connection;
-};
 
 struct SqliteStore::ResourceChange {
     bool changed = false;
@@ -614,148 +550,6 @@ Result<std::optional<Connection>> SqliteStore::connection(const QString &name) c
 Result<std::optional<Rule>> SqliteStore::rule(const QString &name) const
 {
     return readResource<Rule>("SELECT json FROM rules WHERE name = ?1", name, parseRuleRow);
-}
-
-// ---- tokens ---------------------------------------------------------------------------------
-
-Status SqliteStore::recordIssuedToken(const QString &jti, const QString &subject,
-                                      const QStringList &groups, const QDateTime &issuedAt,
-                                      const QDateTime &expiresAt)
-{
-    if (jti.isEmpty())
-        return Error(QStringLiteral("a token needs a jti"));
-    if (!issuedAt.isValid() || !expiresAt.isValid())
-        return Error(QStringLiteral("token %1 needs valid issue and expiry times").arg(jti));
-    const QString groupsText = groupsJson(groups);
-    return m_writer->runSync([&](SqliteConnection &db) -> Status {
-        // A bare revocation stored earlier (issued_at IS NULL) is completed, and stays revoked.
-        Result<SqliteQuery> q = db.query(
-            "INSERT INTO issued_tokens (jti, subject, groups, issued_at, expires_at) "
-            "VALUES (?1, ?2, ?3, ?4, ?5) "
-            "ON CONFLICT (jti) DO UPDATE SET subject = excluded.subject, groups = excluded.groups, "
-            "issued_at = excluded.issued_at, expires_at = excluded.expires_at "
-            "WHERE issued_tokens.issued_at IS NULL");
-        if (!q)
-            return q.error();
-        if (Status s = q->bind(1, jti)
-                           .bind(2, subject)
-                           .bind(3, groupsText)
-                           .bind(4, issuedAt.toMSecsSinceEpoch())
-                           .bind(5, expiresAt.toMSecsSinceEpoch())
-                           .run();
-            !s)
-            return s;
-        if (db.changes() == 0)
-            return Error(QStringLiteral("token %1 is already recorded").arg(jti));
-        return {};
-    });
-}
-
-Result<bool> SqliteStore::revokeToken(const QString &jti, const QDateTime &at, const QDateTime &expiresAt)
-{
-    if (jti.isEmpty())
-        return Error(QStringLiteral("a token needs a jti"));
-    const qint64 atMs = at.isValid() ? at.toMSecsSinceEpoch() : m_options.clock->now().toMSecsSinceEpoch();
-    const std::optional<qint64> expiresMs = toMs(expiresAt);
-    bool known = false;
-    Status s = m_writer->runSync([&](SqliteConnection &db) -> Status {
-        bool exists = false;
-        {
-            Result<SqliteQuery> select = db.query("SELECT issued_at FROM issued_tokens WHERE jti = ?1");
-            if (!select)
-                return select.error();
-            select->bind(1, jti);
-            Result<bool> row = select->step();
-            if (!row)
-                return row.error();
-            exists = *row;
-            known = *row && !select->isNull(0);
-        }
-        if (exists) {
-            Result<SqliteQuery> update = db.query(
-                "UPDATE issued_tokens SET revoked_at = COALESCE(revoked_at, ?2), "
-                "expires_at = COALESCE(expires_at, ?3) WHERE jti = ?1");
-            if (!update)
-                return update.error();
-            return update->bind(1, jti).bind(2, atMs).bindOptional(3, expiresMs).run();
-        }
-        Result<SqliteQuery> insert = db.query(
-            "INSERT INTO issued_tokens (jti, expires_at, revoked_at) VALUES (?1, ?2, ?3)");
-        if (!insert)
-            return insert.error();
-        return insert->bind(1, jti).bindOptional(2, expiresMs).bind(3, atMs).run();
-    });
-    if (!s)
-        return s.error();
-    return known;
-}
-
-Result<QHash<QString, QDateTime>> SqliteStore::revokedTokens() const
-{
-    Result<ReadLease> lease = reader();
-    if (!lease)
-        return lease.error();
-    Result<SqliteQuery> q = (**lease).query(
-        "SELECT jti, expires_at FROM issued_tokens "
-        "WHERE revoked_at IS NOT NULL AND (expires_at IS NULL OR expires_at > ?1)");
-    if (!q)
-        return q.error();
-    q->bind(1, m_options.clock->now().toMSecsSinceEpoch());
-    QHash<QString, QDateTime> revoked;
-    Status read = q->forEachRow([&] { revoked.insert(q->text(0), fromMs(q->optionalInt64(1))); });
-    if (!read)
-        return read.error();
-    return revoked;
-}
-
-Result<QList<IssuedToken>> SqliteStore::issuedTokens() const
-{
-    Result<ReadLease> lease = reader();
-    if (!lease)
-        return lease.error();
-    Result<SqliteQuery> q = (**lease).query(
-        "SELECT jti, subject, groups, issued_at, expires_at, revoked_at FROM issued_tokens "
-        "WHERE issued_at IS NOT NULL ORDER BY issued_at DESC, jti");
-    if (!q)
-        return q.error();
-    QList<IssuedToken> tokens;
-    Status read = q->forEachRow([&]() -> Status {
-        IssuedToken t;
-        t.jti = q->text(0);
-        t.subject = q->text(1);
-        Result<QStringList> groups = parseGroups(q->text(2), QStringLiteral("token %1").arg(t.jti));
-        if (!groups)
-            return groups.error();
-        t.groups = *groups;
-        t.issuedAt = fromMs(q->optionalInt64(3));
-        t.expiresAt = fromMs(q->optionalInt64(4));
-        t.revokedAt = fromMs(q->optionalInt64(5));
-        tokens.append(std::move(t));
-        return {};
-    });
-    if (!read)
-        return read.error();
-    return tokens;
-}
-
-Result<qint64> SqliteStore::pruneExpiredTokens()
-{
-    // A day of slack: clocks of nodes and clients drift, and a just-expired revocation must
-    // still be visible to anyone checking a token that is "barely" valid for them.
-    const qint64 cutoff = m_options.clock->now().toMSecsSinceEpoch() - msPerDay;
-    qint64 pruned = 0;
-    Status s = m_writer->runSync([&](SqliteConnection &db) -> Status {
-        Result<SqliteQuery> q = db.query("DELETE FROM issued_tokens WHERE expires_at < ?1");
-        if (!q)
-            return q.error();
-        if (Status r = q->bind(1, cutoff).run(); !r)
-            return r;
-        pruned = db.changes();
-        return {};
-    });
-    if (!s)
-        return s.error();
-    return pruned;
 }
 
 // ---- sessions -------------------------------------------------------------------------------
