@@ -327,8 +327,11 @@ void OverviewPage::showSeries()
     }
 
     m_chart->removeAllSeries();
-    for (QAbstractAxis *axis : m_chart->axes())
+    // removeAxis() hands the axis back to us: without the delete every reload leaked two axes.
+    for (QAbstractAxis *axis : m_chart->axes()) {
         m_chart->removeAxis(axis);
+        delete axis;
+    }
     auto *time = new QDateTimeAxis;
     time->setFormat(m_range->currentIndex() == 2 ? QStringLiteral("ddd HH:mm") : QStringLiteral("HH:mm"));
     auto *count = new QValueAxis;
