@@ -23,6 +23,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTranslator>
 #include <QtTest>
 
 using namespace std::chrono_literals;
@@ -100,6 +101,9 @@ private Q_SLOTS:
             m_outDir = QDir(qEnvironmentVariable("GATEHOUSE_BUILD_DIR")).filePath(QStringLiteral("screenshots"));
         QVERIFY(QDir().mkpath(m_outDir));
 
+        // As the app does: the system locale's translation (LANG=de_DE.UTF-8 renders the German views).
+        if (m_translator.load(QLocale(), QStringLiteral("gatehouse"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+            QCoreApplication::installTranslator(&m_translator);
         m_window = std::make_unique<gh::MainWindow>();
         m_window->link()->setProbeInterval(200ms);
         m_window->link()->attachRemote(QUrl(m_daemon.adminUrl()), QString::fromLatin1(m_daemon.adminToken()));
@@ -196,6 +200,7 @@ private:
     QProcess m_held;
     QString m_ana;
     QString m_outDir;
+    QTranslator m_translator;
     std::unique_ptr<gh::MainWindow> m_window;
 };
 
