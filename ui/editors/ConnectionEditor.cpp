@@ -370,7 +370,9 @@ void ConnectionEditor::test()
         }
         const QJsonObject r = reply.json.object();
         const QString credential = r.value(QLatin1String("credential")).toString();
-        const QString message = r.value(QLatin1String("message")).toString();
+        QString message = r.value(QLatin1String("message")).toString();
+        while (message.endsWith(QLatin1Char('.')))   // the sentences below end it themselves
+            message.chop(1);
         const int latency = r.value(QLatin1String("latency_ms")).toInt();
         QString text = r.value(QLatin1String("ok")).toBool() ? tr("OK: %1 (%2 ms).").arg(message).arg(latency)
                      : r.value(QLatin1String("reachable")).toBool()
