@@ -2,10 +2,9 @@
 // seq by time), kept apart from SqliteStore.cpp's writes and basic reads.
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteStore.h"
+#include "recording/SqliteValues.h"
 
 #include <QHash>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QMutexLocker>
 #include <QScopeGuard>
 
@@ -17,7 +16,8 @@ constexpr int maxSearchLimit = 10000;
 // A timeline slice holds no data, so it may be far longer than an events page.
 constexpr int maxTimelineSlice = 1'000'000;
 
-// As SqliteStore.cpp's list: an open session's count and head are read off its events.
+// As SqliteStore.cpp's list (stored::sessionFromRow reads them): an open session's count and head
+// are read off its events.
 #define GH_SEARCH_COLUMNS                                                                          \
     "id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, bytes_in, " \
     "bytes_out, CASE WHEN ended_at_us IS NULL THEN (SELECT count(*) FROM events "                  \
@@ -41,29 +41,6 @@ constexpr const char searchBySubject[] = GH_SEARCH_SELECT("?1 IS NULL AND subjec
 constexpr const char searchByTime[] = GH_SEARCH_SELECT("?1 IS NULL AND ?2 IS NULL");
 #undef GH_SEARCH_SELECT
 #undef GH_SEARCH_COLUMNS
-
-Result<SessionInfo> searchRow(const SqliteQuery &q)
-{
-    SessionInfo s;
-    s.id = q.text(0);
-    s.connection = q.text(1);
-    s.subject = q.text(2);
-    const QJsonDocument groups = QJsonDocument::fromJson(q.text(3).toUtf8());
-    if (!groups.isArray())
-        return Error(QStringLiteral("session %1: groups are not a JSON array").arg(s.id));
-    for (const QJsonValue &g : groups.array())
-        s.groups << g.toString();
-    s.issuer = q.text(4);
-    s.clientAddr = q.text(5);
-    s.startedAtUs = q.int64(6);
-    s.endedAtUs = q.optionalInt64(7);
-    s.bytesIn = q.int64(8);
-    s.bytesOut = q.int64(9);
-    s.eventCount = q.int64(10);
-    s.headHash = q.blob(11);
-    s.headSignature = q.blob(12);
-    return s;
-}
 
 } // namespace
 
@@ -100,7 +77,7 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
     q->bindOrNull(7, search.withKinds.isEmpty() ? QString()
                                                 : QString(QLatin1Char(',') + search.withKinds.join(QLatin1Char(','))
                                                           + QLatin1Char(',')));
-    return q->collect<SessionInfo>(searchRow);
+    return q->collect<SessionInfo>(stored::sessionFromRow);
 }
 
 Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 fromSeq, int limit) const

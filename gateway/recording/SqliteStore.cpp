@@ -185,28 +185,6 @@ private:
     Status m_status;
 };
 
-Result<SessionInfo> sessionFromRow(const SqliteQuery &q)
-{
-    SessionInfo s;
-    s.id = q.text(0);
-    s.connection = q.text(1);
-    s.subject = q.text(2);
-    Result<QStringList> groups = stored::parseGroups(q.text(3), QStringLiteral("session %1").arg(s.id));
-    if (!groups)
-        return groups.error();
-    s.groups = *groups;
-    s.issuer = q.text(4);
-    s.clientAddr = q.text(5);
-    s.startedAtUs = q.int64(6);
-    s.endedAtUs = q.optionalInt64(7);
-    s.bytesIn = q.int64(8);
-    s.bytesOut = q.int64(9);
-    s.eventCount = q.int64(10);
-    s.headHash = q.blob(11);
-    s.headSignature = q.blob(12);
-    return s;
-}
-
 Status checkSessionStart(const SessionStart &s)
 {
     if (s.connection.isEmpty())
@@ -668,7 +646,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
     q->bindOrNull(1, filter.connection).bindOrNull(2, filter.subject);
     q->bindOptional(3, filter.sinceUs).bindOptional(4, filter.untilUs);
     q->bind(5, qint64(filter.limit <= 0 ? 100 : std::min(filter.limit, maxListLimit)));
-    return q->collect<SessionInfo>(sessionFromRow);
+    return q->collect<SessionInfo>(stored::sessionFromRow);
 }
 
 Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
@@ -686,7 +664,7 @@ Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
         return row.error();
     if (!*row)
         return std::optional<SessionInfo>();
-    Result<SessionInfo> s = sessionFromRow(*q);
+    Result<SessionInfo> s = stored::sessionFromRow(*q);
     if (!s)
         return s.error();
     return std::optional<SessionInfo>(std::move(*s));

@@ -1,5 +1,7 @@
 #include "recording/SqliteValues.h"
 
+#include "recording/SqliteConnection.h"
+
 #include <QJsonArray>
 
 namespace gh::stored {
@@ -48,6 +50,28 @@ Result<QStringList> parseGroups(const QString &text, const QString &what)
         groups.append(v.toString());
     }
     return groups;
+}
+
+Result<SessionInfo> sessionFromRow(const SqliteQuery &q)
+{
+    SessionInfo s;
+    s.id = q.text(0);
+    s.connection = q.text(1);
+    s.subject = q.text(2);
+    Result<QStringList> groups = stored::parseGroups(q.text(3), QStringLiteral("session %1").arg(s.id));
+    if (!groups)
+        return groups.error();
+    s.groups = *groups;
+    s.issuer = q.text(4);
+    s.clientAddr = q.text(5);
+    s.startedAtUs = q.int64(6);
+    s.endedAtUs = q.optionalInt64(7);
+    s.bytesIn = q.int64(8);
+    s.bytesOut = q.int64(9);
+    s.eventCount = q.int64(10);
+    s.headHash = q.blob(11);
+    s.headSignature = q.blob(12);
+    return s;
 }
 
 } // namespace gh::stored
