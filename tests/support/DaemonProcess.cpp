@@ -169,4 +169,22 @@ DaemonProcess::CtlResult DaemonProcess::ctl(const QStringList &args, bool raw) c
     return r;
 }
 
+QString DaemonProcess::applyResources(const QByteArray &toml) const
+{
+    const QString file = m_tmp->filePath(QStringLiteral("resources-%1.toml").arg(++m_applied));
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly) || f.write(toml) != toml.size())
+        return QStringLiteral("cannot write %1").arg(file);
+    f.close();
+    const CtlResult r = ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
+    return r.exitCode == 0 ? QString() : QString::fromUtf8(r.err);
+}
+
+QByteArray DaemonProcess::issueToken(const QString &subject, const QString &groups) const
+{
+    const CtlResult r = ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"), subject,
+                             QStringLiteral("--groups"), groups});
+    return r.exitCode == 0 ? r.out.trimmed() : QByteArray();
+}
+
 } // namespace gh::test

@@ -62,6 +62,11 @@ public:
         QByteArray err;
     };
     CtlResult ctl(const QStringList &args, bool raw = false) const;
+    // `gatehousectl apply -f` of `toml` (written to a file of this daemon's temporary dir); empty on
+    // success, else why not.
+    QString applyResources(const QByteArray &toml) const;
+    // `gatehousectl token issue` for `subject` in `groups` (comma-separated); empty on failure.
+    QByteArray issueToken(const QString &subject, const QString &groups) const;
 
 private:
     std::unique_ptr<QTemporaryDir> m_tmp;
@@ -76,6 +81,7 @@ private:
     QByteArray m_stderr;
     QString m_error;
     qint64 m_startMs = 0;
+    mutable int m_applied = 0;   // numbers the files applyResources() writes
 };
 
 } // namespace gh::test

@@ -7,7 +7,6 @@
 #include "support/TestTools.h"
 
 #include <QDeadlineTimer>
-#include <QFile>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -34,20 +33,12 @@ public:
             + "\"\nallow_groups = [\"ml-eng\", \"security\"]\n\n"
               "[[rule]]\nname = \"approve-hold\"\nkind = \"approve\"\nconnections = [\"llm\"]\n"
               "match = { path = \"^/v1/hold\" }\napprovers = [\"security\"]\ntimeout = \"120s\"\n";
-        const QString file = m_tmp.filePath(QStringLiteral("resources.toml"));
-        QFile f(file);
-        if (!f.open(QIODevice::WriteOnly) || f.write(rules) != rules.size()) {
-            *why = QStringLiteral("cannot write %1").arg(file);
+        if (const QString failed = m_daemon.applyResources(rules); !failed.isEmpty()) {
+            *why = failed;
             return false;
         }
-        f.close();
-        const auto applied = m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
-        if (applied.exitCode != 0) {
-            *why = QString::fromUtf8(applied.err);
-            return false;
-        }
-        alice = issue("alice", "ml-eng");
-        rita = issue("rita", "security");
+        alice = m_daemon.issueToken(QStringLiteral("alice"), QStringLiteral("ml-eng"));
+        rita = m_daemon.issueToken(QStringLiteral("rita"), QStringLiteral("security"));
         if (alice.isEmpty() || rita.isEmpty()) {
             *why = QStringLiteral("gatehousectl token issue failed");
             return false;
@@ -93,13 +84,6 @@ public:
     QByteArray rita;    // security: decides the rule's approvals (and may use the connection)
 
 private:
-    QByteArray issue(const char *subject, const char *groups)
-    {
-        const auto r = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
-                                     QLatin1String(subject), QStringLiteral("--groups"), QLatin1String(groups)});
-        return r.exitCode == 0 ? r.out.trimmed() : QByteArray();
-    }
-
     QTemporaryDir m_tmp;
     TestUpstream m_upstream;
     DaemonProcess m_daemon;

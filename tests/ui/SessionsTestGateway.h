@@ -8,7 +8,6 @@
 #include "support/TestTools.h"
 
 #include <QDeadlineTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -38,21 +37,13 @@ public:
               "[[rule]]\nname = \"no-secrets\"\nkind = \"deny\"\nconnections = [\"llm\"]\n"
               "match = { path = \"^/v1/secret\" }\n\n"
               "[[rule]]\nname = \"mask-email\"\nkind = \"mask\"\nconnections = [\"pii\"]\ndetector = \"email\"\n";
-        const QString file = m_tmp.filePath(QStringLiteral("resources.toml"));
-        QFile f(file);
-        if (!f.open(QIODevice::WriteOnly) || f.write(rules) != rules.size()) {
-            *why = QStringLiteral("cannot write %1").arg(file);
+        if (const QString failed = m_daemon.applyResources(rules); !failed.isEmpty()) {
+            *why = failed;
             return false;
         }
-        f.close();
-        const auto applied = m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
-        if (applied.exitCode != 0) {
-            *why = QString::fromUtf8(applied.err);
-            return false;
-        }
-        alice = issue("alice", "ml-eng");
-        audrey = issue("audrey", "auditors");
-        rita = issue("rita", "ml-eng");
+        alice = m_daemon.issueToken(QStringLiteral("alice"), QStringLiteral("ml-eng"));
+        audrey = m_daemon.issueToken(QStringLiteral("audrey"), QStringLiteral("auditors"));
+        rita = m_daemon.issueToken(QStringLiteral("rita"), QStringLiteral("ml-eng"));
         if (alice.isEmpty() || audrey.isEmpty() || rita.isEmpty()) {
             *why = QStringLiteral("gatehousectl token issue failed");
             return false;
@@ -104,13 +95,6 @@ public:
     QJsonArray sessions;
 
 private:
-    QByteArray issue(const char *subject, const char *groups)
-    {
-        const auto r = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
-                                     QLatin1String(subject), QStringLiteral("--groups"), QLatin1String(groups)});
-        return r.exitCode == 0 ? r.out.trimmed() : QByteArray();
-    }
-
     QTemporaryDir m_tmp;
     TestUpstream m_upstream;
     DaemonProcess m_daemon;

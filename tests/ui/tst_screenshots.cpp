@@ -13,7 +13,6 @@
 #include <QAbstractItemView>
 #include <QDialog>
 #include <QDir>
-#include <QFile>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -69,17 +68,10 @@ private Q_SLOTS:
               "[[rule]]\nname = \"approve-fine-tunes\"\nkind = \"approve\"\nconnections = [\"llm\"]\n"
               "match = { path = \"^/v1/fine-tunes\" }\napprovers = [\"security\"]\ntimeout = \"10m\"\n\n"
               "[[rule]]\nname = \"mask-email\"\nkind = \"mask\"\nconnections = [\"llm\"]\ndetector = \"email\"\n";
-        const QString file = m_tmp.filePath(QStringLiteral("resources.toml"));
-        QFile f(file);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(resources);
-        f.close();
-        const auto applied = m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file});
-        QVERIFY2(applied.exitCode == 0, applied.err.constData());
-        const auto issued = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
-                                          QStringLiteral("ana"), QStringLiteral("--groups"), QStringLiteral("ml-eng")});
-        QVERIFY2(issued.exitCode == 0, issued.err.constData());
-        m_ana = QString::fromUtf8(issued.out.trimmed());
+        const QString failed = m_daemon.applyResources(resources);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed));
+        m_ana = QString::fromUtf8(m_daemon.issueToken(QStringLiteral("ana"), QStringLiteral("ml-eng")));
+        QVERIFY(!m_ana.isEmpty());
 
         // A masked answer, a refusal and a request left waiting for a reviewer.
         const QString auth = QStringLiteral("Authorization: Bearer ") + m_ana;
