@@ -213,6 +213,13 @@ G_CPU_US=$(awk -v t=$(( t1 - t0 )) -v hz="$(getconf CLK_TCK)" -v n="$WRK_REQS" -
   'BEGIN { printf "%.0f", t / hz * 1e6 / (n + r * 2) }')
 SESSIONS=$(curl -s -H "Authorization: Bearer $GH_ADMIN_TOKEN" "$GH_ADMIN/api/v1/sessions?limit=10000" \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); d = d if isinstance(d, list) else d.get("sessions", []); print(len(d), sum(int(s.get("event_count") or 0) for s in d))' 2>/dev/null || echo "? ?")
+if [ "${ONLY:-}" = a ]; then   # ONLY=a bench/run.sh: figure (a) alone, for quick comparisons
+  printf '\n(a) direct %s req/s p99 %s ms; nginx proxy %s req/s p99 %s ms; gatehoused %s req/s p99 %s ms, %s us CPU/request\n' \
+    "$D_RPS" "$D_P99" "$N_RPS" "$N_P99" "$G_RPS" "$G_P99" "$G_CPU_US"
+  awk -v g="$G_RPS" -v n="$N_RPS" -v gp="$G_P99" -v np="$N_P99" -v s="$SESSIONS" 'BEGIN {
+    printf "    gatehoused / nginx proxy %.2fx req/s (goal >= 0.8x), p99 %+.2f ms (goal <= +1 ms); recorded (sessions, events) %s\n", g / n, gp - np, s }'
+  exit 0
+fi
 
 # ---- (e) masking: the same origin through a connection with 5 mask rules and one without ---------
 say "bench: (e) wrk through 5 mask rules vs none"

@@ -561,33 +561,19 @@ void ProxyConnection::proceed()
                 m_requestBodyInline = true;
             }
         }
-        m_waitingDurable = true;
-        m_upstreamWaiting = false;
-        const quint64 serial = ++m_exchangeSerial;
-        m_session->record(QStringLiteral("http.request"), std::move(data), body, this,
-                          [this, serial](Status st) { onRequestDurable(serial, st); });
+        ++m_exchangeSerial;   // what was pending for the exchange before (a held approval) is over
+        // Recorded before forwarded (contract §6): the store's journal has the event when this
+        // returns, so the request goes upstream without waiting for the database's commit.
+        if (Result<qint64> recorded = m_session->recordDurable(QStringLiteral("http.request"), std::move(data), body);
+            !recorded) {
+            qWarning("connection %s: the request could not be recorded, refusing it: %s",
+                     qPrintable(m_route->connection.name), qPrintable(recorded.error().message));
+            refuse(503, QByteArrayLiteral("recording_unavailable"),
+                   QStringLiteral("the gateway could not record the request, so it was not forwarded"));
+            return;
+        }
     }
-    // Connecting overlaps the commit; forward() waits for both.
     connectUpstream();
-}
-
-void ProxyConnection::onRequestDurable(quint64 serial, const Status &status)
-{
-    if (serial != m_exchangeSerial || !m_waitingDurable || m_closing || m_closed)
-        return;
-    m_waitingDurable = false;
-    if (!status) {
-        qWarning("connection %s: the request could not be recorded, refusing it: %s",
-                 m_route ? qPrintable(m_route->connection.name) : "?", qPrintable(status.error().message));
-        releaseUpstream(m_upstreamWaiting);
-        refuse(503, QByteArrayLiteral("recording_unavailable"),
-               QStringLiteral("the gateway could not record the request, so it was not forwarded"));
-        return;
-    }
-    if (m_upstreamWaiting) {
-        m_upstreamWaiting = false;
-        forward();
-    }
 }
 
 void ProxyConnection::connectUpstream()
@@ -608,10 +594,6 @@ void ProxyConnection::upstreamReady()
 
 void ProxyConnection::forward()
 {
-    if (m_waitingDurable) {
-        m_upstreamWaiting = true;   // onRequestDurable() comes back here
-        return;
-    }
     QByteArray credential;
     if (m_route->credential) {
         auto value = m_route->credential->value();
@@ -714,8 +696,6 @@ void ProxyConnection::finishExchange()
     m_socket->flush();
     m_request = Request::Idle;
     m_response = Response::None;
-    m_waitingDurable = false;
-    m_upstreamWaiting = false;
     m_route = nullptr;
     m_routes.reset();
     m_policy = nullptr;

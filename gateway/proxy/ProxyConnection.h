@@ -100,7 +100,6 @@ private:
     void recordRefusal(int status, const QByteArray &code, const QString &message);
     void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
     void recordEnd(const char *kind, qint64 size, qint64 recorded);
-    void onRequestDurable(quint64 serial, const Status &status);
     void connectUpstream();
     void forward();
     QByteArray upstreamHeadBytes(const QByteArray &credential) const;
@@ -166,8 +165,6 @@ private:
     std::shared_ptr<SessionRecording> m_session;
     QString m_sessionKey;
     quint64 m_exchangeSerial = 0;
-    bool m_waitingDurable = false;     // the request event is not committed yet
-    bool m_upstreamWaiting = false;    // the upstream is ready and waits for the commit
     qint64 m_requestRecorded = 0;
     qint64 m_responseBytes = 0;
     qint64 m_responseRecorded = 0;

@@ -145,8 +145,21 @@ qint64 SessionRecording::record(const QString &kind, EventJson data, const QByte
     return commit(kind, std::move(data).take(), body, hasBodySize, context, std::move(durable));
 }
 
+Result<qint64> SessionRecording::recordDurable(const QString &kind, EventJson data, const QByteArray &body)
+{
+    if (!body.isEmpty() && (data.hasBody() || (body.size() > m_bodyCap && data.hasBodyTruncated())))
+        return Error(QStringLiteral("recordDurable: the body members are the recorder's to write"));
+    Status outcome;
+    const bool hasBodySize = data.hasBodySize();
+    const qint64 seq = commit(kind, std::move(data).take(), body, hasBodySize, nullptr, {}, &outcome);
+    if (!outcome)
+        return outcome.error();
+    return seq;
+}
+
 qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByteArray &body,
-                                bool hasBodySize, QObject *context, std::function<void(Status)> durable)
+                                bool hasBodySize, QObject *context, std::function<void(Status)> durable,
+                                Status *now)
 {
     Store::Completion done;
     if (durable)
@@ -155,7 +168,10 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
         done = [id = m_id](Status s) { logFailure("an event", id, s); };
 
     if (m_ended) {
-        done(Error(QStringLiteral("session %1 has ended; nothing more is recorded").arg(m_id)));
+        const Error ended(QStringLiteral("session %1 has ended; nothing more is recorded").arg(m_id));
+        if (now)
+            *now = ended;
+        done(ended);
         return -1;
     }
 
@@ -194,13 +210,24 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
     event.tsUs = nextTimestamp();
     event.kind = kind;
     event.data = std::move(json);
+    const QByteArray previousHead = m_chain.head();
     event.hash = m_chain.append(event.seq, event.tsUs, event.kind, event.data);
     if (event.hash.isEmpty()) {
-        done(Error(QStringLiteral("session %1: the event could not be hashed").arg(m_id)));
+        const Error unhashed(QStringLiteral("session %1: the event could not be hashed").arg(m_id));
+        if (now)
+            *now = unhashed;
+        done(unhashed);
         return -1;
     }
     const qint64 seq = event.seq;
-    m_store.appendEventAsync(m_id, event, std::move(done));
+    if (now) {
+        *now = m_store.appendEventDurable(m_id, event, std::move(done));
+        if (!*now) {   // not stored anywhere: the chain goes on as if it had not been
+            m_chain.undoLast(previousHead);
+            return -1;
+        }
+    } else
+        m_store.appendEventAsync(m_id, event, std::move(done));
     return seq;
 }
 
@@ -220,6 +247,7 @@ void SessionRecording::end()
     end.bytesIn = m_bytesIn;
     end.bytesOut = m_bytesOut;
     end.headHash = m_chain.head();
+    end.eventCount = m_chain.count();
     end.headSignature = m_signer.sign(SessionChain::headMessage(m_id, m_chain.count(), m_chain.head()));
     if (end.headSignature.isEmpty())   // verify will call it "not signed"; the record itself stays
         qWarning("recorder: session %s could not be signed", qPrintable(m_id));

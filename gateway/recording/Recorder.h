@@ -71,6 +71,10 @@ public:
     // the same members in key order.
     qint64 record(const QString &kind, EventJson data, const QByteArray &body = {},
                   QObject *context = nullptr, std::function<void(Status)> durable = {});
+    // The proxy's form for a request: returns once the event survives a kill -9 of the process
+    // (the store's journal has it), so what follows may go upstream; the commit comes later. The
+    // event's seq, or why it could not be recorded (then it is not, and nothing may be forwarded).
+    Result<qint64> recordDurable(const QString &kind, EventJson data, const QByteArray &body = {});
     // Bytes counted for the session's totals.
     void addBytes(qint64 in, qint64 out);
     // Ends the session: totals, end time, the chain head signed with the gateway key. Idempotent;
@@ -79,9 +83,10 @@ public:
 
 private:
     qint64 nextTimestamp();
-    // Appends the body members to `json` (a complete object), chains and queues the event.
+    // Appends the body members to `json` (a complete object), chains and queues the event; with
+    // `now`, durably before it returns (Store::appendEventDurable), the outcome in `*now`.
     qint64 commit(const QString &kind, QByteArray json, const QByteArray &body, bool hasBodySize,
-                  QObject *context, std::function<void(Status)> durable);
+                  QObject *context, std::function<void(Status)> durable, Status *now = nullptr);
 
     Store &m_store;
     const TokenIssuer &m_signer;

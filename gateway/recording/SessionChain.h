@@ -27,6 +27,13 @@ public:
     // fails, which the caller must treat as "cannot record".
     QByteArray append(qint64 seq, qint64 tsUs, const QString &kind, QByteArrayView data);
 
+    // Takes back the last append (its event could not be stored), given the head before it.
+    void undoLast(const QByteArray &previousHead)
+    {
+        m_head = previousHead;
+        --m_count;
+    }
+
     const QByteArray &head() const { return m_head; }   // genesis() before the first event
     qint64 count() const { return m_count; }
 

@@ -3,6 +3,7 @@
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteStore.h"
 #include "recording/SqliteValues.h"
+#include "recording/StoreWriter.h"
 
 #include <QHash>
 #include <QMutexLocker>
@@ -59,6 +60,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteStore::takeReader() const
 
 Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &search) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<std::unique_ptr<SqliteConnection>> db = takeReader();
     if (!db)
         return db.error();
@@ -82,6 +84,7 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
 
 Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 fromSeq, int limit) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<std::unique_ptr<SqliteConnection>> db = takeReader();
     if (!db)
         return db.error();
@@ -115,6 +118,7 @@ Result<SessionTimeline> SqliteStore::timeline(const QString &sessionId, qint64 f
 
 Result<std::optional<qint64>> SqliteStore::seqAtOrAfter(const QString &sessionId, qint64 tsUs) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<std::unique_ptr<SqliteConnection>> db = takeReader();
     if (!db)
         return db.error();

@@ -34,7 +34,15 @@ public:
     // end.headHash says otherwise), the signature.
     Status endSession(SqliteConnection &db, const QString &sessionId, const SessionEnd &end);
 
+    // The journal's replay when the store opens (SqliteStoreJournal.cpp): a row already stored
+    // is left as it is, so replaying a record twice changes nothing.
+    Status replaySession(SqliteConnection &db, const SessionStart &start);
+    Status replayEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e);
+
 private:
+    Status insertSessionRow(SqliteConnection &db, const SessionStart &start, const char *sql);
+    Status insertEventRow(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e, const char *sql);
+
     // Ids of sessions seen open on this connection. A stale entry (its transaction rolled back)
     // costs nothing but a clearer error: the INSERT of an event still fails on the foreign key.
     QSet<QString> m_open;

@@ -3,6 +3,7 @@
 // not the size of the store.
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteStore.h"
+#include "recording/StoreWriter.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -50,6 +51,7 @@ QJsonObject decodeData(const QString &encoding, const QByteArray &stored)
 
 Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
 {
+    m_writer->drain();   // see every session write queued before this read
     if (query.bucketUs <= 0 || query.untilUs <= query.sinceUs)
         return Error(QStringLiteral("stats: an empty window or bucket"));
     const qint64 bucketCount = (query.untilUs - query.sinceUs + query.bucketUs - 1) / query.bucketUs;

@@ -1,5 +1,6 @@
 #include "recording/SqliteStore.h"
 
+#include "recording/JournalRecords.h"
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteReadLease.h"
 #include "recording/SqliteSchema.h"
@@ -293,9 +294,24 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
             revision = quint64(rev->int64(0));
     }
 
+    RecordingJournal::Options journalOptions;
+    journalOptions.segmentBytes = options.journalSegmentBytes;
+    Result<std::unique_ptr<RecordingJournal>> journal = RecordingJournal::open(path + QStringLiteral(".journal"), journalOptions);
+    if (!journal)
+        return journal.error();
+    if (Status s = replayJournal(*db, **journal, options.compressThreshold); !s)
+        return s.error();
+
     std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, revision));
+    store->m_journal = std::move(*journal);
     const Clock *clock = options.clock;
-    auto probe = [clock](SqliteConnection &c) -> Status {
+    RecordingJournal *journalPtr = store->m_journal.get();
+    auto probe = [clock, journalPtr](SqliteConnection &c) -> Status {
+        // The journal is half of every session write: a probe proves both can be written.
+        Result<RecordingJournal::Receipt> receipt = journalPtr->append(journal::encodeProbe());
+        if (!receipt)
+            return receipt.error();
+        receipt->settle(true);
         Result<SqliteQuery> q = c.query(
             "INSERT INTO store_meta (key, value) VALUES ('health_probe', ?1) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -557,13 +573,13 @@ QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion don
             done(s);
         return id;
     }
+    const QByteArray record = journal::encodeStart(copy);
     WriteJob job;
     job.work = [sessions = m_sessions.get(), copy = std::move(copy)](SqliteConnection &db) {
         return sessions->insertSession(db, copy);
     };
-    job.done = std::move(done);
     job.singleStatement = true;
-    m_writer->submit(std::move(job));
+    (void)submitJournaled(record, std::move(job), std::move(done));
     return id;
 }
 
@@ -589,9 +605,20 @@ void SqliteStore::appendEventAsync(const QString &sessionId, const Event &event,
     job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
         return sessions->insertEvent(db, sessionId, e);
     };
-    job.done = std::move(done);
     job.singleStatement = true;
-    m_writer->submit(std::move(job));
+    (void)submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done));
+}
+
+Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &event, Completion done)
+{
+    WriteJob job;
+    job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
+        return sessions->insertEvent(db, sessionId, e);
+    };
+    job.singleStatement = true;
+    // With syncOnCommit the promise covers power loss: the journal is synced before this returns.
+    return submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done),
+                           m_options.syncOnCommit);
 }
 
 Status SqliteStore::endSession(const QString &sessionId, const SessionEnd &end)
@@ -606,9 +633,8 @@ void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &en
     job.work = [sessions = m_sessions.get(), sessionId, end](SqliteConnection &db) {
         return sessions->endSession(db, sessionId, end);
     };
-    job.done = std::move(done);
     job.singleStatement = true;
-    m_writer->submit(std::move(job));
+    (void)submitJournaled(journal::encodeEnd(sessionId, end), std::move(job), std::move(done));
 }
 
 // An open session's count and head are read off its events (the writer only writes them when the
@@ -623,6 +649,7 @@ void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &en
 
 Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
@@ -651,6 +678,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
 
 Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
@@ -672,6 +700,7 @@ Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
 
 Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 fromSeq, int limit) const
 {
+    m_writer->drain();   // see every session write queued before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();

@@ -75,6 +75,9 @@ struct SessionEnd {
     qint64 bytesOut = 0;
     QByteArray headHash;      // empty keeps the head of the last appended event
     QByteArray headSignature;
+    // How many events the session recorded; empty: count the stored ones. The recorder gives it,
+    // so an event whose commit failed shows as missing rather than the session as shorter.
+    std::optional<qint64> eventCount;
 };
 
 struct SessionInfo {
@@ -158,8 +161,8 @@ struct SessionTimeline {
 //
 // Writes are serialised on one writer and grouped into transactions; the blocking forms return
 // once the write is durable. The Async forms queue the write and report through `done`, called
-// on the writer's thread (wrap it with deliverTo() to get it on your own thread). Reads never
-// wait for the writer. Every method may be called from any thread. The signals are emitted on
+// on the writer's thread (wrap it with deliverTo() to get it on your own thread). Reads of sessions
+// see every session write made before them (a store that commits late catches up first). Every method may be called from any thread. The signals are emitted on
 // the writer thread: connect with a receiver living elsewhere so they arrive queued.
 class Store : public QObject {
     Q_OBJECT
@@ -217,6 +220,17 @@ public:
     virtual QString beginSessionAsync(const SessionStart &start, Completion done) = 0;
     virtual Status appendEvent(const QString &sessionId, const Event &event) = 0;
     virtual void appendEventAsync(const QString &sessionId, const Event &event, Completion done) = 0;
+    // Returns once the event survives a kill -9 of the process: "recorded before forwarded"
+    // (contract §6). A store with a journal writes it there on the calling thread and commits it
+    // later (`done` hears of that, as with appendEventAsync); this default commits before it
+    // returns. An error: the event is not recorded, and `done` is not called.
+    virtual Status appendEventDurable(const QString &sessionId, const Event &event, Completion done)
+    {
+        Status s = appendEvent(sessionId, event);
+        if (s && done)
+            done(s);
+        return s;
+    }
     virtual Status endSession(const QString &sessionId, const SessionEnd &end) = 0;
     virtual void endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done) = 0;
     virtual Result<QList<SessionInfo>> sessions(const SessionFilter &filter) const = 0;   // newest first

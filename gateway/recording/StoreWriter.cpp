@@ -55,14 +55,38 @@ void StoreWriter::submit(WriteJob job)
 {
     {
         QMutexLocker lock(&m_queueMutex);
+        if (QThread::currentThread() != this)
+            while (!m_stopping && qsizetype(m_queue.size()) >= maxQueued)
+                m_queueTaken.wait(&m_queueMutex);
         if (!m_stopping) {
+            const bool urgent = job.urgent;
             m_queue.push_back(std::move(job));
-            m_queueChanged.wakeOne();
+            ++m_submitted;
+            // The writer sleeps without a deadline only on an empty queue; otherwise it lingers
+            // and needs waking only for what should not wait.
+            if (urgent)
+                ++m_urgentQueued;
+            if (urgent || m_queue.size() == 1 || qsizetype(m_queue.size()) == wakeBatch)
+                m_queueChanged.wakeOne();
             return;
         }
     }
     if (job.done)
         job.done(closedError());
+}
+
+void StoreWriter::drain()
+{
+    if (QThread::currentThread() == this || m_submitted.load() == m_completedJobs.load())
+        return;
+    (void)runSync([](SqliteConnection &) { return Status{}; });
+}
+
+void StoreWriter::reportFault(const QString &reason)
+{
+    setHealth(Error(reason));
+    QMutexLocker lock(&m_queueMutex);
+    m_queueChanged.wakeOne();   // from now on the idle writer probes
 }
 
 Status StoreWriter::runSync(std::function<Status(SqliteConnection &)> work,
@@ -72,11 +96,14 @@ Status StoreWriter::runSync(std::function<Status(SqliteConnection &)> work,
         return Error(QStringLiteral("runSync() called on the store's writer thread"));
     auto promise = std::make_shared<std::promise<Status>>();
     std::future<Status> result = promise->get_future();
-    submit({std::move(work), [promise, after = std::move(afterCommit)](Status s) {
-                if (after)
-                    after(s);
-                promise->set_value(std::move(s));
-            }});
+    WriteJob job;
+    job.work = std::move(work);
+    job.done = [promise, after = std::move(afterCommit)](Status s) {
+        if (after)
+            after(s);
+        promise->set_value(std::move(s));
+    };
+    submit(std::move(job));
     return result.get();
 }
 
@@ -86,7 +113,11 @@ Status StoreWriter::runStandaloneSync(std::function<Status(SqliteConnection &)> 
         return Error(QStringLiteral("runStandaloneSync() called on the store's writer thread"));
     auto promise = std::make_shared<std::promise<Status>>();
     std::future<Status> result = promise->get_future();
-    submit({std::move(work), [promise](Status s) { promise->set_value(std::move(s)); }, true});
+    WriteJob job;
+    job.work = std::move(work);
+    job.done = [promise](Status s) { promise->set_value(std::move(s)); };
+    job.standalone = true;
+    submit(std::move(job));
     return result.get();
 }
 
@@ -96,6 +127,7 @@ void StoreWriter::stop()
         QMutexLocker lock(&m_queueMutex);
         m_stopping = true;
         m_queueChanged.wakeOne();
+        m_queueTaken.wakeAll();
     }
     wait();
     // Jobs queued to a writer that never ran must still hear back, or runSync() would hang.
@@ -127,13 +159,22 @@ void StoreWriter::run()
                 else
                     m_queueChanged.wait(&m_queueMutex, QDeadlineTimer(m_probeInterval));
             }
+            // Let journaled writes gather into one commit, unless someone is waiting.
+            const QDeadlineTimer linger(lingerTime);
+            while (!m_queue.empty() && !m_stopping && m_urgentQueued == 0
+                   && qsizetype(m_queue.size()) < wakeBatch && !linger.hasExpired())
+                m_queueChanged.wait(&m_queueMutex, linger);
             if (m_queue.empty() && m_stopping)
                 return;
             batch.swap(m_queue);
+            m_urgentQueued = 0;
+            m_queueTaken.wakeAll();
         }
         if (batch.empty()) {
-            if (!health().ok() && m_probe)
+            if (!health().ok() && m_probe) {
                 batch.push_back({m_probe, {}});
+                ++m_submitted;   // counted like any job, or drain() would never see the queue idle
+            }
             else
                 continue;
         }

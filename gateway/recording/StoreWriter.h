@@ -28,6 +28,10 @@ struct WriteJob {
     // failing statement is undone by SQLite itself (statement rollback) without ending the
     // transaction, so the job needs no savepoint of its own: one event costs its INSERT only.
     bool singleStatement = false;
+    // Someone waits for `done` (a blocking call, a reply): the writer starts at once. Journaled
+    // session writes are not urgent: the writer lets them gather for up to lingerTime, so one
+    // commit (and one wake-up of this thread) covers many.
+    bool urgent = true;
 };
 
 // The thread that owns the store's only write connection. It drains every queued job into one
@@ -46,8 +50,16 @@ public:
     ~StoreWriter() override;   // runs what is queued, then stops
     Q_DISABLE_COPY_MOVE(StoreWriter)
 
-    // Queues a job. After stop() the job fails at once with "store is closed".
+    // Queues a job. After stop() the job fails at once with "store is closed". While more than
+    // maxQueued jobs wait, the caller waits for the writer to take them (backpressure: a writer
+    // that falls behind slows its producers instead of filling memory).
     void submit(WriteJob job);
+    static constexpr qsizetype maxQueued = 50000;
+    static constexpr qsizetype wakeBatch = 256;   // queued non-urgent jobs that wake the writer early
+    static constexpr std::chrono::milliseconds lingerTime{2};
+    // Waits until every job queued before this call has run (committed or failed); returns at
+    // once when nothing is queued or running. Not on the writer thread.
+    void drain();
     // Queues a job and waits until it is durable (or failed). `afterCommit` (optional) sees the
     // outcome on the writer thread first, in commit order. Refused on the writer thread itself,
     // where waiting would deadlock.
@@ -59,6 +71,9 @@ public:
     void stop();
 
     Status health() const;
+    // A write outside the database failed (the store's journal): unhealthy with this reason until
+    // a write succeeds again; the probe runs meanwhile.
+    void reportFault(const QString &reason);
     quint64 committedTransactions() const { return m_commits.load(); }
     quint64 completedJobs() const { return m_completedJobs.load(); }
 
@@ -88,8 +103,11 @@ private:
 
     QMutex m_queueMutex;
     QWaitCondition m_queueChanged;
+    QWaitCondition m_queueTaken;   // producers held back by maxQueued wait on this
     std::deque<WriteJob> m_queue;
+    qsizetype m_urgentQueued = 0;
     bool m_stopping = false;
+    std::atomic<quint64> m_submitted{0};
 
     mutable QMutex m_healthMutex;
     Status m_health;

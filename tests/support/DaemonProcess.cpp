@@ -123,6 +123,17 @@ int DaemonProcess::stop(int timeoutMs)
     return m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
 }
 
+bool DaemonProcess::kill(int timeoutMs)
+{
+    if (!m_process || m_process->state() == QProcess::NotRunning)
+        return false;
+    m_process->kill();
+    if (!m_process->waitForFinished(timeoutMs))
+        return false;
+    m_stderr += m_process->readAllStandardError();
+    return m_process->exitStatus() == QProcess::CrashExit;
+}
+
 DaemonProcess::Reply DaemonProcess::request(const QByteArray &method, const QString &path, const QByteArray &token,
                                             const QByteArray &body, const QByteArray &contentType) const
 {

@@ -34,6 +34,8 @@ public:
     bool start(int timeoutMs = 15000);
     // SIGTERM, then wait for the exit; returns the exit code (-1 on a crash or timeout).
     int stop(int timeoutMs = 15000);
+    // SIGKILL, as the OOM killer or a power cut of the process would; true once it died of it.
+    bool kill(int timeoutMs = 15000);
 
     QString error() const { return m_error; }
     QString dataDir() const { return m_dataDir; }

@@ -53,6 +53,7 @@ private Q_SLOTS:
     void droppingTheLastReferenceEndsTheSession();
     void durableFiresOnceCommitted();
     void durableReportsAFailedWrite();
+    void recordDurableSurvivesTheProcessBeforeTheCommit();
     void nothingIsRecordedAfterTheEnd();
     void bodies_data();
     void bodies();
@@ -268,6 +269,35 @@ void tst_Recorder::durableReportsAFailedWrite()
     QTRY_VERIFY(!recorder.health().ok());   // the proxy stops forwarding what it cannot record
     QVERIFY(m_store->setWritesBlockedForTesting(false).ok());
     QTRY_VERIFY(recorder.health().ok());
+}
+
+void tst_Recorder::recordDurableSurvivesTheProcessBeforeTheCommit()
+{
+    QString id;
+    {
+        Recorder recorder(*m_store, *m_issuer);
+        auto s = recorder.begin(alice(), QStringLiteral("llm"), QStringLiteral("127.0.0.1:50005"));
+        id = s->id();
+        recordDurably(*s, QStringLiteral("http.request"), request(0));
+        // The proxy's form: back at once, the commit still to come (here: never, the writes fail).
+        QVERIFY(m_store->setWritesBlockedForTesting(true).ok());
+        Result<qint64> seq = s->recordDurable(QStringLiteral("http.request"), EventJson().addNumber(QLatin1StringView("n"), 1));
+        QVERIFY2(seq.ok(), qPrintable(seq.ok() ? QString() : seq.error().message));
+        QCOMPARE(*seq, qint64(1));
+        QTRY_VERIFY(!recorder.health().ok());   // the next request is refused, this one is safe
+        QVERIFY(m_store->setWritesBlockedForTesting(false).ok());
+        s->end();
+    }
+    // The store closes (as a killed process would leave it: the event only in the journal) and
+    // opens again: the event is there, and the chain through it is whole.
+    m_store.reset();
+    openStore();
+    QCOMPARE(eventData(id, 1), QJsonObject({{QStringLiteral("n"), 1}}));
+    waitEnded(id);
+    auto v = verifySession(*m_store, *m_issuer, id);
+    QVERIFY(v.ok());
+    QVERIFY2(v->intact, qPrintable(v->reason));
+    QCOMPARE(v->events, 2);
 }
 
 void tst_Recorder::nothingIsRecordedAfterTheEnd()

@@ -1,9 +1,12 @@
 #include "core/Clock.h"
+#include "recording/JournalRecords.h"
+#include "recording/RecordingJournal.h"
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
 #include "recording/SqliteStore.h"
 #include "recording/StoreWriter.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,6 +15,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <sys/stat.h>
 
@@ -451,7 +455,7 @@ private slots:
         QCOMPARE(tail->size(), 1);
         QCOMPARE(tail->at(0).seq, qint64(1));
 
-        QVERIFY(store->endSession(*id, {2'000'000, 123, 4567, QByteArray(), "signature"}).ok());
+        QVERIFY(store->endSession(*id, {2'000'000, 123, 4567, QByteArray(), "signature", {}}).ok());
         Result<std::optional<SessionInfo>> info = store->session(*id);
         QVERIFY(info.ok() && info->has_value());
         const SessionInfo &s = **info;
@@ -472,7 +476,7 @@ private slots:
         const Status late = store->appendEvent(*id, {3, 2'000'001, QStringLiteral("http.request"), small, "h"});
         QVERIFY(!late.ok());
         QVERIFY(late.error().message.contains(QLatin1String("ended")));
-        QVERIFY(!store->endSession(*id, {3'000'000, 0, 0, {}, {}}).ok());
+        QVERIFY(!store->endSession(*id, {3'000'000, 0, 0, {}, {}, {}}).ok());
         const Status unknown = store->appendEvent(QStringLiteral("no-such-session"), {0, 1, QStringLiteral("x"), {}, "h"});
         QVERIFY(!unknown.ok());
         QVERIFY(unknown.error().message.contains(QLatin1String("no session")));
@@ -556,7 +560,7 @@ private slots:
             auto db = raw(m_path);   // the row itself is left alone while the session is open
             QCOMPARE(scalar(*db, "SELECT event_count FROM sessions"), qint64(0));
         }
-        QVERIFY(store->endSession(*id, {100, 1, 2, {}, "sig"}).ok());
+        QVERIFY(store->endSession(*id, {100, 1, 2, {}, "sig", {}}).ok());
         {
             auto db = raw(m_path);
             QCOMPARE(scalar(*db, "SELECT event_count FROM sessions"), qint64(3));
@@ -583,12 +587,105 @@ private slots:
         for (int i = 0; i < 10; ++i)
             store->appendEventAsync(id, {i, 10 + i, QStringLiteral("http.request"), "{}", "h"}, collect);
         store->appendEventAsync(id, {3, 99, QStringLiteral("http.request"), "{}", "dup"}, collect);
-        store->endSessionAsync(id, {100, 1, 2, {}, {}}, collect);
+        store->endSessionAsync(id, {100, 1, 2, {}, {}, {}}, collect);
         QTRY_COMPARE(results.size(), 13);
         QCOMPARE(results.count(false), 1);
         QCOMPARE(results.at(11), false);   // the duplicate seq, reported in order
         QCOMPARE(threads.count(QThread::currentThread()), 13);
         QCOMPARE(store->session(id).value().value().eventCount, qint64(10));
+    }
+
+    void asyncWritesAreVisibleToTheNextRead()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const QString id = store->beginSessionAsync({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}, {});
+        for (int i = 0; i < 50; ++i)
+            QVERIFY(store->appendEventDurable(id, {i, 10 + i, QStringLiteral("http.request"), "{}", "h"}, {}).ok());
+        // No waiting here: a read sees every write queued before it, committed or not yet.
+        Result<QList<StoredEvent>> events = store->events(id, 0, 100);
+        QVERIFY(events.ok());
+        QCOMPARE(events->size(), 50);
+        QCOMPARE(store->sessions({}).value().size(), 1);
+    }
+
+    // What a kill -9 leaves: records in the journal the database never got. The next open commits
+    // them, in an order that works whichever thread's segment holds which record, and only once.
+    void aKilledProcesssJournalIsCommittedAtTheNextOpen()
+    {
+        QString known;
+        {
+            auto store = openStore();
+            QVERIFY(store);
+            known = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("bob"), {}, {}, {}, 1}).value();
+            QVERIFY(store->appendEvent(known, {0, 5, QStringLiteral("http.request"), "{\"n\":0}", "k0"}).ok());
+        }
+        const QString journalDir = m_path + QStringLiteral(".journal");
+        SessionStart start{QStringLiteral("3f8a7c52-0d7e-4a57-9a43-5d2b8e1f0c99"), QStringLiteral("llm"),
+                           QStringLiteral("alice"), {QStringLiteral("eng")}, QStringLiteral("gatehouse"),
+                           QStringLiteral("127.0.0.1:5000"), 100};
+        {
+            auto journal = RecordingJournal::open(journalDir);
+            QVERIFY(journal.ok());
+            RecordingJournal &j = **journal;
+            // Another thread's segment with the events, written before the start's (names order them).
+            QThread *other = QThread::create([&j, &start, &known] {
+                for (int i = 0; i < 3; ++i)
+                    (void)j.append(journal::encodeEvent(start.id, {i, 200 + i, QStringLiteral("http.request"),
+                                                                   "{\"i\":" + QByteArray::number(i) + "}",
+                                                                   "hash" + QByteArray::number(i)}));
+                (void)j.append(journal::encodeEvent(known, {0, 5, QStringLiteral("http.request"), "{\"n\":0}", "k0"}));
+                (void)j.append(journal::encodeEvent(known, {1, 6, QStringLiteral("http.response"), "{\"n\":1}", "k1"}));
+                (void)j.append(journal::encodeEvent(QStringLiteral("nobody"), {0, 1, QStringLiteral("x"), "{}", "h"}));
+            });
+            other->start();
+            QVERIFY(other->wait(10000));
+            delete other;
+            QVERIFY(j.append(journal::encodeStart(start)).ok());
+            QVERIFY(j.append(journal::encodeEnd(start.id, {300, 10, 20, {}, "sig", {}})).ok());
+            QVERIFY(j.append(journal::encodeProbe()).ok());
+        }   // never settled: as if the process died before its writer committed any of it
+        QCOMPARE(QDir(journalDir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), 2);
+
+        auto store = openStore();
+        QVERIFY(store);
+        QCOMPARE(QDir(journalDir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), 0);
+        const SessionInfo replayed = store->session(start.id).value().value();
+        QCOMPARE(replayed.subject, QStringLiteral("alice"));
+        QCOMPARE(replayed.groups, QStringList{QStringLiteral("eng")});
+        QCOMPARE(replayed.endedAtUs, std::optional<qint64>(300));
+        QCOMPARE(replayed.eventCount, qint64(3));
+        QCOMPARE(replayed.headHash, QByteArray("hash2"));
+        QCOMPARE(replayed.headSignature, QByteArray("sig"));
+        const QList<StoredEvent> events = store->events(start.id, 0, 10).value();
+        QCOMPARE(events.size(), 3);
+        QCOMPARE(events.at(1).data, QByteArray("{\"i\":1}"));
+        // The event the database had stays as it was; the one it lacked is added.
+        const QList<StoredEvent> knownEvents = store->events(known, 0, 10).value();
+        QCOMPARE(knownEvents.size(), 2);
+        QCOMPARE(knownEvents.at(1).kind, QStringLiteral("http.response"));
+        QVERIFY(!store->session(QStringLiteral("nobody")).value().has_value());
+    }
+
+    void aWriteTheDatabaseRefusedIsKeptForTheNextOpen()
+    {
+        QString id;
+        {
+            auto store = openStore();
+            QVERIFY(store);
+            id = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).value();
+            QVERIFY(store->setWritesBlockedForTesting(true).ok());
+            // Durable all the same: the journal has it, though the commit fails.
+            QVERIFY(store->appendEventDurable(id, {0, 10, QStringLiteral("http.request"), "{}", "h0"}, {}).ok());
+            QTRY_VERIFY(!store->health().ok());
+            QVERIFY(store->events(id, 0, 10).value().isEmpty());
+            QVERIFY(store->setWritesBlockedForTesting(false).ok());
+        }
+        auto store = openStore();
+        QVERIFY(store);
+        const QList<StoredEvent> events = store->events(id, 0, 10).value();
+        QCOMPARE(events.size(), 1);
+        QCOMPARE(events.first().hash, QByteArray("h0"));
     }
 
     void readsDoNotWaitForTheWriter()

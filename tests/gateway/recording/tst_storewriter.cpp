@@ -1,6 +1,7 @@
 #include "recording/SqliteConnection.h"
 #include "recording/StoreWriter.h"
 
+#include <QElapsedTimer>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -135,6 +136,78 @@ private slots:
         // The gate's transaction plus one for all 200 jobs: one fsync instead of 200.
         QCOMPARE(m_writer->committedTransactions() - commitsBefore, quint64(2));
         QCOMPARE(count("SELECT count(*) FROM items"), qint64(1 + threads * perThread - 1));
+    }
+
+    void jobsNobodyWaitsForGatherWhileAnUrgentOneGoesAtOnce()
+    {
+        // Journaled writes are not urgent: trickling in one by one, they still share a commit.
+        const quint64 commitsBefore = m_writer->committedTransactions();
+        std::atomic<int> done{0};
+        for (int i = 0; i < 20; ++i) {
+            WriteJob job;
+            job.work = [i](SqliteConnection &db) { return insertItem(db, QStringLiteral("lazy-%1").arg(i)); };
+            job.done = [&done](Status s) { done += s.ok(); };
+            job.urgent = false;
+            m_writer->submit(std::move(job));
+        }
+        QTRY_COMPARE(done.load(), 20);
+        QVERIFY2(m_writer->committedTransactions() - commitsBefore <= 2,
+                 qPrintable(QString::number(m_writer->committedTransactions() - commitsBefore)));
+        // Someone waiting is not kept waiting by the linger.
+        WriteJob lazy;
+        lazy.work = [](SqliteConnection &db) { return insertItem(db, QStringLiteral("lazy-last")); };
+        lazy.urgent = false;
+        m_writer->submit(std::move(lazy));
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("urgent")); }).ok());
+        QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v IN ('lazy-last', 'urgent')"), qint64(2));
+    }
+
+    void aWriterThatFallsBehindHoldsItsProducersBack()
+    {
+        QSemaphore entered, release;
+        m_writer->submit({[&](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+        std::atomic<qsizetype> queued{0};
+        std::unique_ptr<QThread> producer(QThread::create([&] {
+            for (qsizetype i = 0; i < StoreWriter::maxQueued + 10; ++i) {
+                WriteJob job;
+                job.work = [](SqliteConnection &) { return Status(); };
+                job.urgent = false;
+                m_writer->submit(std::move(job));
+                ++queued;
+            }
+        }));
+        producer->start();
+        QTRY_COMPARE(queued.load(), StoreWriter::maxQueued);
+        QVERIFY(!producer->wait(300));   // the queue is full: the producer waits, memory does not grow
+        QCOMPARE(queued.load(), StoreWriter::maxQueued);
+        release.release();
+        QVERIFY(producer->wait(10000));
+        QCOMPARE(queued.load(), StoreWriter::maxQueued + 10);
+    }
+
+    void drainReturnsOnceEverythingQueuedHasRun()
+    {
+        m_writer->drain();   // nothing queued: at once
+        std::atomic<int> done{0};
+        for (int i = 0; i < 100; ++i) {
+            WriteJob job;
+            job.work = [i](SqliteConnection &db) { return insertItem(db, QStringLiteral("d-%1").arg(i)); };
+            job.done = [&done](Status) { ++done; };
+            job.urgent = false;
+            m_writer->submit(std::move(job));
+        }
+        m_writer->drain();
+        QCOMPARE(done.load(), 100);
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'd-%'"), qint64(100));
     }
 
     void failingJobRollsBackAloneEvenAfterItWrote()

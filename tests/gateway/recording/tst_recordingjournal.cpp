@@ -1,0 +1,264 @@
+#include "recording/RecordingJournal.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <sys/stat.h>
+
+using namespace gh;
+
+// The journal's promises: what was appended and not settled as committed is there for the next
+// start, in order, per thread; what was committed goes away; a torn or corrupt tail loses only
+// itself; the files are private.
+class tst_RecordingJournal : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_tmp;
+    int m_n = 0;
+
+    QString freshDir() { return m_tmp.filePath(QStringLiteral("j%1").arg(++m_n)); }
+
+    static QStringList segments(const QString &dir)
+    {
+        return QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name);
+    }
+
+    static QList<QByteArray> readAll(const RecordingJournal &journal, QString *problem = nullptr)
+    {
+        QList<QByteArray> out;
+        for (const QString &path : journal.leftovers()) {
+            Result<RecordingJournal::Contents> c = RecordingJournal::read(path);
+            if (!c)
+                qFatal("read: %s", qPrintable(c.error().toString()));
+            out << c->records;
+            if (problem && !c->problem.isEmpty())
+                *problem = c->problem;
+        }
+        return out;
+    }
+
+private Q_SLOTS:
+    void crcIsCastagnoli()
+    {
+        // The check value of CRC-32C, and the same from the table and the instruction paths
+        // (which one runs depends on the CPU; the value may not).
+        QCOMPARE(RecordingJournal::crc32c("123456789"), 0xE3069283u);
+        QCOMPARE(RecordingJournal::crc32c(""), 0u);
+        QCOMPARE(RecordingJournal::crc32c(QByteArray(1000, 'a')), RecordingJournal::crc32c(QByteArray(1000, 'a')));
+        QVERIFY(RecordingJournal::crc32c(QByteArray(1000, 'a')) != RecordingJournal::crc32c(QByteArray(QByteArray(999, 'a') + 'b')));
+    }
+
+    void unsettledRecordsAreThereForTheNextStart()
+    {
+        const QString dir = freshDir();
+        {
+            auto journal = RecordingJournal::open(dir);
+            QVERIFY2(journal.ok(), qPrintable(journal.ok() ? QString() : journal.error().toString()));
+            QVERIFY((*journal)->leftovers().isEmpty());
+            for (int i = 0; i < 100; ++i) {
+                auto r = (*journal)->append(QByteArray(QByteArray("record ") + QByteArray::number(i)));
+                QVERIFY(r.ok());
+                if (i % 2)
+                    r->settle(false);   // a failed commit
+                // even ones: never settled, as when the process is killed before the commit
+            }
+        }
+        auto again = RecordingJournal::open(dir);
+        QVERIFY(again.ok());
+        QCOMPARE((*again)->leftovers().size(), 1);
+        const QList<QByteArray> records = readAll(**again);
+        QCOMPARE(records.size(), 100);
+        for (int i = 0; i < 100; ++i)
+            QCOMPARE(records.at(i), QByteArray("record ") + QByteArray::number(i));
+        // New segments never reuse a leftover's name.
+        auto r = (*again)->append("after");
+        QVERIFY(r.ok());
+        QCOMPARE(segments(dir).size(), 2);
+    }
+
+    void committedSegmentsAreRemoved()
+    {
+        const QString dir = freshDir();
+        RecordingJournal::Options small;
+        small.segmentBytes = 4096;
+        auto journal = RecordingJournal::open(dir, small);
+        QVERIFY(journal.ok());
+        const QByteArray payload(1000, 'x');
+        QList<RecordingJournal::Receipt> held;
+        for (int i = 0; i < 12; ++i) {
+            auto r = (*journal)->append(payload);
+            QVERIFY(r.ok());
+            held << *r;
+        }
+        // Four 1008-byte records fit a 4 KiB segment: three segments, all still needed.
+        QCOMPARE(segments(dir).size(), 3);
+        for (RecordingJournal::Receipt &r : held)
+            r.settle(true);
+        held.clear();
+        // The full ones are gone once committed; the one still taking records stays until closed.
+        QCOMPARE(segments(dir).size(), 1);
+        journal->reset();
+        QCOMPARE(segments(dir).size(), 0);
+    }
+
+    void aFailedCommitKeepsItsSegment()
+    {
+        const QString dir = freshDir();
+        {
+            RecordingJournal::Options small;
+            small.segmentBytes = 4096;
+            auto journal = RecordingJournal::open(dir, small);
+            QVERIFY(journal.ok());
+            auto a = (*journal)->append(QByteArray(3000, 'a'));
+            auto b = (*journal)->append(QByteArray(3000, 'b'));   // a second segment
+            QVERIFY(a.ok() && b.ok());
+            a->settle(false);
+            b->settle(true);
+        }
+        const QStringList left = segments(dir);
+        QCOMPARE(left.size(), 1);
+        auto again = RecordingJournal::open(dir);
+        QVERIFY(again.ok());
+        const QList<QByteArray> records = readAll(**again);
+        QCOMPARE(records.size(), 1);
+        QCOMPARE(records.first(), QByteArray(3000, 'a'));
+    }
+
+    void aRecordLargerThanASegmentGetsOneOfItsOwn()
+    {
+        const QString dir = freshDir();
+        RecordingJournal::Options small;
+        small.segmentBytes = 4096;
+        {
+            auto journal = RecordingJournal::open(dir, small);
+            QVERIFY(journal.ok());
+            QVERIFY((*journal)->append("small").ok());
+            QVERIFY((*journal)->append(QByteArray(100000, 'L')).ok());
+            QVERIFY((*journal)->append("after").ok());
+            QVERIFY(!(*journal)->append(QByteArray()).ok());   // nothing to record is refused
+        }
+        auto again = RecordingJournal::open(dir, small);
+        QVERIFY(again.ok());
+        const QList<QByteArray> records = readAll(**again);
+        QCOMPARE(records.size(), 3);
+        QCOMPARE(records.at(1).size(), 100000);
+        QCOMPARE(records.at(2), QByteArray("after"));
+    }
+
+    void eachThreadWritesItsOwnSegment()
+    {
+        const QString dir = freshDir();
+        {
+            auto journal = RecordingJournal::open(dir);
+            QVERIFY(journal.ok());
+            RecordingJournal *j = journal->get();
+            std::atomic<int> failures{0};
+            QList<QThread *> threads;
+            for (int t = 0; t < 4; ++t) {
+                threads << QThread::create([j, t, &failures] {
+                    for (int i = 0; i < 500; ++i)
+                        if (!j->append(QByteArray(QByteArray::number(t) + ':' + QByteArray::number(i))).ok())
+                            ++failures;
+                });
+                threads.last()->start();
+            }
+            for (QThread *t : threads) {
+                QVERIFY(t->wait(30000));
+                delete t;
+            }
+            QCOMPARE(failures.load(), 0);
+        }
+        auto again = RecordingJournal::open(dir);
+        QVERIFY(again.ok());
+        QCOMPARE((*again)->leftovers().size(), 4);
+        // Within a segment, one thread's records in the order it wrote them.
+        for (const QString &path : (*again)->leftovers()) {
+            auto c = RecordingJournal::read(path);
+            QVERIFY(c.ok());
+            QCOMPARE(c->records.size(), 500);
+            const QByteArray thread = c->records.first().split(':').first();
+            for (int i = 0; i < 500; ++i)
+                QCOMPARE(c->records.at(i), thread + ':' + QByteArray::number(i));
+        }
+    }
+
+    void aTornOrCorruptTailLosesOnlyItself_data()
+    {
+        QTest::addColumn<QString>("damage");
+        QTest::newRow("payload byte flipped") << "flip";
+        QTest::newRow("length without its bytes") << "torn";
+        QTest::newRow("garbage after the last record") << "garbage";
+    }
+
+    void aTornOrCorruptTailLosesOnlyItself()
+    {
+        QFETCH(QString, damage);
+        const QString dir = freshDir();
+        qint64 lastStart = 0;
+        {
+            auto journal = RecordingJournal::open(dir);
+            QVERIFY(journal.ok());
+            for (int i = 0; i < 3; ++i)
+                QVERIFY((*journal)->append(QByteArray(QByteArray("record-") + QByteArray::number(i))).ok());
+            lastStart = 2 * (8 + 8);   // two records of 8 bytes, each after an 8-byte header
+        }
+        const QString path = dir + QLatin1Char('/') + segments(dir).first();
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        if (damage == u"flip") {
+            f.seek(lastStart + 8 + 3);
+            f.write("X");
+        } else if (damage == u"torn") {
+            // A fourth record whose length made it to the file but whose bytes did not.
+            f.seek(lastStart + 16);
+            f.write(QByteArray("\x20\0\0\0\0\0\0\0", 8));
+        } else {
+            f.seek(lastStart + 16 + 100);
+            f.write("not a record");
+        }
+        f.close();
+        auto again = RecordingJournal::open(dir);
+        QVERIFY(again.ok());
+        QString problem;
+        const QList<QByteArray> records = readAll(**again, &problem);
+        QCOMPARE(records.size(), damage == u"flip" ? 2 : 3);
+        QCOMPARE(records.first(), QByteArray("record-0"));
+        QVERIFY2(!problem.isEmpty(), "the damage is reported");
+    }
+
+    void filesArePrivate()
+    {
+        const QString dir = freshDir();
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                               | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        auto journal = RecordingJournal::open(dir);
+        QVERIFY(journal.ok());
+        QVERIFY((*journal)->append("secret-ish").ok());
+        struct stat st {};
+        QCOMPARE(::stat(QFile::encodeName(dir).constData(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, 0700u);
+        const QString seg = dir + QLatin1Char('/') + segments(dir).first();
+        QCOMPARE(::stat(QFile::encodeName(seg).constData(), &st), 0);
+        QCOMPARE(st.st_mode & 0777, 0600u);
+    }
+
+    void aFileInTheWayIsAClearError()
+    {
+        const QString path = freshDir();
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        auto journal = RecordingJournal::open(path);
+        QVERIFY(!journal.ok());
+        QVERIFY2(journal.error().toString().contains(QLatin1String("not a directory")), qPrintable(journal.error().toString()));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_RecordingJournal)
+#include "tst_recordingjournal.moc"
