@@ -84,8 +84,7 @@ ProxyConnection::ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const 
     m_parser.data = this;
     m_in.reserve(kReadSlice);
 
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &ProxyConnection::onTimeout);
+    connect(&m_timer, &LazyTimer::timeout, this, &ProxyConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &ProxyConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &ProxyConnection::onClientDisconnected);
     connect(m_socket, &QTcpSocket::bytesWritten, this, &ProxyConnection::onClientBytesWritten);

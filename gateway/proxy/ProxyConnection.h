@@ -2,6 +2,7 @@
 
 #include "admin/HttpRequest.h"
 #include "identity/Principal.h"
+#include "proxy/LazyTimer.h"
 #include "proxy/RequestTarget.h"
 #include "proxy/UpstreamConnection.h"
 #include "recording/EventJson.h"
@@ -11,7 +12,6 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <http_parser.h>
 
@@ -112,7 +112,7 @@ private:
     QTcpSocket *m_socket;   // child
     ProxyWorker *m_worker;
     const ProxyContext &m_context;
-    QTimer m_timer;
+    LazyTimer m_timer;
     http_parser m_parser{};
     QByteArray m_in;        // received from the client, not yet parsed
     QByteArray m_peerText;  // the client's address for X-Forwarded-For

@@ -41,8 +41,7 @@ UpstreamConnection::UpstreamConnection(const Route &route, std::chrono::millisec
         connect(m_socket, &QTcpSocket::connected, this, &UpstreamConnection::onConnected);
     }
     m_parser.data = this;
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &UpstreamConnection::onTimeout);
+    connect(&m_timer, &LazyTimer::timeout, this, &UpstreamConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &UpstreamConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &UpstreamConnection::onDisconnected);
     connect(m_socket, &QTcpSocket::bytesWritten, this, &UpstreamConnection::onBytesWritten);

@@ -1,12 +1,12 @@
 #pragma once
 
 #include "admin/HttpRequest.h"
+#include "proxy/LazyTimer.h"
 #include "proxy/RouteTable.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QObject>
-#include <QTimer>
 
 #include <http_parser.h>
 
@@ -104,7 +104,7 @@ private:
     bool m_tls = false;
     std::chrono::milliseconds m_connectTimeout;
     std::chrono::milliseconds m_readTimeout;
-    QTimer m_timer;
+    LazyTimer m_timer;
 
     UpstreamListener *m_listener = nullptr;
     http_parser m_parser{};
