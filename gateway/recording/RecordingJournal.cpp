@@ -96,15 +96,24 @@ public:
     }
     ~Segment()
     {
-        ::munmap(map, size_t(capacity));
+        retire();
         ::close(fd);
         if (!keep.load() && unsettled.load() == 0)
             ::unlink(QFile::encodeName(path).constData());
     }
 
+    // Full: its pages need not stay mapped (and counted in the process's memory) while the
+    // writer commits what is in it. Owning thread only.
+    void retire()
+    {
+        if (map)
+            ::munmap(map, size_t(capacity));
+        map = nullptr;
+    }
+
     const int fd;
     const QString path;
-    char *const map;
+    char *map;
     const qint64 capacity;
     qint64 size = 0;                 // written by the owning thread only
     std::atomic<bool> keep{false};   // a record was not committed: the next start reads it back
@@ -197,6 +206,8 @@ Result<RecordingJournal::Receipt> RecordingJournal::append(QByteArrayView record
         Result<std::shared_ptr<Segment>> fresh = newSegment(total);
         if (!fresh)
             return fresh.error();
+        if (segment)
+            segment->retire();
         segment = *fresh;
         QMutexLocker lock(&m_slotsMutex);
         m_slots.insert(thread, segment);   // the full one goes once its receipts are settled

@@ -113,6 +113,7 @@ Status SqliteStore::submitJournaled(const QByteArray &record, WriteJob job, Comp
         return receipt.error();
     }
     job.urgent = false;
+    job.bytes = record.size();   // about what the queued job holds: the event, encoded
     job.done = [receipt = *receipt, done = std::move(done)](Status s) mutable {
         receipt.settle(s.ok());
         if (done)

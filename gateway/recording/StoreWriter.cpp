@@ -5,6 +5,10 @@
 #include <exception>
 #include <future>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace gh {
 
 namespace {
@@ -35,6 +39,13 @@ Status closedError()
     return Error(QStringLiteral("store is closed"));
 }
 
+void trimHeap()
+{
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
+
 } // namespace
 
 StoreWriter::StoreWriter(std::unique_ptr<SqliteConnection> connection,
@@ -56,10 +67,13 @@ void StoreWriter::submit(WriteJob job)
     {
         QMutexLocker lock(&m_queueMutex);
         if (QThread::currentThread() != this)
-            while (!m_stopping && qsizetype(m_queue.size()) >= maxQueued)
+            while (!m_stopping
+                   && (qsizetype(m_queue.size()) >= maxQueued
+                       || (m_pendingBytes > 0 && m_pendingBytes + job.bytes > maxPendingBytes)))
                 m_queueTaken.wait(&m_queueMutex);
         if (!m_stopping) {
             const bool urgent = job.urgent;
+            m_pendingBytes += job.bytes;
             m_queue.push_back(std::move(job));
             ++m_submitted;
             // The writer sleeps without a deadline only on an empty queue; otherwise it lingers
@@ -153,6 +167,14 @@ void StoreWriter::run()
         std::deque<WriteJob> batch;
         {
             QMutexLocker lock(&m_queueMutex);
+            if (m_queue.empty() && !m_stopping && m_bytesSinceTrim > (8 << 20)) {
+                // A burst is over: give what its events held back to the system, or the process
+                // keeps the high-water mark of the burst for good (glibc keeps freed memory).
+                m_bytesSinceTrim = 0;
+                lock.unlock();
+                trimHeap();
+                lock.relock();
+            }
             if (m_queue.empty() && !m_stopping) {
                 if (health().ok())
                     m_queueChanged.wait(&m_queueMutex);
@@ -193,7 +215,9 @@ void StoreWriter::runBatch(std::deque<WriteJob> &batch)
             continue;
         }
         std::deque<WriteJob> group;
-        while (!batch.empty() && !batch.front().standalone) {
+        // A bounded transaction: its jobs' memory is given back (and held-back producers let in)
+        // as each commits, not only when a whole backlog has.
+        while (!batch.empty() && !batch.front().standalone && qsizetype(group.size()) < maxGroup) {
             group.push_back(std::move(batch.front()));
             batch.pop_front();
         }
@@ -311,10 +335,19 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
 
 void StoreWriter::finish(std::deque<Outcome> &outcomes)
 {
+    qint64 bytes = 0;
     for (Outcome &o : outcomes) {
         if (o.job.done)
             o.job.done(o.status);
+        bytes += o.job.bytes;
         ++m_completedJobs;
+    }
+    outcomes.clear();   // the jobs' memory goes before producers are let in
+    if (bytes > 0) {
+        m_bytesSinceTrim += bytes;
+        QMutexLocker lock(&m_queueMutex);
+        m_pendingBytes -= bytes;
+        m_queueTaken.wakeAll();
     }
 }
 

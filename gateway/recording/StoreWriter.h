@@ -32,6 +32,8 @@ struct WriteJob {
     // session writes are not urgent: the writer lets them gather for up to lingerTime, so one
     // commit (and one wake-up of this thread) covers many.
     bool urgent = true;
+    // Memory the job holds until it is done (an event's bytes): counted against maxPendingBytes.
+    qint64 bytes = 0;
 };
 
 // The thread that owns the store's only write connection. It drains every queued job into one
@@ -50,11 +52,13 @@ public:
     ~StoreWriter() override;   // runs what is queued, then stops
     Q_DISABLE_COPY_MOVE(StoreWriter)
 
-    // Queues a job. After stop() the job fails at once with "store is closed". While more than
-    // maxQueued jobs wait, the caller waits for the writer to take them (backpressure: a writer
-    // that falls behind slows its producers instead of filling memory).
+    // Queues a job. After stop() the job fails at once with "store is closed". While maxQueued
+    // jobs wait, or the jobs not yet done hold maxPendingBytes, the caller waits for the writer
+    // (backpressure: a writer that falls behind slows its producers instead of filling memory).
     void submit(WriteJob job);
     static constexpr qsizetype maxQueued = 50000;
+    static constexpr qint64 maxPendingBytes = 32 << 20;
+    static constexpr qsizetype maxGroup = 2048;   // jobs per transaction
     static constexpr qsizetype wakeBatch = 256;   // queued non-urgent jobs that wake the writer early
     static constexpr std::chrono::milliseconds lingerTime{2};
     // Waits until every job queued before this call has run (committed or failed); returns at
@@ -103,7 +107,9 @@ private:
 
     QMutex m_queueMutex;
     QWaitCondition m_queueChanged;
-    QWaitCondition m_queueTaken;   // producers held back by maxQueued wait on this
+    QWaitCondition m_queueTaken;   // producers held back by maxQueued or maxPendingBytes wait on this
+    qint64 m_pendingBytes = 0;     // WriteJob::bytes of the jobs submitted and not yet done
+    qint64 m_bytesSinceTrim = 0;   // writer thread only
     std::deque<WriteJob> m_queue;
     qsizetype m_urgentQueued = 0;
     bool m_stopping = false;

@@ -194,6 +194,39 @@ private slots:
         QCOMPARE(queued.load(), StoreWriter::maxQueued + 10);
     }
 
+    void memoryHeldByQueuedJobsIsBounded()
+    {
+        QSemaphore entered, release;
+        m_writer->submit({[&](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+        constexpr qint64 each = 1 << 20;
+        constexpr int fits = int(StoreWriter::maxPendingBytes / each);
+        std::atomic<int> queued{0};
+        std::unique_ptr<QThread> producer(QThread::create([&] {
+            for (int i = 0; i < fits + 5; ++i) {
+                WriteJob job;
+                job.work = [](SqliteConnection &) { return Status(); };
+                job.urgent = false;
+                job.bytes = each;   // as a 1 MiB event would
+                m_writer->submit(std::move(job));
+                ++queued;
+            }
+        }));
+        producer->start();
+        QTRY_COMPARE(queued.load(), fits);
+        QVERIFY(!producer->wait(300));
+        QCOMPARE(queued.load(), fits);
+        release.release();
+        QVERIFY(producer->wait(10000));
+        QCOMPARE(queued.load(), fits + 5);
+        m_writer->drain();
+    }
+
     void drainReturnsOnceEverythingQueuedHasRun()
     {
         m_writer->drain();   // nothing queued: at once
