@@ -162,6 +162,10 @@ SqliteConnection::~SqliteConnection()
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const QString &path, Access access,
                                                                  int busyTimeoutMs)
 {
+    // Before SQLite initialises: no memory statistics, which would take a process-wide mutex on
+    // every allocation SQLite makes (several per INSERT). Refused harmlessly if it is too late.
+    static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+    Q_UNUSED(configured);
     sqlite3 *db = nullptr;
     // NOMUTEX: each connection is used by one thread at a time, by construction of the store.
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
