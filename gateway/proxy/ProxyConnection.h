@@ -183,6 +183,14 @@ private:
     QString m_heldApproval;                // the approval the request waits for now
     // Masking: the plan for this caller on this connection, and the response's masker.
     std::shared_ptr<const MaskPlan> m_maskPlan;
+    // The plan chosen for the last request: the next one by the same caller through the same
+    // routes (a keep-alive client) takes it without selecting the rules again.
+    struct MaskChoice {
+        std::weak_ptr<const RouteTable> routes;
+        const Route *route = nullptr;
+        QStringList groups;
+        std::shared_ptr<const MaskPlan> plan;
+    } m_maskChoice;
     std::unique_ptr<ResponseMasker> m_masker;
     std::optional<UpstreamResponseHead> m_deferredHead;   // a whole-body masked response's head
     QByteArray m_maskedWhole;                              // its masked body, sent with the head

@@ -150,9 +150,16 @@ bool ProxyConnection::selectMaskPlan()
     m_maskPlan.reset();
     if (!m_policy || !m_route->masks)
         return true;
-    const MaskSelection selection = m_policy->maskRules(m_principal.groups);
-    if (selection.rules.isEmpty())
+    if (m_maskChoice.route == m_route && m_maskChoice.groups == m_principal.groups
+        && m_maskChoice.routes.lock() == m_routes) {
+        m_maskPlan = m_maskChoice.plan;
         return true;
+    }
+    const MaskSelection selection = m_policy->maskRules(m_principal.groups);
+    if (selection.rules.isEmpty()) {
+        m_maskChoice = {m_routes, m_route, m_principal.groups, nullptr};
+        return true;
+    }
     auto plan = m_route->masks->get(selection.key, selection.rules);
     if (!plan) {
         qWarning("connection %s: the mask rules cannot be compiled: %s", qPrintable(m_route->connection.name),
@@ -163,6 +170,7 @@ bool ProxyConnection::selectMaskPlan()
         return false;
     }
     m_maskPlan = std::move(*plan);
+    m_maskChoice = {m_routes, m_route, m_principal.groups, m_maskPlan};
     return true;
 }
 
