@@ -3,9 +3,9 @@
 // request event in the store, and every session must still verify. The real gatehoused, the test
 // upstream (tests/support/upstream.py, which logs each request's headers) and curl as the clients.
 #include "support/DaemonProcess.h"
+#include "support/TestTools.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -29,13 +29,12 @@ private Q_SLOTS:
     void requestsTheDatabaseCouldNotCommitAreRecoveredAtTheNextStart();
 
 private:
-    int upstreamRequests() const;
     QSet<QString> upstreamRequestIds();
     QSet<QString> recordedRequestIds();
     int get(const QString &path);
 
     QTemporaryDir m_tmp;
-    QProcess m_upstream;
+    gh::test::TestUpstream m_upstream;
     QString m_upstreamLog;
     gh::test::DaemonProcess m_daemon;
     QByteArray m_token;
@@ -48,19 +47,8 @@ void TestCrashRecovery::initTestCase()
     // full disk would) instead of killing it.
     std::signal(SIGXFSZ, SIG_IGN);
     m_upstreamLog = m_tmp.filePath(QStringLiteral("upstream.log"));
-    const QString script = qEnvironmentVariable("GATEHOUSE_SOURCE_DIR") + QStringLiteral("/tests/support/upstream.py");
-    QVERIFY2(QFile::exists(script), qPrintable(script));
-    m_upstream.start(QStringLiteral("python3"), {script, QStringLiteral("--log"), m_upstreamLog});
-    QVERIFY(m_upstream.waitForStarted(5000));
-    QByteArray line;
-    QElapsedTimer t;
-    t.start();
-    while (!line.contains('\n') && t.elapsed() < 10000) {
-        m_upstream.waitForReadyRead(200);
-        line += m_upstream.readAllStandardOutput();
-    }
-    QVERIFY2(line.startsWith("PORT "), line.constData());
-    const QByteArray port = line.mid(5).trimmed();
+    QVERIFY(m_upstream.start(m_upstreamLog));
+    const QByteArray port = QByteArray::number(m_upstream.port());
 
     QVERIFY2(m_daemon.start(), qPrintable(m_daemon.error()));
     const QString applied = m_daemon.applyResources("[[connection]]\nname = \"echo\"\ntype = \"http\"\n"
@@ -75,16 +63,6 @@ void TestCrashRecovery::initTestCase()
 void TestCrashRecovery::cleanupTestCase()
 {
     m_daemon.stop();
-    m_upstream.kill();
-    m_upstream.waitForFinished();
-}
-
-int TestCrashRecovery::upstreamRequests() const
-{
-    QFile log(m_upstreamLog);
-    if (!log.open(QIODevice::ReadOnly))
-        return 0;
-    return int(log.readAll().count('\n'));
 }
 
 // Whatever the upstream got, by the id the gateway gave each request.
@@ -136,15 +114,13 @@ QSet<QString> TestCrashRecovery::recordedRequestIds()
 
 int TestCrashRecovery::get(const QString &path)
 {
-    QProcess curl;
-    curl.start(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-o"), QStringLiteral("/dev/null"),
-                                         QStringLiteral("-w"), QStringLiteral("%{http_code}"), QStringLiteral("-H"),
-                                         QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_token),
-                                         QStringLiteral("-H"), QStringLiteral("X-Pad: ") + QString(2000, u'p'),
-                                         m_daemon.proxyUrl() + path});
-    if (!curl.waitForFinished(15000))
-        return -1;
-    return curl.readAllStandardOutput().toInt();
+    const auto r = gh::test::curl({QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                                   QStringLiteral("%{http_code}"), QStringLiteral("-H"),
+                                   QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_token),
+                                   QStringLiteral("-H"), QStringLiteral("X-Pad: ") + QString(2000, u'p'),
+                                   m_daemon.proxyUrl() + path},
+                                  15000);
+    return r.out.toInt();
 }
 
 void TestCrashRecovery::everyForwardedRequestIsRecordedAfterAKill()
@@ -177,7 +153,7 @@ void TestCrashRecovery::everyForwardedRequestIsRecordedAfterAKill()
     });
 
     // In the middle of the load: no SIGTERM, no drain, no chance to commit anything more.
-    QTRY_VERIFY_WITH_TIMEOUT(upstreamRequests() >= 400, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_upstream.requests() >= 400, 60000);
     QVERIFY(m_daemon.kill());
     stopClients.dismiss();
     for (QProcess *p : std::as_const(clients)) {

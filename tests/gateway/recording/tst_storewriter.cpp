@@ -54,6 +54,20 @@ private:
         return writer;
     }
 
+    // Keeps the writer inside a job until `release` is released once: what is queued meanwhile
+    // waits, as behind a slow commit.
+    void holdWriter(QSemaphore &release)
+    {
+        QSemaphore entered;
+        m_writer->submit({[&entered, &release](SqliteConnection &) {
+                              entered.release();
+                              release.acquire();
+                              return Status();
+                          },
+                          {}});
+        entered.acquire();
+    }
+
     qint64 count(const char *sql)
     {
         Result<std::unique_ptr<SqliteConnection>> db =
@@ -91,14 +105,8 @@ private slots:
     void groupCommitsQueuedJobsFromManyThreadsInOneTransaction()
     {
         // Hold the writer inside a job so everything the threads queue meanwhile forms one group.
-        QSemaphore entered, release;
-        m_writer->submit({[&](SqliteConnection &) {
-                              entered.release();
-                              release.acquire();
-                              return Status();
-                          },
-                          {}});
-        entered.acquire();
+        QSemaphore release;
+        holdWriter(release);
         const quint64 commitsBefore = m_writer->committedTransactions();
 
         constexpr int threads = 4, perThread = 50;
@@ -167,14 +175,8 @@ private slots:
 
     void aWriterThatFallsBehindHoldsItsProducersBack()
     {
-        QSemaphore entered, release;
-        m_writer->submit({[&](SqliteConnection &) {
-                              entered.release();
-                              release.acquire();
-                              return Status();
-                          },
-                          {}});
-        entered.acquire();
+        QSemaphore release;
+        holdWriter(release);
         std::atomic<qsizetype> queued{0};
         std::unique_ptr<QThread> producer(QThread::create([&] {
             for (qsizetype i = 0; i < StoreWriter::maxQueued + 10; ++i) {
@@ -196,14 +198,8 @@ private slots:
 
     void memoryHeldByQueuedJobsIsBounded()
     {
-        QSemaphore entered, release;
-        m_writer->submit({[&](SqliteConnection &) {
-                              entered.release();
-                              release.acquire();
-                              return Status();
-                          },
-                          {}});
-        entered.acquire();
+        QSemaphore release;
+        holdWriter(release);
         constexpr qint64 each = 1 << 20;
         constexpr int fits = int(StoreWriter::maxPendingBytes / each);
         std::atomic<int> queued{0};
@@ -245,14 +241,8 @@ private slots:
 
     void failingJobRollsBackAloneEvenAfterItWrote()
     {
-        QSemaphore entered, release;
-        m_writer->submit({[&](SqliteConnection &) {
-                              entered.release();
-                              release.acquire();
-                              return Status();
-                          },
-                          {}});
-        entered.acquire();
+        QSemaphore release;
+        holdWriter(release);
         std::atomic<int> done{0};
         QList<bool> results(3);
         auto record = [&](int i) { return [&, i](Status s) { results[i] = s.ok(); ++done; }; };
@@ -274,14 +264,8 @@ private slots:
     void failingSingleStatementJobRollsBackAloneWithoutASavepoint()
     {
         // An event is one INSERT: SQLite's statement rollback isolates it, no savepoint needed.
-        QSemaphore entered, release;
-        m_writer->submit({[&](SqliteConnection &) {
-                              entered.release();
-                              release.acquire();
-                              return Status();
-                          },
-                          {}});
-        entered.acquire();
+        QSemaphore release;
+        holdWriter(release);
         std::atomic<int> done{0};
         QList<bool> results(4);
         auto record = [&](int i) { return [&, i](Status s) { results[i] = s.ok(); ++done; }; };
