@@ -601,24 +601,23 @@ Status SqliteStore::appendEvent(const QString &sessionId, const Event &event)
 
 void SqliteStore::appendEventAsync(const QString &sessionId, const Event &event, Completion done)
 {
-    WriteJob job;
-    job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
-        return sessions->insertEvent(db, sessionId, e);
-    };
-    job.singleStatement = true;
-    (void)submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done));
+    (void)journalEvent(sessionId, event, std::move(done), false);
 }
 
 Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &event, Completion done)
+{
+    // With syncOnCommit the promise covers power loss: the journal is synced before this returns.
+    return journalEvent(sessionId, event, std::move(done), m_options.syncOnCommit);
+}
+
+Status SqliteStore::journalEvent(const QString &sessionId, const Event &event, Completion done, bool sync)
 {
     WriteJob job;
     job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
         return sessions->insertEvent(db, sessionId, e);
     };
     job.singleStatement = true;
-    // With syncOnCommit the promise covers power loss: the journal is synced before this returns.
-    return submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done),
-                           m_options.syncOnCommit);
+    return submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done), sync);
 }
 
 Status SqliteStore::endSession(const QString &sessionId, const SessionEnd &end)

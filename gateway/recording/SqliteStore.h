@@ -114,6 +114,8 @@ private:
     // non-urgent) with `done` told its outcome; a failed journal write fails `done` at once and
     // makes the store unhealthy.
     Status submitJournaled(const QByteArray &record, WriteJob job, Completion done, bool sync = false);
+    // An event's job and journal record, submitted so.
+    Status journalEvent(const QString &sessionId, const Event &event, Completion done, bool sync);
 
     Result<ReadLease> reader() const;
     // reader() for SqliteSessionQueries.cpp, which cannot see ReadLease: give it back with release().
