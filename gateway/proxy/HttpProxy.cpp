@@ -1,6 +1,7 @@
 #include "proxy/HttpProxy.h"
 
 #include "admin/Metrics.h"
+#include "proxy/EpollEventDispatcher.h"
 #include "proxy/ProxyWorker.h"
 #include "recording/Store.h"
 
@@ -103,6 +104,8 @@ Result<quint16> HttpProxy::listen(const ListenAddress &address)
         for (int i = 0; i < n; ++i) {
             auto *thread = new QThread(this);
             thread->setObjectName(QStringLiteral("proxy-%1").arg(i));
+            if (qgetenv("GATEHOUSE_PROXY_DISPATCHER") != "qt")
+                thread->setEventDispatcher(new EpollEventDispatcher);   // see EpollEventDispatcher.h
             auto *worker = new ProxyWorker(m_context, i);
             worker->moveToThread(thread);
             connect(thread, &QThread::finished, worker, &QObject::deleteLater);

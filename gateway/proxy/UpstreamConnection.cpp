@@ -117,6 +117,7 @@ void UpstreamConnection::sendHead(const QByteArray &head, bool headRequest)
     m_responseBytes = 0;
     ++m_exchanges;
     m_socket->write(head);
+    m_socket->flush();   // now, not on the next pass through the event loop
     m_timer.start(timerMs(m_readTimeout));
 }
 

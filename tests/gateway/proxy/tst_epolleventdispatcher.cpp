@@ -1,0 +1,326 @@
+#include "proxy/EpollEventDispatcher.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QPointer>
+#include <QSignalSpy>
+#include <QSocketNotifier>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace gh;
+
+namespace {
+
+EpollEventDispatcher *dispatcher()
+{
+    return qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+}
+
+struct SocketPair {
+    int fd[2] = {-1, -1};
+    SocketPair() { QVERIFY2(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) == 0, "socketpair"); }
+    ~SocketPair()
+    {
+        closeEnd(0);
+        closeEnd(1);
+    }
+    void closeEnd(int i)
+    {
+        if (fd[i] >= 0)
+            ::close(fd[i]);
+        fd[i] = -1;
+    }
+};
+
+} // namespace
+
+// The whole test, QTest's own waiting included, runs on the dispatcher (see main below): Qt's
+// sockets, timers, queued calls and nested event loops must all behave as on Qt's own.
+class tst_EpollEventDispatcher : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY2(dispatcher(), "the main thread does not run the epoll dispatcher"); }
+
+    void queuedCallFromItsOwnThreadRunsWithoutAWait()
+    {
+        QEventLoop loop;
+        bool ran = false;
+        QMetaObject::invokeMethod(
+                this,
+                [&] {
+                    ran = true;
+                    loop.quit();
+                },
+                Qt::QueuedConnection);
+        QTimer::singleShot(5000, &loop, [&] { loop.exit(1); });   // a lost wake-up would block here
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(loop.exec(), 0);
+        QVERIFY(ran);
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void postFromAnotherThreadWakesABlockedLoop()
+    {
+        QEventLoop loop;
+        std::atomic<bool> ran{false};
+        QTimer::singleShot(10000, &loop, [&] { loop.exit(1); });
+        QElapsedTimer clock;
+        clock.start();
+        std::thread poster([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));   // the loop is waiting by now
+            QMetaObject::invokeMethod(
+                    &loop,
+                    [&] {
+                        ran = true;
+                        loop.quit();
+                    },
+                    Qt::QueuedConnection);
+        });
+        const int rc = loop.exec();
+        poster.join();
+        QCOMPARE(rc, 0);
+        QVERIFY(ran);
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void manyPostersLoseNoCall()
+    {
+        constexpr int threads = 4, each = 2000;
+        std::atomic<int> done{0};
+        QObject receiver;
+        std::vector<std::thread> posters;
+        for (int t = 0; t < threads; ++t) {
+            posters.emplace_back([&] {
+                for (int i = 0; i < each; ++i)
+                    QMetaObject::invokeMethod(&receiver, [&] { ++done; }, Qt::QueuedConnection);
+            });
+        }
+        for (std::thread &t : posters)
+            t.join();
+        QTRY_COMPARE_WITH_TIMEOUT(done.load(), threads * each, 10000);
+    }
+
+    void singleShotTimerFiresOnceNotEarly()
+    {
+        QTimer t;
+        t.setSingleShot(true);
+        t.setTimerType(Qt::PreciseTimer);
+        QSignalSpy spy(&t, &QTimer::timeout);
+        QElapsedTimer clock;
+        clock.start();
+        t.start(80);
+        QVERIFY(t.remainingTime() > 0 && t.remainingTime() <= 80);
+        QVERIFY(spy.wait(3000));
+        QVERIFY2(clock.elapsed() >= 79, qPrintable(QString::number(clock.elapsed())));
+        QTest::qWait(150);
+        QCOMPARE(spy.size(), 1);
+        QVERIFY(!t.isActive());
+    }
+
+    void repeatingTimerKeepsFiringUntilStopped()
+    {
+        QTimer t;
+        int fired = 0;
+        connect(&t, &QTimer::timeout, this, [&] {
+            if (++fired == 5)
+                t.stop();
+        });
+        t.start(10);
+        QTRY_COMPARE_WITH_TIMEOUT(fired, 5, 3000);
+        QTest::qWait(100);
+        QCOMPARE(fired, 5);
+    }
+
+    void timerKilledByAnEarlierHandlerDoesNotFire()
+    {
+        QTimer first, second;
+        first.setSingleShot(true);
+        second.setSingleShot(true);
+        bool secondFired = false;
+        connect(&first, &QTimer::timeout, this, [&] { second.stop(); });
+        connect(&second, &QTimer::timeout, this, [&] { secondFired = true; });
+        first.start(20);
+        second.start(21);
+        QTest::qWait(50);   // both are due within one pass; the first runs first
+        QTest::qWait(100);
+        QVERIFY(!secondFired);
+        QVERIFY(!second.isActive());
+    }
+
+    void restartedTimerUsesItsNewInterval()
+    {
+        QTimer t;
+        t.setSingleShot(true);
+        QSignalSpy spy(&t, &QTimer::timeout);
+        t.start(30);
+        t.start(400);   // a restart replaces the deadline
+        QTest::qWait(150);
+        QCOMPARE(spy.size(), 0);
+        QVERIFY(t.remainingTime() > 0);
+        QVERIFY(spy.wait(2000));
+    }
+
+    void zeroTimerRunsOncePerPass()
+    {
+        QTimer t;
+        int fired = 0;
+        connect(&t, &QTimer::timeout, this, [&] { ++fired; });
+        t.start(0);
+        QTRY_VERIFY_WITH_TIMEOUT(fired >= 10, 3000);
+        t.stop();
+        const int at = fired;
+        QTest::qWait(50);
+        QCOMPARE(fired, at);
+    }
+
+    void tcpEchoOfOneMebibyte()
+    {
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QVERIFY(client.waitForConnected(5000) || client.state() == QAbstractSocket::ConnectedState);
+        QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingConnections(), 5000);
+        QTcpSocket *peer = server.nextPendingConnection();
+        connect(peer, &QTcpSocket::readyRead, peer, [peer] { peer->write(peer->readAll()); });
+
+        QByteArray sent(1 << 20, Qt::Uninitialized);
+        for (qsizetype i = 0; i < sent.size(); ++i)
+            sent[i] = char(i * 7 + i / 1024);
+        QByteArray received;
+        connect(&client, &QTcpSocket::readyRead, this, [&] { received += client.readAll(); });
+        client.write(sent);   // more than the socket buffers hold: write notifiers do the rest
+        QTRY_COMPARE_WITH_TIMEOUT(received.size(), sent.size(), 20000);
+        QVERIFY(received == sent);
+
+        QSignalSpy gone(&client, &QTcpSocket::disconnected);
+        peer->disconnectFromHost();   // the hang-up reaches the client's read notifier
+        QVERIFY(gone.wait(5000));
+    }
+
+    void refusedConnectionIsReported()
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 port = probe.serverPort();
+        probe.close();   // nothing listens there now
+        QTcpSocket client;
+        QSignalSpy failed(&client, &QTcpSocket::errorOccurred);
+        client.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(failed.wait(5000));
+        QCOMPARE(client.error(), QAbstractSocket::ConnectionRefusedError);
+    }
+
+    void togglingANotifierWithinOnePassCostsNoSystemCall()
+    {
+        SocketPair pair;
+        QSocketNotifier read(pair.fd[0], QSocketNotifier::Read);
+        QCoreApplication::processEvents();   // registered
+        const quint64 before = dispatcher()->interestChanges();
+        QSocketNotifier write(pair.fd[0], QSocketNotifier::Write);
+        for (int i = 0; i < 100; ++i) {
+            write.setEnabled(false);
+            write.setEnabled(true);
+        }
+        write.setEnabled(false);
+        QCoreApplication::processEvents();
+        QCOMPARE(dispatcher()->interestChanges(), before);
+
+        // And it still hears its socket.
+        QSignalSpy activated(&read, &QSocketNotifier::activated);
+        QCOMPARE(::write(pair.fd[1], "x", 1), ssize_t(1));
+        QTRY_VERIFY_WITH_TIMEOUT(activated.size() >= 1, 3000);
+    }
+
+    void reusedDescriptorIsWatchedAgain()
+    {
+        auto pair = std::make_unique<SocketPair>();
+        const int number = pair->fd[0];
+        {
+            QSocketNotifier old(number, QSocketNotifier::Read);
+            QCoreApplication::processEvents();   // in the interest set
+        }   // its last notifier gone, then its fd closed, with no pass in between
+        pair.reset();
+        SocketPair next;   // the lowest free numbers: the same ones
+        QCOMPARE(next.fd[0], number);
+        QSocketNotifier fresh(next.fd[0], QSocketNotifier::Read);
+        QSignalSpy activated(&fresh, &QSocketNotifier::activated);
+        QCOMPARE(::write(next.fd[1], "y", 1), ssize_t(1));
+        QVERIFY(activated.wait(3000));
+    }
+
+    void notifierDeletedByAnEarlierOneInThePassIsNotTouched()
+    {
+        SocketPair a, b;
+        auto *first = new QSocketNotifier(a.fd[0], QSocketNotifier::Read);
+        QPointer<QSocketNotifier> second = new QSocketNotifier(b.fd[0], QSocketNotifier::Read);
+        int firstFired = 0, secondFired = 0;
+        // Whichever is activated first deletes the other: it must not be activated after.
+        char c;
+        connect(first, &QSocketNotifier::activated, this, [&] {
+            ++firstFired;
+            QCOMPARE_GE(::read(a.fd[0], &c, 1), ssize_t(0));
+            delete second.data();
+        });
+        connect(second.data(), &QSocketNotifier::activated, this, [&] {
+            ++secondFired;
+            QCOMPARE_GE(::read(b.fd[0], &c, 1), ssize_t(0));
+            delete first;
+            first = nullptr;
+        });
+        QCOMPARE(::write(a.fd[1], "1", 1), ssize_t(1));
+        QCOMPARE(::write(b.fd[1], "2", 1), ssize_t(1));
+        QTRY_VERIFY_WITH_TIMEOUT(firstFired + secondFired >= 1, 3000);
+        QTest::qWait(50);
+        QCOMPARE(firstFired + secondFired, 1);
+        delete first;
+        delete second.data();
+    }
+
+    void threadRunsAndQuits()
+    {
+        // As the proxy installs it: on a QThread, started, asked to quit, joined.
+        QThread thread;
+        thread.setEventDispatcher(new EpollEventDispatcher);
+        auto *worker = new QObject;
+        worker->moveToThread(&thread);
+        connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+        std::atomic<int> ticks{0};
+        thread.start();
+        QMetaObject::invokeMethod(
+                worker,
+                [&ticks, worker] {
+                    auto *timer = new QTimer(worker);
+                    QObject::connect(timer, &QTimer::timeout, worker, [&ticks] { ++ticks; });
+                    timer->start(5);
+                },
+                Qt::BlockingQueuedConnection);
+        QTRY_VERIFY_WITH_TIMEOUT(ticks.load() >= 3, 3000);
+        thread.quit();
+        QVERIFY(thread.wait(5000));
+    }
+};
+
+int main(int argc, char **argv)
+{
+    QCoreApplication::setEventDispatcher(new EpollEventDispatcher);
+    QCoreApplication app(argc, argv);
+    tst_EpollEventDispatcher test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_epolleventdispatcher.moc"
