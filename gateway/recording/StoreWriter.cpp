@@ -167,6 +167,8 @@ void StoreWriter::run()
         std::deque<WriteJob> batch;
         {
             QMutexLocker lock(&m_queueMutex);
+            if (m_queue.empty() && !m_stopping && m_bytesSinceTrim > (8 << 20))
+                m_queueChanged.wait(&m_queueMutex, QDeadlineTimer(trimQuietTime));
             if (m_queue.empty() && !m_stopping && m_bytesSinceTrim > (8 << 20)) {
                 // A burst is over: give what its events held back to the system, or the process
                 // keeps the high-water mark of the burst for good (glibc keeps freed memory).

@@ -61,6 +61,9 @@ public:
     static constexpr qsizetype maxGroup = 2048;   // jobs per transaction
     static constexpr qsizetype wakeBatch = 256;   // queued non-urgent jobs that wake the writer early
     static constexpr std::chrono::milliseconds lingerTime{2};
+    // The heap is trimmed once this long passes with nothing queued after a burst: a pause
+    // between batches under load is not the end of a burst, and trimming there costs page faults.
+    static constexpr std::chrono::milliseconds trimQuietTime{250};
     // Waits until every job queued before this call has run (committed or failed); returns at
     // once when nothing is queued or running. Not on the writer thread.
     void drain();
