@@ -100,9 +100,16 @@ CREATE INDEX events_stats ON events (kind, ts_us, session_id)
 CREATE INDEX sessions_stats ON sessions (id, connection);
 )sql";
 
+// The same index with its WHERE written as ORs (see GH_EVENTS_STATS_WHERE): appending an event no
+// longer builds a temporary b-tree. Rebuilding it reads each event's row head, not its body.
+constexpr const char schemaV3[] =
+    "DROP INDEX events_stats;"
+    "CREATE INDEX events_stats ON events (kind, ts_us, session_id) WHERE " GH_EVENTS_STATS_WHERE("") ";";
+
 constexpr SqliteSchema::Step allSteps[] = {
     {1, schemaV1},
     {2, schemaV2},
+    {3, schemaV3},
 };
 
 } // namespace

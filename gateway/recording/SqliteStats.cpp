@@ -2,6 +2,7 @@
 // partial index events_stats (kind, ts_us), so the cost follows the window's counted events and
 // not the size of the store.
 #include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
 #include "recording/SqliteStore.h"
 #include "recording/StoreWriter.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 // Must repeat the index's WHERE word for word: SQLite uses a partial index only for a query whose
 // WHERE contains the index's own terms.
-#define GH_STATS_KINDS "e.kind IN ('http.request', 'policy.refused', 'approval.requested', 'policy.masked')"
+#define GH_STATS_KINDS GH_EVENTS_STATS_WHERE("e.")
 
 constexpr const char countSql[] =
     "SELECT s.connection, (e.ts_us - ?1) / ?3, COUNT(*) "

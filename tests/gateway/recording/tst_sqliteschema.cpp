@@ -98,6 +98,50 @@ private slots:
         QVERIFY2(detail.contains(QLatin1String("sessions_subject")), qPrintable(detail));
         QVERIFY2(!detail.contains(QLatin1String("TEMP B-TREE")), qPrintable(detail));
     }
+
+    void overviewCountsReadTheStatsIndex()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        Result<SqliteQuery> plan = m_db->query(
+                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events e WHERE " GH_EVENTS_STATS_WHERE("e.")
+                " AND e.kind = 'http.request' AND e.ts_us >= 0 AND e.ts_us < 100");
+        QVERIFY(plan.ok());
+        QString detail;
+        while (plan->step().value())
+            detail += plan->text(3) + QLatin1Char('\n');
+        QVERIFY2(detail.contains(QLatin1String("COVERING INDEX events_stats")), qPrintable(detail));
+    }
+
+    // Appending an event is the store's hot path: its program must not build a temporary b-tree
+    // per row, as schema v2's "kind IN (...)" index made it do.
+    void appendingAnEventBuildsNoTemporaryTable()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        Result<SqliteQuery> program = m_db->query(
+                "EXPLAIN INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        QVERIFY(program.ok());
+        QStringList opcodes;
+        while (program->step().value())
+            opcodes << program->text(1);
+        QVERIFY(opcodes.contains(QLatin1String("IdxInsert")));   // the statement does reach the indexes
+        QVERIFY2(!opcodes.contains(QLatin1String("OpenEphemeral")), qPrintable(opcodes.join(QLatin1Char(' '))));
+    }
+
+    void version2StoresKeepTheirEventsAndCountsThroughTheUpgrade()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db, SqliteSchema::steps().first(2)).ok());
+        QVERIFY(m_db->exec("INSERT INTO sessions (id, connection, subject, started_at_us) VALUES ('s', 'c', 'u', 1);"
+                           "INSERT INTO events VALUES ('s', 0, 10, 'http.request', 'identity', 2, x'7b7d', x'00');"
+                           "INSERT INTO events VALUES ('s', 1, 11, 'http.response', 'identity', 2, x'7b7d', x'01');")
+                          .ok());
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        QCOMPARE(SqliteSchema::version(*m_db).value(), SqliteSchema::latestVersion());
+        QCOMPARE(scalar(*m_db, "SELECT count(*) FROM events"), qint64(2));
+        QCOMPARE(scalar(*m_db, "SELECT count(*) FROM events INDEXED BY events_stats WHERE " GH_EVENTS_STATS_WHERE("")
+                               " AND kind = 'http.request'"),
+                 qint64(1));
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_SqliteSchema)
