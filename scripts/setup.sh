@@ -22,7 +22,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config ccache dpkg-dev fakeroot file
   qt6-base-dev libqt6opengl6-dev qt6-tools-dev qt6-l10n-tools qt6-svg-dev qt6-charts-dev
   libqt6sql6-sqlite libqt6sql6-psql qt6-websockets-dev
-  libre2-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libhttp-parser-dev libzstd-dev
+  libre2-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libhttp-parser-dev libzstd-dev libjemalloc-dev
   qtkeychain-qt6-dev qt6-translations-l10n
   xvfb xauth dbus curl python3 openssl sqlite3 systemd
 )

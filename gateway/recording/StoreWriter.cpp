@@ -6,6 +6,7 @@
 #include <future>
 
 #if defined(__GLIBC__)
+#include <dlfcn.h>
 #include <malloc.h>
 #endif
 
@@ -39,8 +40,17 @@ Status closedError()
     return Error(QStringLiteral("store is closed"));
 }
 
+// gatehoused links jemalloc (see app/gatehoused/CMakeLists.txt); the libraries and their tests
+// run on glibc's malloc. Whichever allocator this process has gives its free pages back.
 void trimHeap()
 {
+    using Mallctl = int (*)(const char *, void *, size_t *, void *, size_t);
+    static const auto jemallocCtl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
+    if (jemallocCtl) {
+        // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused dirty pages, now.
+        (void)jemallocCtl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+        return;
+    }
 #if defined(__GLIBC__)
     ::malloc_trim(0);
 #endif
