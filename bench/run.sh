@@ -197,22 +197,24 @@ AUTH="Authorization: Bearer $TOKEN"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "$GH_PROXY/origin/1k.bin")
 [ "$code" = 200 ] || { say "bench: the gateway answers $code for /origin/1k.bin"; tail -5 "$W/gatehoused.log" >&2; exit 1; }
 
-say "bench: (a) wrk direct"
-run_wrk direct "http://127.0.0.1:$ORIGIN/1k.bin"
-D_RPS=$WRK_RPS D_P99=$WRK_P99
-say "bench: (a) wrk nginx reverse proxy"
-run_wrk nginx "http://127.0.0.1:$NPROXY/1k.bin"
-N_RPS=$WRK_RPS N_P99=$WRK_P99
-say "bench: (a) wrk gatehoused"
-t0=$(cpu_ticks "$GH_PID")
-run_wrk gatehoused "$GH_PROXY/origin/1k.bin" -H "$AUTH"
-t1=$(cpu_ticks "$GH_PID")
-G_RPS=$WRK_RPS G_P99=$WRK_P99 G_BAD=$WRK_BAD
-# CPU per request over warm-up and run together (the ticks cover both).
-G_CPU_US=$(awk -v t=$(( t1 - t0 )) -v hz="$(getconf CLK_TCK)" -v n="$WRK_REQS" -v r="$WRK_RPS" \
-  'BEGIN { printf "%.0f", t / hz * 1e6 / (n + r * 2) }')
-SESSIONS=$(curl -s -H "Authorization: Bearer $GH_ADMIN_TOKEN" "$GH_ADMIN/api/v1/sessions?limit=10000" \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); d = d if isinstance(d, list) else d.get("sessions", []); print(len(d), sum(int(s.get("event_count") or 0) for s in d))' 2>/dev/null || echo "? ?")
+if [ "${ONLY:-}" != e ]; then   # ONLY=e bench/run.sh: figure (e) alone
+  say "bench: (a) wrk direct"
+  run_wrk direct "http://127.0.0.1:$ORIGIN/1k.bin"
+  D_RPS=$WRK_RPS D_P99=$WRK_P99
+  say "bench: (a) wrk nginx reverse proxy"
+  run_wrk nginx "http://127.0.0.1:$NPROXY/1k.bin"
+  N_RPS=$WRK_RPS N_P99=$WRK_P99
+  say "bench: (a) wrk gatehoused"
+  t0=$(cpu_ticks "$GH_PID")
+  run_wrk gatehoused "$GH_PROXY/origin/1k.bin" -H "$AUTH"
+  t1=$(cpu_ticks "$GH_PID")
+  G_RPS=$WRK_RPS G_P99=$WRK_P99 G_BAD=$WRK_BAD
+  # CPU per request over warm-up and run together (the ticks cover both).
+  G_CPU_US=$(awk -v t=$(( t1 - t0 )) -v hz="$(getconf CLK_TCK)" -v n="$WRK_REQS" -v r="$WRK_RPS" \
+    'BEGIN { printf "%.0f", t / hz * 1e6 / (n + r * 2) }')
+  SESSIONS=$(curl -s -H "Authorization: Bearer $GH_ADMIN_TOKEN" "$GH_ADMIN/api/v1/sessions?limit=10000" \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin); d = d if isinstance(d, list) else d.get("sessions", []); print(len(d), sum(int(s.get("event_count") or 0) for s in d))' 2>/dev/null || echo "? ?")
+fi
 if [ "${ONLY:-}" = a ]; then   # ONLY=a bench/run.sh: figure (a) alone, for quick comparisons
   printf '\n(a) direct %s req/s p99 %s ms; nginx proxy %s req/s p99 %s ms; gatehoused %s req/s p99 %s ms, %s us CPU/request\n' \
     "$D_RPS" "$D_P99" "$N_RPS" "$N_P99" "$G_RPS" "$G_P99" "$G_CPU_US"
@@ -246,6 +248,11 @@ for round in 1 2; do
   E_MASK=$(( E_MASK + WRK_RPS )) E_BAD=$(( E_BAD + WRK_BAD ))
 done
 E_NONE=$(( E_NONE / 2 )) E_MASK=$(( E_MASK / 2 ))
+if [ "${ONLY:-}" = e ]; then
+  awk -v m="$E_MASK" -v n="$E_NONE" -v b="$E_BAD" 'BEGIN {
+    printf "\n(e) 5 mask rules %d req/s vs %d without: %.2fx (goal >= 0.9x); non-2xx or errors: %d\n", m, n, m / n, b }'
+  exit 0
+fi
 
 # ---- (f) held request -> approval.requested on the event stream ----------------------------------
 say "bench: (f) held request to approval.requested, ${APPROVAL_RUNS:-30} runs"
