@@ -20,6 +20,17 @@ qint64 scalar(SqliteConnection &db, const char *sql)
     return row && *row ? q->int64(0) : -1;
 }
 
+// Column `column` of every row `sql` gives, one per line ("" when it cannot run): what EXPLAIN
+// and EXPLAIN QUERY PLAN say.
+QString column(SqliteConnection &db, const char *sql, int column)
+{
+    Result<SqliteQuery> q = db.query(sql);
+    QString out;
+    while (q && q->step().value())
+        out += q->text(column) + QLatin1Char('\n');
+    return out;
+}
+
 } // namespace
 
 // Upgrades must be all or nothing: a half-migrated database would be neither version.
@@ -88,13 +99,10 @@ private slots:
         QVERIFY(SqliteSchema::migrate(*m_db).ok());
         QCOMPARE(SqliteSchema::version(*m_db).value(), SqliteSchema::latestVersion());
         // Listing sessions newest first by connection or subject must not scan the table.
-        Result<SqliteQuery> plan = m_db->query(
-            "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE subject = 'a' "
-            "ORDER BY started_at_us DESC, id DESC LIMIT 10");
-        QVERIFY(plan.ok());
-        QString detail;
-        while (plan->step().value())
-            detail += plan->text(3) + QLatin1Char('\n');
+        const QString detail = column(*m_db,
+                                      "EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE subject = 'a' "
+                                      "ORDER BY started_at_us DESC, id DESC LIMIT 10",
+                                      3);
         QVERIFY2(detail.contains(QLatin1String("sessions_subject")), qPrintable(detail));
         QVERIFY2(!detail.contains(QLatin1String("TEMP B-TREE")), qPrintable(detail));
     }
@@ -102,13 +110,10 @@ private slots:
     void overviewCountsReadTheStatsIndex()
     {
         QVERIFY(SqliteSchema::migrate(*m_db).ok());
-        Result<SqliteQuery> plan = m_db->query(
-                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events e WHERE " GH_EVENTS_STATS_WHERE("e.")
-                " AND e.kind = 'http.request' AND e.ts_us >= 0 AND e.ts_us < 100");
-        QVERIFY(plan.ok());
-        QString detail;
-        while (plan->step().value())
-            detail += plan->text(3) + QLatin1Char('\n');
+        const QString detail = column(*m_db,
+                                      "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events e WHERE " GH_EVENTS_STATS_WHERE("e.")
+                                      " AND e.kind = 'http.request' AND e.ts_us >= 0 AND e.ts_us < 100",
+                                      3);
         QVERIFY2(detail.contains(QLatin1String("COVERING INDEX events_stats")), qPrintable(detail));
     }
 
@@ -117,13 +122,12 @@ private slots:
     void appendingAnEventBuildsNoTemporaryTable()
     {
         QVERIFY(SqliteSchema::migrate(*m_db).ok());
-        Result<SqliteQuery> program = m_db->query(
-                "EXPLAIN INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-        QVERIFY(program.ok());
-        QStringList opcodes;
-        while (program->step().value())
-            opcodes << program->text(1);
+        const QStringList opcodes =
+                column(*m_db,
+                       "EXPLAIN INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       1)
+                        .split(QLatin1Char('\n'));
         QVERIFY(opcodes.contains(QLatin1String("IdxInsert")));   // the statement does reach the indexes
         QVERIFY2(!opcodes.contains(QLatin1String("OpenEphemeral")), qPrintable(opcodes.join(QLatin1Char(' '))));
     }
