@@ -182,6 +182,13 @@ QString approvalEventLine(const QString &type, const QJsonObject &a)
         const QString reason = a.value(QStringLiteral("reason")).toString();
         if (!reason.isEmpty())
             parts << QStringLiteral("reason=\"%1\"").arg(abbreviate(reason, 120));
+        const QJsonObject revoked = a.value(QStringLiteral("grant_revoked")).toObject();
+        if (!revoked.isEmpty()) {
+            parts << QStringLiteral("revoked_by=") + revoked.value(QStringLiteral("by")).toString();
+            const QString why = revoked.value(QStringLiteral("reason")).toString();
+            if (!why.isEmpty())
+                parts << QStringLiteral("revoke_reason=\"%1\"").arg(abbreviate(why, 120));
+        }
     }
     return oneLine(parts.join(QLatin1Char(' ')));
 }
@@ -205,6 +212,7 @@ QString Gatehousectl::usage()
         "  approve ID [--for DURATION] [--reason TEXT]\n"
         "  deny ID [--reason TEXT]\n"
         "  approvals watch [-o json]                follow approval events until interrupted\n"
+        "  approvals revoke ID [--reason TEXT]      end the time-boxed grant of an approve --for now\n"
         "  token issue --subject NAME [--groups a,b] [--ttl 15m] [-o json]\n"
         "                                           prints the token alone on stdout\n"
         "  token revoke JTI\n"
@@ -480,7 +488,7 @@ int Gatehousectl::run(const QStringList &args)
            QStringLiteral("limit"), QStringLiteral("state")}}},
         {QStringLiteral("approve"), {nullptr, {QStringLiteral("for"), QStringLiteral("reason")}}},
         {QStringLiteral("deny"), {nullptr, {QStringLiteral("reason")}}},
-        {QStringLiteral("approvals"), {&Gatehousectl::cmdApprovals, {QStringLiteral("output")}}},
+        {QStringLiteral("approvals"), {&Gatehousectl::cmdApprovals, {QStringLiteral("output"), QStringLiteral("reason")}}},
         {QStringLiteral("token"),
          {&Gatehousectl::cmdToken,
           {QStringLiteral("subject"), QStringLiteral("groups"), QStringLiteral("ttl"), QStringLiteral("output")}}},
@@ -634,8 +642,12 @@ int Gatehousectl::printApprovalsTable(const QJsonArray &rows)
 
 int Gatehousectl::cmdApprovals()
 {
+    if (m_args.positional.value(0) == QLatin1String("revoke"))
+        return cmdRevokeGrant();
     if (m_args.positional.size() != 1 || m_args.positional.first() != QLatin1String("watch"))
-        return usageError(QStringLiteral("use approvals watch [-o json]"));
+        return usageError(QStringLiteral("use approvals watch [-o json] or approvals revoke ID [--reason TEXT]"));
+    if (m_args.has(QStringLiteral("reason")))
+        return usageError(QStringLiteral("approvals watch takes no --reason"));
     QString format;
     if (const int rc = outputFormat(&format))
         return rc;
@@ -666,6 +678,24 @@ int Gatehousectl::cmdApprovals()
     });
     // Until interrupted (SIGINT/SIGTERM end the process, as for any follower).
     QCoreApplication::exec();
+    return Ok;
+}
+
+int Gatehousectl::cmdRevokeGrant()
+{
+    if (m_args.positional.size() != 2)
+        return usageError(QStringLiteral("approvals revoke needs the approval ID"));
+    if (m_args.has(QStringLiteral("output")))
+        return usageError(QStringLiteral("approvals revoke takes no -o"));
+    const QString id = m_args.positional.at(1);
+    QJsonObject body;
+    if (m_args.has(QStringLiteral("reason")))
+        body.insert(QStringLiteral("reason"), m_args.value(QStringLiteral("reason")));
+    const AdminReply reply = call("POST", QStringLiteral("/api/v1/approvals/%1/revoke").arg(segment(id)),
+                                  QJsonDocument(body).toJson(QJsonDocument::Compact), "application/json");
+    if (!reply.ok())
+        return reportFailure(reply, QStringLiteral("approvals revoke %1").arg(id));
+    out(QStringLiteral("approval %1: grant revoked\n").arg(id).toUtf8());
     return Ok;
 }
 

@@ -46,6 +46,7 @@ private:
     int cmdGet();
     int cmdDecide(bool approve);
     int cmdApprovals();
+    int cmdRevokeGrant();
     int printApprovalsTable(const QJsonArray &rows);
     int cmdToken();
     int cmdSessions();

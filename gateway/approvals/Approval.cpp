@@ -87,6 +87,14 @@ QJsonObject toJson(const Approval &a)
             step.insert(QStringLiteral("for_ms"), double(*s.forMs));
         steps.append(step);
     }
+    QJsonValue revoked = QJsonValue::Null;
+    if (a.revocation)
+        revoked = QJsonObject{
+            {QStringLiteral("by"), a.revocation->by},
+            {QStringLiteral("issuer"), a.revocation->issuer},
+            {QStringLiteral("at"), isoOrNull(a.revocation->at)},
+            {QStringLiteral("reason"), a.revocation->reason},
+        };
     return QJsonObject{
         {QStringLiteral("id"), a.id},
         {QStringLiteral("state"), approvalStateName(a.state)},
@@ -109,6 +117,7 @@ QJsonObject toJson(const Approval &a)
         {QStringLiteral("decided_at"), isoOrNull(a.decidedAt)},
         {QStringLiteral("reason"), a.reason},
         {QStringLiteral("grant_until"), isoOrNull(a.grantUntil)},
+        {QStringLiteral("grant_revoked"), revoked},
     };
 }
 
@@ -150,6 +159,13 @@ std::optional<Approval> approvalFromJson(const QJsonObject &o)
     a.decidedAt = fromIso(o.value(QStringLiteral("decided_at")));
     a.reason = o.value(QStringLiteral("reason")).toString();
     a.grantUntil = fromIso(o.value(QStringLiteral("grant_until")));
+    if (const QJsonValue r = o.value(QStringLiteral("grant_revoked")); r.isObject()) {
+        const QJsonObject ro = r.toObject();
+        a.revocation = GrantRevocation{ro.value(QStringLiteral("by")).toString(),
+                                       ro.value(QStringLiteral("issuer")).toString(),
+                                       fromIso(ro.value(QStringLiteral("at"))),
+                                       ro.value(QStringLiteral("reason")).toString()};
+    }
     return a;
 }
 

@@ -24,6 +24,16 @@ struct ApprovalStep {
     friend bool operator==(const ApprovalStep &, const ApprovalStep &) = default;
 };
 
+// Who ended a time-boxed grant before it ran out, and why.
+struct GrantRevocation {
+    QString by;        // subject
+    QString issuer;    // "" for the admin token
+    QDateTime at;      // UTC; the grant's end (grantUntil) is moved to it
+    QString reason;
+
+    friend bool operator==(const GrantRevocation &, const GrantRevocation &) = default;
+};
+
 // A request held by an `approve` rule (issue 4) and everything decided about it: what the admin
 // API lists, the live stream carries and the store keeps.
 struct Approval {
@@ -50,6 +60,7 @@ struct Approval {
     QDateTime decidedAt;         // invalid while pending
     QString reason;              // the denier's, the approvers', or why it expired
     QDateTime grantUntil;        // approved for a duration: matching requests pass until then
+    std::optional<GrantRevocation> revocation;   // the grant was ended early
 
     int approveCount() const;
     bool isFinal() const { return state != State::Pending; }

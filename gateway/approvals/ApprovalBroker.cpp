@@ -330,6 +330,40 @@ DecideResult ApprovalBroker::decide(const QString &id, const Principal &approver
     return r;
 }
 
+DecideResult ApprovalBroker::revokeGrant(const QString &id, const Principal &who, bool asAdmin, const QString &reason)
+{
+    auto stored = m_store.find(id);
+    if (!stored)
+        return refuse(503, "store_unavailable", QStringLiteral("the approval store failed: %1").arg(stored.error().message));
+    if (!stored->has_value())
+        return refuse(404, "not_found", QStringLiteral("no approval with id %1").arg(id));
+    const Approval &current = **stored;
+    if (!asAdmin && !isApproverOf(current, who) && !isRequesterOf(current, who))
+        return refuse(403, "forbidden",
+                      QStringLiteral("you are not among the approvers of rule %1 (%2)")
+                          .arg(current.rule, current.approverGroups.join(QStringLiteral(", "))));
+    const QDateTime now = m_clock.now();
+    if (current.state != Approval::State::Approved || !current.grantUntil.isValid() || current.grantUntil <= now)
+        return refuse(409, "conflict", QStringLiteral("approval %1 has no running grant").arg(id));
+
+    Approval next = current;
+    next.revocation = GrantRevocation{who.subject, who.issuer, now, reason};
+    next.grantUntil = now;
+    // On record first: a revocation the store lost would come back as a running grant at restart.
+    if (Status s = m_store.save(next); !s)
+        return refuse(503, "store_unavailable", QStringLiteral("the revocation could not be recorded: %1").arg(s.error().message));
+    {
+        QMutexLocker lock(&m_grantsMutex);
+        m_grants.removeIf([&id](const auto &entry) { return entry.value().approvalId == id; });
+    }
+    qInfo("approval %s: grant revoked by %s", qPrintable(id), qPrintable(who.subject));
+    emit grantRevoked(toJson(next));
+    scheduleNext();
+    DecideResult r;
+    r.approval = next;
+    return r;
+}
+
 Result<QList<Approval>> ApprovalBroker::list(std::optional<Approval::State> state, int limit) const
 {
     return m_store.list(state, limit);

@@ -108,6 +108,10 @@ public:
     // Broker thread only. An approver (in the approval's groups, or an admin) decides; never the
     // requester. Deny decides at once; approve once `required` distinct approvers approved.
     DecideResult decide(const QString &id, const Principal &approver, const ApprovalDecision &decision);
+    // Broker thread only. Ends the running time-boxed grant of an approved approval now: its
+    // subject's matching requests are held again. An admin, an approver of its rule or the grantee
+    // may; not found 404, no running grant 409, store failure 503 (the grant then still runs).
+    DecideResult revokeGrant(const QString &id, const Principal &who, bool asAdmin, const QString &reason);
     // Newest first.
     Result<QList<Approval>> list(std::optional<Approval::State> state, int limit = 1000) const;
     Result<std::optional<Approval>> get(const QString &id) const;
@@ -125,6 +129,7 @@ signals:
     void updated(const QJsonObject &approval);    // an approve that still needs more approvers
     void decided(const QJsonObject &approval);    // approved or denied
     void expired(const QJsonObject &approval);
+    void grantRevoked(const QJsonObject &approval);
 
 private:
     struct Pending {

@@ -590,7 +590,7 @@ void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const
     if (seg.size() == 2) {
         if (req.method != "GET")
             return res.sendError(405, "method_not_allowed",
-                                 QStringLiteral("use GET, or POST /api/v1/approvals/<id>/approve|deny"));
+                                 QStringLiteral("use GET, or POST /api/v1/approvals/<id>/approve|deny|revoke"));
         auto found = m_s.approvals->get(id);
         if (!found)
             return sendStoreError(res, found.error());
@@ -601,7 +601,8 @@ void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const
     }
 
     const QString action = seg.value(2);
-    if (seg.size() != 3 || (action != QLatin1String("approve") && action != QLatin1String("deny")))
+    if (seg.size() != 3
+        || (action != QLatin1String("approve") && action != QLatin1String("deny") && action != QLatin1String("revoke")))
         return res.sendError(404, "not_found", QStringLiteral("no such route: %1").arg(QString::fromUtf8(req.path)));
     if (req.method != "POST")
         return res.sendError(405, "method_not_allowed", QStringLiteral("use POST"));
@@ -612,6 +613,8 @@ void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const
             return res.sendError(400, "bad_request", parsed.error().message);
         body = *parsed;
     }
+    if (action == QLatin1String("revoke"))
+        return revokeGrant(res, who, admin, id, body);
     ApprovalDecision decision;
     decision.approve = action == QLatin1String("approve");
     decision.asAdmin = admin;
@@ -635,6 +638,31 @@ void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const
         if (r.status == 403 || r.status == 409)
             m_refused->inc();
         qInfo("admin API: %s may not %s approval %s: %s", qPrintable(who.subject), qPrintable(action), qPrintable(id),
+              qPrintable(r.message));
+        return res.sendError(r.status, r.error, r.message);
+    }
+    res.sendJson(200, toJson(*r.approval));
+}
+
+void AdminApi::revokeGrant(const HttpResponder &res, const Principal &who, bool admin, const QString &id,
+                           const QJsonObject &body)
+{
+    const QJsonValue reason = body.value(QStringLiteral("reason"));
+    if (!reason.isUndefined() && !reason.isNull() && !reason.isString())
+        return res.sendError(400, "invalid", QStringLiteral("reason: must be a string"));
+    const QString why = reason.toString().trimmed();
+    if (why.size() > 1000)
+        return res.sendError(400, "invalid", QStringLiteral("reason: at most 1000 characters"));
+    DecideResult r = m_s.approvals->revokeGrant(id, who, admin, why);
+    if (!r.ok()) {
+        if (r.status == 403 || r.status == 409)
+            m_refused->inc();
+        if (r.status == 403) {   // as for GET: approvals of other rules are not there for this caller at all
+            r.status = 404;
+            r.error = "not_found";
+            r.message = QStringLiteral("no approval with id %1").arg(id);
+        }
+        qInfo("admin API: %s may not revoke the grant of approval %s: %s", qPrintable(who.subject), qPrintable(id),
               qPrintable(r.message));
         return res.sendError(r.status, r.error, r.message);
     }

@@ -188,6 +188,8 @@ Status GatewayNode::startAdmin()
             [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.decided"), a); });
     connect(m_approvals.get(), &ApprovalBroker::expired, m_events,
             [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.expired"), a); });
+    connect(m_approvals.get(), &ApprovalBroker::grantRevoked, m_events,
+            [hub = m_events](const QJsonObject &a) { hub->publish(QStringLiteral("approval.revoked"), a); });
     if (auto st = m_approvals->start(); !st)
         return st.error();
 

@@ -65,6 +65,7 @@ private slots:
     void requesterCannotDecideTheirOwnRequestAndDenyRefuses();
     void undecidedApprovalTimesOut();
     void justificationAndTimeBoxedGrant();
+    void revokedGrantHoldsTheNextRequestAgain();
     void clientLeavingExpiresItsApproval();
     void watchFollowsApprovalEventsAndEveryStepIsRecorded();
     void restartRefusesHeldRequestsAndExpiresThem();
@@ -456,6 +457,48 @@ void TestRules::justificationAndTimeBoxedGrant()
     QVERIFY2(!otherPending.isEmpty(), "another subject must not ride on alice's grant");
     QCOMPARE(ctlAs(m_dave, {QStringLiteral("deny"), otherPending.value(QStringLiteral("id")).toString()}).exitCode, 0);
     QCOMPARE(finish(*other).status, 403);
+}
+
+void TestRules::revokedGrantHoldsTheNextRequestAgain()
+{
+    const QStringList why{QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: INC-4712")};
+    auto client = startHeld(m_frank, QStringLiteral("/llm/v1/export?revoke=1"), why);
+    const QJsonObject pending = waitForPending(QStringLiteral("/v1/export?revoke=1"));
+    QVERIFY(!pending.isEmpty());
+    const QString id = pending.value(QStringLiteral("id")).toString();
+    QCOMPARE(ctlAs(m_dave, {QStringLiteral("approve"), id, QStringLiteral("--for"), QStringLiteral("8h")}).exitCode, 0);
+    QCOMPARE(finish(*client).status, 200);
+    QCOMPARE(send(m_frank, QStringLiteral("/llm/v1/export?revoke=2"), why).status, 200);   // the grant runs
+
+    // Someone who is no approver at all may not.
+    const auto outsider = ctlAs(m_carol, {QStringLiteral("approvals"), QStringLiteral("revoke"), id});
+    QVERIFY(outsider.exitCode != 0);
+    QVERIFY2(outsider.err.contains("forbidden"), outsider.err.constData());
+    QCOMPARE(send(m_frank, QStringLiteral("/llm/v1/export?revoke=3"), why).status, 200);
+
+    const auto revoked = ctlAs(m_erin, {QStringLiteral("approvals"), QStringLiteral("revoke"), id, QStringLiteral("--reason"),
+                                        QStringLiteral("approved the wrong ticket")});
+    QCOMPARE(revoked.exitCode, 0);
+    QVERIFY2(revoked.out.contains("grant revoked"), revoked.out.constData());
+    const QJsonObject after = approval(id);
+    QCOMPARE(after.value(QStringLiteral("state")).toString(), QStringLiteral("approved"));
+    const QJsonObject by = after.value(QStringLiteral("grant_revoked")).toObject();
+    QCOMPARE(by.value(QStringLiteral("by")).toString(), QStringLiteral("erin"));
+    QCOMPARE(by.value(QStringLiteral("reason")).toString(), QStringLiteral("approved the wrong ticket"));
+    QVERIFY(QDateTime::fromString(after.value(QStringLiteral("grant_until")).toString(), Qt::ISODateWithMs)
+            <= QDateTime::currentDateTimeUtc());
+
+    // Frank's next matching request waits for a person again.
+    auto again = startHeld(m_frank, QStringLiteral("/llm/v1/export?revoke=4"), why);
+    const QJsonObject heldAgain = waitForPending(QStringLiteral("/v1/export?revoke=4"));
+    QVERIFY2(!heldAgain.isEmpty(), "the revoked grant still let the request through");
+    QCOMPARE(ctlAs(m_dave, {QStringLiteral("deny"), heldAgain.value(QStringLiteral("id")).toString()}).exitCode, 0);
+    QCOMPARE(finish(*again).status, 403);
+
+    // A second revocation has nothing left to end.
+    const auto twice = ctlAs(m_erin, {QStringLiteral("approvals"), QStringLiteral("revoke"), id});
+    QVERIFY(twice.exitCode != 0);
+    QVERIFY2(twice.err.contains("no running grant"), twice.err.constData());
 }
 
 void TestRules::clientLeavingExpiresItsApproval()

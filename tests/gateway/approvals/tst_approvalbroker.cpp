@@ -85,6 +85,9 @@ private slots:
     void grantLetsTheSameSubjectThroughUntilItExpires();
     void grantIsTheShortestAnyApproverAskedFor();
     void grantLongerThanTheCapIsRefused();
+    void revokedGrantHoldsTheNextRequestAndStaysRevoked();
+    void onlyARunningGrantCanBeRevokedAndOnlyByItsPeople();
+    void revocationTheStoreLostLeavesTheGrantRunning();
     void cancelExpiresWithTheReasonGiven();
     void decidingTwiceOrUnknownIsRefused();
     void storeFailureRefusesTheRequest();
@@ -327,6 +330,93 @@ void tst_ApprovalBroker::grantIsTheShortestAnyApproverAskedFor()
     QCOMPARE(r.approval->state, Approval::State::Approved);
     QVERIFY(!r.approval->grantUntil.isValid());
     QVERIFY(!m_broker->hasGrant(bob, QStringLiteral("llm"), rule));
+}
+
+void tst_ApprovalBroker::revokedGrantHoldsTheNextRequestAndStaysRevoked()
+{
+    const QString rule = QStringLiteral("approve-pii-dataset");
+    const QString llm = QStringLiteral("llm");
+    Outcomes outcomes;
+    const QString id = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QVERIFY(m_broker->decide(id, m_sam, approve(8h)).ok());
+    QVERIFY(m_broker->hasGrant(m_ana, llm, rule));
+
+    QSignalSpy revoked(m_broker.get(), &ApprovalBroker::grantRevoked);
+    m_clock->advance(10min);
+    const DecideResult r = m_broker->revokeGrant(id, m_sue, false, QStringLiteral("approved by mistake"));
+    QVERIFY2(r.ok(), qPrintable(r.message));
+    QVERIFY(!m_broker->hasGrant(m_ana, llm, rule));   // the next matching request is held again
+    QCOMPARE(r.approval->state, Approval::State::Approved);   // the request it let through was approved
+    QCOMPARE(r.approval->grantUntil, m_clock->now());
+    QVERIFY(r.approval->revocation.has_value());
+    QCOMPARE(r.approval->revocation->by, QStringLiteral("sue"));
+    QCOMPARE(r.approval->revocation->reason, QStringLiteral("approved by mistake"));
+    QCOMPARE(r.approval->revocation->at, m_clock->now());
+
+    QCOMPARE(revoked.size(), 1);
+    const QJsonObject announced = revoked.first().first().toJsonObject();
+    QCOMPARE(announced.value(QStringLiteral("id")).toString(), id);
+    QCOMPARE(announced.value(QStringLiteral("grant_revoked")).toObject().value(QStringLiteral("by")).toString(),
+             QStringLiteral("sue"));
+
+    // On record: a broker started on the same store (a restart) does not bring the grant back,
+    // and the JSON reads back whole.
+    const std::optional<Approval> stored = m_store->find(id).value();
+    QVERIFY(stored.has_value());
+    QCOMPARE(*stored, *r.approval);
+    QCOMPARE(approvalFromJson(toJson(*stored)), stored);
+    m_broker.reset();
+    m_broker = std::make_unique<ApprovalBroker>(*m_store, *m_clock);
+    QVERIFY(m_broker->start().ok());
+    QVERIFY(!m_broker->hasGrant(m_ana, llm, rule));
+
+    // Revoking twice is a conflict, not a second event.
+    QCOMPARE(m_broker->revokeGrant(id, m_sue, false, QString()).status, 409);
+}
+
+void tst_ApprovalBroker::onlyARunningGrantCanBeRevokedAndOnlyByItsPeople()
+{
+    Outcomes outcomes;
+    const QString once = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QVERIFY(m_broker->decide(once, m_sam, approve()).ok());
+    QCOMPARE(m_broker->revokeGrant(once, m_sam, false, QString()).status, 409);   // approved once: no grant
+
+    const QString pending = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QCOMPARE(m_broker->revokeGrant(pending, m_sam, false, QString()).status, 409);
+    QCOMPARE(m_broker->revokeGrant(QStringLiteral("no-such-id"), m_sam, false, QString()).status, 404);
+
+    QVERIFY(m_broker->decide(pending, m_sam, approve(1h)).ok());
+    const Principal outsider = person(QStringLiteral("bob"), {QStringLiteral("ml-eng")});
+    const DecideResult refused = m_broker->revokeGrant(pending, outsider, false, QString());
+    QCOMPARE(refused.status, 403);
+    QVERIFY(m_broker->hasGrant(m_ana, QStringLiteral("llm"), QStringLiteral("approve-pii-dataset")));
+    // The grantee may give their own grant up; an admin may end anyone's.
+    QVERIFY(m_broker->revokeGrant(pending, m_ana, false, QStringLiteral("done early")).ok());
+    QVERIFY(!m_broker->hasGrant(m_ana, QStringLiteral("llm"), QStringLiteral("approve-pii-dataset")));
+
+    const QString third = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QVERIFY(m_broker->decide(third, m_sam, approve(1h)).ok());
+    QVERIFY(m_broker->revokeGrant(third, outsider, true, QString()).ok());
+
+    // A grant that ran out is no longer running.
+    const QString fourth = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QVERIFY(m_broker->decide(fourth, m_sam, approve(1min)).ok());
+    m_clock->advance(1min);
+    QCOMPARE(m_broker->revokeGrant(fourth, m_sam, false, QString()).status, 409);
+}
+
+void tst_ApprovalBroker::revocationTheStoreLostLeavesTheGrantRunning()
+{
+    Outcomes outcomes;
+    const QString id = m_broker->hold(request(m_ana), &outcomes, outcomes.callback());
+    QVERIFY(m_broker->decide(id, m_sam, approve(1h)).ok());
+    m_store->setFailing(true);
+    const DecideResult r = m_broker->revokeGrant(id, m_sam, false, QString());
+    QCOMPARE(r.status, 503);
+    // Not pretended: the grant is what the store (and so the next start) says it is.
+    QVERIFY(m_broker->hasGrant(m_ana, QStringLiteral("llm"), QStringLiteral("approve-pii-dataset")));
+    m_store->setFailing(false);
+    QVERIFY(m_broker->revokeGrant(id, m_sam, false, QString()).ok());
 }
 
 void tst_ApprovalBroker::grantLongerThanTheCapIsRefused()
