@@ -82,6 +82,10 @@
         <translation>&amp;Ablehnen…</translation>
     </message>
     <message>
+        <source>&amp;Revoke grant…</source>
+        <translation>Befristete Freigabe &amp;widerrufen…</translation>
+    </message>
+    <message>
         <source>(no body)</source>
         <translation>(kein Inhalt)</translation>
     </message>
@@ -138,6 +142,17 @@
         <translation>Verbleibende Zeit:</translation>
     </message>
     <message>
+        <source>No time-boxed grants are running.</source>
+        <translation>Keine befristete Freigabe läuft.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n time-boxed grant(s) running.</source>
+        <translation>
+            <numerusform>%n befristete Freigabe läuft.</numerusform>
+            <numerusform>%n befristete Freigaben laufen.</numerusform>
+        </translation>
+    </message>
+    <message>
         <source>No requests are waiting for a decision.</source>
         <translation>Keine Anfrage wartet auf eine Entscheidung.</translation>
     </message>
@@ -183,6 +198,22 @@
     <message>
         <source>Why is it denied? The requester sees this.</source>
         <translation>Warum wird sie abgelehnt? Die anfragende Person sieht diese Begründung.</translation>
+    </message>
+    <message>
+        <source>Revoke grant</source>
+        <translation>Befristete Freigabe widerrufen</translation>
+    </message>
+    <message>
+        <source>End %1&apos;s grant now? Their next matching request waits for a decision again. Why:</source>
+        <translation>Die befristete Freigabe für %1 jetzt beenden? Die nächste passende Anfrage wartet dann wieder auf eine Entscheidung. Begründung:</translation>
+    </message>
+    <message>
+        <source>%1&apos;s grant is revoked.</source>
+        <translation>Die befristete Freigabe für %1 ist widerrufen.</translation>
+    </message>
+    <message>
+        <source>That grant is no longer running.</source>
+        <translation>Diese befristete Freigabe läuft nicht mehr.</translation>
     </message>
     <message>
         <source>Approved; more approvers are needed.</source>
@@ -715,6 +746,37 @@ Das Demo-Token ist eine Stunde lang gültig.</translation>
     <message>
         <source>No token remembered for %1: use File &gt; Attach to Gateway… to give one.</source>
         <translation>Für %1 ist kein Token gespeichert: Geben Sie eines unter Datei &gt; Mit Gateway verbinden… an.</translation>
+    </message>
+</context>
+<context>
+    <name>gh::GrantsModel</name>
+    <message>
+        <source>not connected to a gateway</source>
+        <translation>nicht mit einem Gateway verbunden</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+    <message>
+        <source>%1:%2</source>
+        <translation>%1:%2</translation>
+    </message>
+    <message>
+        <source>Granted to</source>
+        <translation>Freigegeben für</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Verbindung</translation>
+    </message>
+    <message>
+        <source>Rule</source>
+        <translation>Regel</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>Verbleibende Zeit</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,7 @@
 #include "approvals/ApprovalsModel.h"
 #include "approvals/ApprovalsPage.h"
 #include "approvals/ApprovalsTray.h"
+#include "approvals/GrantsModel.h"
 #include "admin/AdminClient.h"
 
 #include <QAction>
@@ -235,6 +236,40 @@ private Q_SLOTS:
         QCOMPARE(ApprovalsTestGateway::finish(*next, 10000).status, 200);
         QCOMPARE(m_gateway.upstreamRequests(), before + 1);
         QCOMPARE(m_page->model()->rowCount(), 0);
+    }
+
+    // After the grant above: it is listed, and revoking it from the page makes alice ask again.
+    void revokingTheGrantHoldsTheNextRequestAgain()
+    {
+        gh::GrantsModel *grants = m_page->grants();
+        QTRY_COMPARE_WITH_TIMEOUT(grants->rowCount(), 1, 10000);
+        QCOMPARE(grants->index(0, gh::GrantsModel::Subject).data().toString(), QStringLiteral("alice"));
+        QCOMPARE(grants->index(0, gh::GrantsModel::Rule).data().toString(), QStringLiteral("approve-hold"));
+        QCOMPARE(label(m_page, "grantsStatus"), QStringLiteral("1 time-boxed grant(s) running."));
+        const QString id = grants->grant(0).value(QLatin1String("id")).toString();
+        auto *revoke = m_page->findChild<QPushButton *>(QStringLiteral("revokeButton"));
+        QVERIFY(!revoke->isEnabled());   // nothing selected yet
+        m_page->grantsView()->selectRow(0);
+        QVERIFY(revoke->isEnabled());
+        answerNextDialog(QStringLiteral("granted by mistake"));
+        revoke->click();
+        QTRY_COMPARE_WITH_TIMEOUT(grants->rowCount(), 0, 10000);
+        QTRY_VERIFY(label(m_page, "grantMessage").contains(QLatin1String("revoked")));
+        QCOMPARE(label(m_page, "grantsStatus"), QStringLiteral("No time-boxed grants are running."));
+
+        const auto after = m_gateway.daemon().request("GET", QStringLiteral("/api/v1/approvals/%1").arg(id),
+                                                      m_gateway.daemon().adminToken());
+        const QJsonObject revoked = QJsonDocument::fromJson(after.body).object().value(QLatin1String("grant_revoked")).toObject();
+        QCOMPARE(revoked.value(QLatin1String("by")).toString(), QStringLiteral("rita"));
+        QCOMPARE(revoked.value(QLatin1String("reason")).toString(), QStringLiteral("granted by mistake"));
+
+        // alice's next matching request waits in the inbox again.
+        auto next = m_gateway.startHeld(m_gateway.alice, QStringLiteral("/llm/v1/hold/after-revoke"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_page->model()->rowCount(), 1, 10000);
+        const QString held = m_page->model()->approval(0).value(QLatin1String("id")).toString();
+        QCOMPARE(m_gateway.daemon().request("POST", QStringLiteral("/api/v1/approvals/%1/deny").arg(held),
+                                            m_gateway.daemon().adminToken()).status, 200);
+        QCOMPARE(ApprovalsTestGateway::finish(*next).status, 403);
     }
 
 private:

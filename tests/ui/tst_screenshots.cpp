@@ -82,6 +82,27 @@ private Q_SLOTS:
         const auto denied = gh::test::curl({QStringLiteral("-H"), auth,
                                             m_daemon.proxyUrl() + QStringLiteral("/llm/v1/models/m1/weights")});
         QVERIFY2(denied.out.contains("denied"), denied.out.constData());
+        // A grant left running (ben's fine-tunes approved for an hour), for the Approvals tab's list.
+        const QString ben = QStringLiteral("Authorization: Bearer ")
+            + QString::fromUtf8(m_daemon.issueToken(QStringLiteral("ben"), QStringLiteral("ml-eng")));
+        QProcess granted;
+        granted.start(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("-H"), ben,
+                                               QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: OPS-40"),
+                                               m_daemon.proxyUrl() + QStringLiteral("/llm/v1/fine-tunes/ft-7/events")});
+        QVERIFY(granted.waitForStarted(5000));
+        QString grantId;
+        QTRY_VERIFY_WITH_TIMEOUT([&] {
+            const auto pending = m_daemon.request("GET", QStringLiteral("/api/v1/approvals?state=pending"), m_daemon.adminToken());
+            const QJsonArray list = pending.json().array();
+            grantId = list.isEmpty() ? QString() : list.first().toObject().value(QLatin1String("id")).toString();
+            return !grantId.isEmpty();
+        }(), 10000);
+        QCOMPARE(m_daemon.request("POST", QStringLiteral("/api/v1/approvals/%1/approve").arg(grantId), m_daemon.adminToken(),
+                                  "{\"for\":\"1h\",\"reason\":\"OPS-40 rerun\"}")
+                         .status,
+                 200);
+        QVERIFY(granted.waitForFinished(10000));
+
         m_held.start(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("-H"), auth,
                                               QStringLiteral("-H"), QStringLiteral("X-Gatehouse-Justification: OPS-42 retrain"),
                                               QStringLiteral("--data-binary"), QStringLiteral("{\"dataset\":\"customers\"}"),

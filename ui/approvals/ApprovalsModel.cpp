@@ -124,6 +124,8 @@ void ApprovalsModel::onEvent(const QByteArray &type, const QJsonObject &data)
             Q_EMIT approvalRequested(data);
     } else if (type == "approval.decided" || type == "approval.expired") {
         remove(idOf(data), state);
+    } else if (type == "approval.revoked") {
+        Q_EMIT grantRevoked(idOf(data));
     }
 }
 

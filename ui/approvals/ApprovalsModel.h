@@ -56,6 +56,8 @@ Q_SIGNALS:
     // It is no longer pending: `state` is approved, denied or expired.
     void approvalFinished(const QString &id, const QString &state);
     void pendingCountChanged(int count);
+    // A time-boxed grant was ended early (approval.revoked on the live stream).
+    void grantRevoked(const QString &id);
     void loadFailed(const QString &why);
 
 private:

@@ -1,6 +1,7 @@
 #include "ApprovalsPage.h"
 
 #include "ApprovalsModel.h"
+#include "GrantsModel.h"
 #include "admin/AdminClient.h"
 
 #include <QFontDatabase>
@@ -60,6 +61,11 @@ ApprovalsPage::ApprovalsPage(ApprovalsModel *model, QWidget *parent)
     , m_approve(new QToolButton(this))
     , m_deny(new QPushButton(tr("&Deny…"), this))
     , m_message(new QLabel(this))
+    , m_grants(new GrantsModel(model, this))
+    , m_grantsView(new QTableView(this))
+    , m_grantsStatus(new QLabel(this))
+    , m_revoke(new QPushButton(tr("&Revoke grant…"), this))
+    , m_grantMessage(new QLabel(this))
 {
     m_view->setModel(m_model);
     m_view->setObjectName(QStringLiteral("table"));
@@ -122,9 +128,42 @@ ApprovalsPage::ApprovalsPage(ApprovalsModel *model, QWidget *parent)
     detailLayout->addWidget(m_message);
     detailLayout->addStretch(1);
 
+    // Below the inbox: the grants an "approve for a while" left running, each revocable.
+    m_grantsView->setModel(m_grants);
+    m_grantsView->setObjectName(QStringLiteral("grantsTable"));
+    m_grantsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_grantsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_grantsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_grantsView->verticalHeader()->hide();
+    m_grantsView->horizontalHeader()->setStretchLastSection(true);
+    m_grantsStatus->setObjectName(QStringLiteral("grantsStatus"));
+    m_revoke->setObjectName(QStringLiteral("revokeButton"));
+    m_grantMessage->setObjectName(QStringLiteral("grantMessage"));
+    m_grantMessage->setWordWrap(true);
+    connect(m_revoke, &QPushButton::clicked, this, &ApprovalsPage::revokeSelectedGrant);
+    auto updateGrants = [this] {
+        const int n = m_grants->rowCount();
+        m_grantsStatus->setText(n == 0 ? tr("No time-boxed grants are running.")
+                                       : tr("%n time-boxed grant(s) running.", nullptr, n));
+        m_revoke->setEnabled(m_grantsView->selectionModel()->hasSelection());
+    };
+    connect(m_grants, &QAbstractItemModel::modelReset, this, updateGrants);
+    connect(m_grants, &QAbstractItemModel::rowsRemoved, this, updateGrants);
+    connect(m_grantsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, updateGrants);
+    auto *grantsBox = new QWidget(this);
+    auto *grantsLayout = new QVBoxLayout(grantsBox);
+    auto *grantsButtons = new QHBoxLayout;
+    grantsButtons->addWidget(m_grantsStatus, 1);
+    grantsButtons->addWidget(m_revoke);
+    grantsLayout->addLayout(grantsButtons);
+    grantsLayout->addWidget(m_grantsView, 1);
+    grantsLayout->addWidget(m_grantMessage);
+    updateGrants();
+
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_view);
     splitter->addWidget(details);
+    splitter->addWidget(grantsBox);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_status);
     layout->addWidget(splitter, 1);
@@ -235,6 +274,43 @@ void ApprovalsPage::denySelected()
     m_model->deny(id, reason, [self, id](const AdminReply &reply) {
         if (self)
             self->onDecided(id, reply);
+    });
+}
+
+void ApprovalsPage::revokeSelectedGrant()
+{
+    const QModelIndexList rows = m_grantsView->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return;
+    const QString id = rows.constFirst().data(GrantsModel::IdRole).toString();
+    const QString subject = m_grants->grant(rows.constFirst().row()).value(QLatin1String("subject")).toString();
+    bool ok = false;
+    const QString reason = QInputDialog::getText(this, tr("Revoke grant"),
+                                                 tr("End %1's grant now? Their next matching request waits for a "
+                                                    "decision again. Why:")
+                                                     .arg(subject),
+                                                 QLineEdit::Normal, {}, &ok)
+                               .trimmed();
+    if (!ok)
+        return;
+    m_grantMessage->setText(tr("Sending…"));
+    QPointer<ApprovalsPage> self(this);
+    m_grants->revoke(id, reason, [self, subject](const AdminReply &reply) {
+        if (!self)
+            return;
+        QString text;
+        if (reply.ok())
+            text = tr("%1's grant is revoked.").arg(subject);
+        else if (reply.status == 409)
+            text = tr("That grant is no longer running.");
+        else if (reply.status == 0)
+            text = tr("The gateway did not answer: %1").arg(reply.errorText);
+        else
+            text = tr("HTTP %1: %2").arg(reply.status).arg(reply.errorText);
+        self->m_grantMessage->setText(text);
+        self->m_grantMessage->setStyleSheet(reply.ok() ? QString() : QStringLiteral("color: #b00020;"));
+        if (reply.status == 409)
+            self->m_grants->reload();
     });
 }
 

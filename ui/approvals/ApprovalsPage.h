@@ -11,6 +11,7 @@ class QTableView;
 namespace gh {
 
 class ApprovalsModel;
+class GrantsModel;
 struct AdminReply;
 
 // The approvals inbox: pending requests in a table, the selected one in full, and its decision.
@@ -31,6 +32,11 @@ public:
     void approveSelectedCustom();
     void denySelected();
 
+    // The running time-boxed grants, and ending the selected one early (asks for a reason).
+    GrantsModel *grants() const { return m_grants; }
+    QTableView *grantsView() const { return m_grantsView; }
+    void revokeSelectedGrant();
+
 private:
     void showSelected();
     void onDecided(const QString &id, const AdminReply &reply);
@@ -50,6 +56,11 @@ private:
     QToolButton *m_approve;
     QPushButton *m_deny;
     QLabel *m_message;
+    GrantsModel *m_grants;
+    QTableView *m_grantsView;
+    QLabel *m_grantsStatus;
+    QPushButton *m_revoke;
+    QLabel *m_grantMessage;
 };
 
 } // namespace gh
