@@ -755,14 +755,6 @@ Das Demo-Token ist eine Stunde lang gültig.</translation>
         <translation>nicht mit einem Gateway verbunden</translation>
     </message>
     <message>
-        <source>%1 h %2 min</source>
-        <translation>%1 h %2 min</translation>
-    </message>
-    <message>
-        <source>%1:%2</source>
-        <translation>%1:%2</translation>
-    </message>
-    <message>
         <source>Granted to</source>
         <translation>Freigegeben für</translation>
     </message>

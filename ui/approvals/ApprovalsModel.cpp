@@ -229,6 +229,12 @@ QString ApprovalsModel::timeLeftText(const QJsonObject &approval) const
     const qint64 seconds = QDateTime::currentDateTimeUtc().secsTo(expires);
     if (seconds <= 0)
         return tr("expiring");
+    return durationText(seconds);
+}
+
+QString ApprovalsModel::durationText(qint64 seconds)
+{
+    seconds = qMax<qint64>(0, seconds);
     if (seconds >= 3600)
         return tr("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
     return tr("%1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));

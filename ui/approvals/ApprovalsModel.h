@@ -40,6 +40,8 @@ public:
     QJsonObject approval(int row) const { return m_rows.value(row); }
     int rowOf(const QString &id) const;
     QString timeLeftText(const QJsonObject &approval) const;
+    // "1 h 05 min" from an hour on, else "4:07": the inbox's and the grants' time left.
+    static QString durationText(qint64 seconds);
 
     // Decides one approval. `forDuration` empty: approve once; else "15m", "1h", ...
     // `done` gets the API's answer; a success also updates the model at once.

@@ -149,12 +149,8 @@ QVariant GrantsModel::data(const QModelIndex &index, int role) const
         return a.value(QLatin1String("connection")).toString();
     case Rule:
         return a.value(QLatin1String("rule")).toString();
-    case TimeLeft: {
-        const qint64 seconds = qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(grantUntil(a)));
-        if (seconds >= 3600)
-            return tr("%1 h %2 min").arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QLatin1Char('0'));
-        return tr("%1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
-    }
+    case TimeLeft:
+        return ApprovalsModel::durationText(QDateTime::currentDateTimeUtc().secsTo(grantUntil(a)));
     default:
         return {};
     }
