@@ -303,10 +303,8 @@ void ApprovalsPage::revokeSelectedGrant()
             text = tr("%1's grant is revoked.").arg(subject);
         else if (reply.status == 409)
             text = tr("That grant is no longer running.");
-        else if (reply.status == 0)
-            text = tr("The gateway did not answer: %1").arg(reply.errorText);
         else
-            text = tr("HTTP %1: %2").arg(reply.status).arg(reply.errorText);
+            text = otherProblem(reply);
         self->m_grantMessage->setText(text);
         self->m_grantMessage->setStyleSheet(reply.ok() ? QString() : QStringLiteral("color: #b00020;"));
         if (reply.status == 409)
@@ -334,11 +332,16 @@ void ApprovalsPage::onDecided(const QString &id, const AdminReply &reply)
         why = tr("Already decided: %1").arg(reply.errorText);
     else if (reply.status == 404)
         why = tr("This request is gone.");
-    else if (reply.status == 0)
-        why = tr("The gateway did not answer: %1").arg(reply.errorText);
     else
-        why = tr("HTTP %1: %2").arg(reply.status).arg(reply.errorText);
+        why = otherProblem(reply);
     setMessage(why, true);
+}
+
+QString ApprovalsPage::otherProblem(const AdminReply &reply)
+{
+    if (reply.status == 0)
+        return tr("The gateway did not answer: %1").arg(reply.errorText);
+    return tr("HTTP %1: %2").arg(reply.status).arg(reply.errorText);
 }
 
 void ApprovalsPage::setMessage(const QString &text, bool error)

@@ -41,6 +41,8 @@ private:
     void showSelected();
     void onDecided(const QString &id, const AdminReply &reply);
     void setMessage(const QString &text, bool error);
+    // What to tell about a failed call no case above names: no answer, or the HTTP status.
+    static QString otherProblem(const AdminReply &reply);
 
     ApprovalsModel *m_model;
     QTableView *m_view;
