@@ -5,8 +5,8 @@
 #include <exception>
 #include <future>
 
-#if defined(__GLIBC__)
 #include <dlfcn.h>
+#if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
