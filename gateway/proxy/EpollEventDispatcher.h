@@ -30,7 +30,9 @@ namespace gh {
 // Semantics follow Qt's Unix dispatcher: a hang-up or error wakes the read notifier (and the write
 // notifier when there is no read notifier), timers never fire re-entrantly, and a timer that falls
 // behind is rescheduled from now rather than fired in a burst. Sockets must switch their notifiers
-// off before closing their fd, as Qt's do.
+// off before closing their fd, as Qt's do. processEvents(ExcludeSocketNotifiers) leaves sockets
+// unserved but still wakes for a ready one (the interest set is level-triggered), so waiting in that
+// mode spins while a socket has data; the proxy's loops never ask for it.
 class EpollEventDispatcher final : public QAbstractEventDispatcher {
     Q_OBJECT
 
