@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstring>
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -86,9 +87,22 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
     epoll_event events[kBatch];
     int ready = 0;
-    do {
-        ready = epoll_wait(m_epoll, events, kBatch, timeout);
-    } while (ready < 0 && errno == EINTR);
+    if ((flags & QEventLoop::ExcludeSocketNotifiers) && timeout != 0) {
+        // Sockets are not to be served now, and epoll would report a ready one (level-triggered)
+        // at once on every pass: wait for a wake-up or a timer alone.
+        pollfd wake{m_wakeFd, POLLIN, 0};
+        do {
+            ready = ::poll(&wake, 1, timeout);
+        } while (ready < 0 && errno == EINTR);
+        if (ready > 0) {
+            events[0].events = EPOLLIN;
+            events[0].data.u64 = kWakeTag;
+        }
+    } else {
+        do {
+            ready = epoll_wait(m_epoll, events, kBatch, timeout);
+        } while (ready < 0 && errno == EINTR);
+    }
     if (ready < 0)
         qWarning("proxy: epoll_wait failed: %s", std::strerror(errno));
 

@@ -30,9 +30,8 @@ namespace gh {
 // Semantics follow Qt's Unix dispatcher: a hang-up or error wakes the read notifier (and the write
 // notifier when there is no read notifier), timers never fire re-entrantly, and a timer that falls
 // behind is rescheduled from now rather than fired in a burst. Sockets must switch their notifiers
-// off before closing their fd, as Qt's do. processEvents(ExcludeSocketNotifiers) leaves sockets
-// unserved but still wakes for a ready one (the interest set is level-triggered), so waiting in that
-// mode spins while a socket has data; the proxy's loops never ask for it.
+// off before closing their fd, as Qt's do. As in Qt's Unix dispatcher, a pass that waits may wait
+// after delivering posted events, until the next event, timer or wake-up.
 class EpollEventDispatcher final : public QAbstractEventDispatcher {
     Q_OBJECT
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 using namespace gh;
@@ -289,6 +290,40 @@ private Q_SLOTS:
         QCOMPARE(firstFired + secondFired, 1);
         delete first;
         delete second.data();
+    }
+
+    // A nested loop that excludes sockets (as QAbstractSocket's waitFor* helpers may ask) must
+    // neither serve a ready socket nor spin on it while it waits.
+    void excludingSocketsWaitsWithoutServingOrSpinning()
+    {
+        SocketPair pair;
+        QSocketNotifier read(pair.fd[0], QSocketNotifier::Read);
+        int activations = 0;
+        connect(&read, &QSocketNotifier::activated, this, [&] { ++activations; });
+        QCOMPARE(::write(pair.fd[1], "z", 1), ssize_t(1));   // ready, and stays so: nobody reads it
+        std::atomic<bool> ran{false};
+        std::thread poster([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            QMetaObject::invokeMethod(this, [&] { ran = true; }, Qt::QueuedConnection);
+        });
+        QTimer keepTurning;   // a pass may wait after the call is delivered: the timer bounds it
+        keepTurning.start(20);
+        timespec cpu0{}, cpu1{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+        QElapsedTimer clock;
+        clock.start();
+        while (!ran && clock.elapsed() < 5000)
+            QCoreApplication::processEvents(QEventLoop::ExcludeSocketNotifiers | QEventLoop::WaitForMoreEvents);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+        const qint64 waited = clock.elapsed();
+        keepTurning.stop();
+        poster.join();
+        QVERIFY(ran);
+        QVERIFY2(waited < 2000, qPrintable(QString::number(waited)));
+        QCOMPARE(activations, 0);
+        const double cpuMs = double(cpu1.tv_sec - cpu0.tv_sec) * 1e3 + double(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+        QVERIFY2(cpuMs < 100, qPrintable(QStringLiteral("%1 ms of CPU in %2 ms of waiting").arg(cpuMs).arg(waited)));
+        QTRY_VERIFY(activations >= 1);   // served again once sockets are included
     }
 
     void threadRunsAndQuits()
