@@ -613,57 +613,42 @@ void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const
             return res.sendError(400, "bad_request", parsed.error().message);
         body = *parsed;
     }
-    if (action == QLatin1String("revoke"))
-        return revokeGrant(res, who, admin, id, body);
-    ApprovalDecision decision;
-    decision.approve = action == QLatin1String("approve");
-    decision.asAdmin = admin;
-    const QJsonValue reason = body.value(QStringLiteral("reason"));
-    if (!reason.isUndefined() && !reason.isNull() && !reason.isString())
-        return res.sendError(400, "invalid", QStringLiteral("reason: must be a string"));
-    decision.reason = reason.toString().trimmed();
-    if (decision.reason.size() > 1000)
-        return res.sendError(400, "invalid", QStringLiteral("reason: at most 1000 characters"));
-    const QJsonValue forValue = body.value(QStringLiteral("for"));
-    if (!forValue.isUndefined() && !forValue.isNull()) {
-        if (!decision.approve)
-            return res.sendError(400, "invalid", QStringLiteral("for: only an approval can be for a duration"));
-        auto d = parseDuration(forValue.toString());
-        if (!forValue.isString() || !d)
-            return res.sendError(400, "invalid", QStringLiteral("for: a duration such as 15m or 1h"));
-        decision.forDuration = *d;
-    }
-    const DecideResult r = m_s.approvals->decide(id, who, decision);
-    if (!r.ok()) {
-        if (r.status == 403 || r.status == 409)
-            m_refused->inc();
-        qInfo("admin API: %s may not %s approval %s: %s", qPrintable(who.subject), qPrintable(action), qPrintable(id),
-              qPrintable(r.message));
-        return res.sendError(r.status, r.error, r.message);
-    }
-    res.sendJson(200, toJson(*r.approval));
-}
-
-void AdminApi::revokeGrant(const HttpResponder &res, const Principal &who, bool admin, const QString &id,
-                           const QJsonObject &body)
-{
     const QJsonValue reason = body.value(QStringLiteral("reason"));
     if (!reason.isUndefined() && !reason.isNull() && !reason.isString())
         return res.sendError(400, "invalid", QStringLiteral("reason: must be a string"));
     const QString why = reason.toString().trimmed();
     if (why.size() > 1000)
         return res.sendError(400, "invalid", QStringLiteral("reason: at most 1000 characters"));
-    DecideResult r = m_s.approvals->revokeGrant(id, who, admin, why);
+    const bool revoke = action == QLatin1String("revoke");
+    DecideResult r;
+    if (revoke) {
+        r = m_s.approvals->revokeGrant(id, who, admin, why);
+    } else {
+        ApprovalDecision decision;
+        decision.approve = action == QLatin1String("approve");
+        decision.asAdmin = admin;
+        decision.reason = why;
+        const QJsonValue forValue = body.value(QStringLiteral("for"));
+        if (!forValue.isUndefined() && !forValue.isNull()) {
+            if (!decision.approve)
+                return res.sendError(400, "invalid", QStringLiteral("for: only an approval can be for a duration"));
+            auto d = parseDuration(forValue.toString());
+            if (!forValue.isString() || !d)
+                return res.sendError(400, "invalid", QStringLiteral("for: a duration such as 15m or 1h"));
+            decision.forDuration = *d;
+        }
+        r = m_s.approvals->decide(id, who, decision);
+    }
     if (!r.ok()) {
         if (r.status == 403 || r.status == 409)
             m_refused->inc();
-        if (r.status == 403) {   // as for GET: approvals of other rules are not there for this caller at all
+        qInfo("admin API: %s may not %s approval %s: %s", qPrintable(who.subject), qPrintable(action), qPrintable(id),
+              qPrintable(r.message));
+        if (revoke && r.status == 403) {   // as for GET: approvals of other rules are not there for this caller
             r.status = 404;
             r.error = "not_found";
-            r.message = QStringLiteral("no approval with id %1").arg(id);
+            r.message = missing;
         }
-        qInfo("admin API: %s may not revoke the grant of approval %s: %s", qPrintable(who.subject), qPrintable(id),
-              qPrintable(r.message));
         return res.sendError(r.status, r.error, r.message);
     }
     res.sendJson(200, toJson(*r.approval));

@@ -60,7 +60,6 @@ private:
     void tokens(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
     void sessions(const HttpRequest &req, const HttpResponder &res, const QStringList &seg);
     void approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
-    void revokeGrant(const HttpResponder &res, const Principal &who, bool admin, const QString &id, const QJsonObject &body);
     void events(const HttpResponder &res, const Principal &who, Role role);
 
     Status sealCredential(Connection &c) const;
