@@ -23,8 +23,8 @@ QDateTime grantUntil(const QJsonObject &approval)
 bool running(const QJsonObject &approval, const QDateTime &now)
 {
     const QDateTime until = grantUntil(approval);
-    return approval.value(QLatin1String("state")).toString() == u"approved" && until.isValid() && until > now
-        && !approval.value(QLatin1String("grant_revoked")).isObject();
+    // A revoked grant's grant_until is the moment it ended.
+    return approval.value(QLatin1String("state")).toString() == u"approved" && until.isValid() && until > now;
 }
 
 } // namespace
