@@ -1,59 +1,13 @@
 #include "masking/JsonFieldMasker.h"
 
+#include "masking/JsonText.h"
+
 namespace gh {
 
 namespace {
 
 using Path = JsonFieldMasker::Path;
 using Seg = JsonFieldMasker::PathSegment;
-
-bool isWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-void appendUtf8(QByteArray &out, uint cp)
-{
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        out += char(0xC0 | (cp >> 6));
-        out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += char(0xE0 | (cp >> 12));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    } else {
-        out += char(0xF0 | (cp >> 18));
-        out += char(0x80 | ((cp >> 12) & 0x3F));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    }
-}
-
-// Writes `text` as a JSON string literal. Non-ASCII bytes pass as they are (JSON is UTF-8).
-void appendJsonString(QByteArray &out, QByteArrayView text)
-{
-    static const char hex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                out += "\\u00";
-                out += hex[(c >> 4) & 0xF];
-                out += hex[c & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
 
 // One pass over the body: a recursive-descent validator that copies untouched bytes lazily and
 // rewrites only what a rule hits. The current path is kept as a stack of keys and indices.
@@ -104,7 +58,7 @@ private:
     }
     void skipWs()
     {
-        while (m_pos < m_in.size() && isWs(m_in[m_pos]))
+        while (m_pos < m_in.size() && JsonText::isWs(m_in[m_pos]))
             ++m_pos;
     }
     bool at(char c) const { return m_pos < m_in.size() && m_in[m_pos] == c; }
@@ -137,7 +91,7 @@ private:
             m_result.data.reserve(m_in.size() + 64);
         m_result.data.append(m_in.data() + m_copied, begin - m_copied);
         const qint64 outAt = m_result.data.size();
-        appendJsonString(m_result.data, text);
+        JsonText::appendString(m_result.data, text);
         const qint64 outLen = m_result.data.size() - outAt;
         m_copied = m_pos;
         auto add = [&](const QString &rule, const QString &detector) {
@@ -276,116 +230,19 @@ private:
     bool number()
     {
         const qsizetype begin = m_pos;
-        auto digits = [&] {
-            const qsizetype from = m_pos;
-            while (m_pos < m_in.size() && m_in[m_pos] >= '0' && m_in[m_pos] <= '9')
-                ++m_pos;
-            return m_pos > from;
-        };
-        if (at('-'))
-            ++m_pos;
-        if (at('0'))
-            ++m_pos;
-        else if (!digits())
-            return error("bad number");
-        if (at('.')) {
-            ++m_pos;
-            if (!digits())
-                return error("bad number");
-        }
-        if (at('e') || at('E')) {
-            ++m_pos;
-            if (at('+') || at('-'))
-                ++m_pos;
-            if (!digits())
-                return error("bad number");
-        }
+        const char *what = nullptr;
+        if (!JsonText::readNumber(m_in, m_pos, what))
+            return error(what);
         detect(begin, m_in.sliced(begin, m_pos - begin));
         return true;
-    }
-
-    uint hex4()
-    {
-        uint v = 0;
-        for (int i = 0; i < 4; ++i, ++m_pos) {
-            if (m_pos >= m_in.size())
-                return 0x110000;
-            const char c = m_in[m_pos];
-            v <<= 4;
-            if (c >= '0' && c <= '9')
-                v |= uint(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v |= uint(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                v |= uint(c - 'A' + 10);
-            else
-                return 0x110000;
-        }
-        return v;
     }
 
     // Consumes a string token. `decoded` views the raw bytes when there is no escape (the common
     // case: no copy), else `scratch`.
     bool string(QByteArray &scratch, QByteArrayView &decoded)
     {
-        const qsizetype begin = ++m_pos; // "
-        bool escaped = false;
-        for (;;) {
-            if (m_pos >= m_in.size())
-                return error("unterminated string");
-            const char c = m_in[m_pos];
-            if (c == '"')
-                break;
-            if (static_cast<unsigned char>(c) < 0x20)
-                return error("control character in string");
-            if (c == '\\') {
-                if (!escaped) {
-                    scratch = m_in.sliced(begin, m_pos - begin).toByteArray();
-                    escaped = true;
-                }
-                if (++m_pos >= m_in.size())
-                    return error("unterminated string");
-                switch (m_in[m_pos]) {
-                case '"': scratch += '"'; break;
-                case '\\': scratch += '\\'; break;
-                case '/': scratch += '/'; break;
-                case 'b': scratch += '\b'; break;
-                case 'f': scratch += '\f'; break;
-                case 'n': scratch += '\n'; break;
-                case 'r': scratch += '\r'; break;
-                case 't': scratch += '\t'; break;
-                case 'u': {
-                    ++m_pos;
-                    uint cp = hex4();
-                    if (cp > 0xFFFF)
-                        return error("bad \\u escape");
-                    if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        if (!m_in.sliced(m_pos).startsWith("\\u"))
-                            return error("unpaired surrogate");
-                        m_pos += 2;
-                        const uint lo = hex4();
-                        if (lo < 0xDC00 || lo > 0xDFFF)
-                            return error("unpaired surrogate");
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                        return error("unpaired surrogate");
-                    }
-                    appendUtf8(scratch, cp);
-                    continue; // hex4 already moved past the escape
-                }
-                default:
-                    return error("bad escape");
-                }
-                ++m_pos;
-                continue;
-            }
-            if (escaped)
-                scratch += c;
-            ++m_pos;
-        }
-        decoded = escaped ? QByteArrayView(scratch) : m_in.sliced(begin, m_pos - begin);
-        ++m_pos; // "
-        return true;
+        const char *what = nullptr;
+        return JsonText::readString(m_in, m_pos, scratch, decoded, what) || error(what);
     }
 
     QByteArrayView m_in;

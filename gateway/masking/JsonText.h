@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+namespace gh {
+
+// The JSON string and number codec JsonFieldMasker and SseDeltaMasker share: they read JSON in
+// place, byte by byte, and write back only the strings they change.
+class JsonText final {
+public:
+    JsonText() = delete;
+
+    static bool isWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+    // Reads the string token at in[pos] (the opening quote) and moves pos past its closing quote.
+    // `decoded` views the raw bytes when the string has no escape (the common case: no copy), else
+    // `scratch`, which is reused (its capacity kept). False with `error` set on malformed input;
+    // pos then points at the offending byte.
+    static bool readString(QByteArrayView in, qsizetype &pos, QByteArray &scratch, QByteArrayView &decoded,
+                           const char *&error);
+    // Reads the number token at in[pos] and moves pos past it.
+    static bool readNumber(QByteArrayView in, qsizetype &pos, const char *&error);
+    // Writes `text` as a JSON string literal, quotes included. Non-ASCII bytes pass as they are.
+    static void appendString(QByteArray &out, QByteArrayView text);
+    // The length appendString() would add for `text`, quotes excluded.
+    static qsizetype escapedLength(QByteArrayView text);
+};
+
+} // namespace gh
