@@ -82,6 +82,9 @@ void adviseHugePages([[maybe_unused]] char *data, [[maybe_unused]] qsizetype siz
 // this many, one pass of the anchored Set is cheaper.
 constexpr int kMaxSequentialTests = 4;
 
+// A PEM BEGIN line no longer than this (StreamingMasker's bound for it too).
+constexpr int kPrivateKeyHeaderLine = 80;
+
 Error ruleError(const Rule &r, const QString &key, const QString &message)
 {
     return Error(message, QString(), r.line, QStringLiteral("rule \"%1\": %2").arg(r.name, key));
@@ -193,6 +196,25 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
         if (std::none_of(needs.begin(), needs.end(), [](bool b) { return b; }))
             plan->m_needsNothing |= bit;
         plan->m_lengths.emplace_back(d ? d->minLength : 0, d ? d->maxLength : 0);
+        if (!d)
+            continue;
+        // What openMatchStart() walks back over. Two more bytes than the longest match: a match
+        // ending just before the end may still be undone by what follows (\b, ipv4's ".5").
+        const bool key = QByteArrayView(d->name) == "private_key";
+        if (d->check == Detector::Check::BearerToken) {
+            plan->m_bearers |= bit;
+            plan->m_reach.push_back(0);
+            continue;
+        }
+        const std::array<bool, 256> walk = key ? byteClass("A-Z0-9 \\-") : alphabet;
+        for (size_t b = 0; b < 256; ++b)
+            if (walk[b])
+                plan->m_alphabet[b] |= bit;
+        plan->m_alphabetRules |= bit;
+        const int longest = key ? kPrivateKeyHeaderLine : d->maxLength;
+        plan->m_reach.push_back(longest > 0 ? longest + 2 : 0);
+        if (longest > 0)
+            plan->m_boundedRules |= bit;
     }
     if (allBuiltin)
         for (size_t b = 0; b < 256; ++b)
@@ -414,6 +436,55 @@ qsizetype MaskPlan::lastBreak(QByteArrayView text, qsizetype from) const
         if (m_breaks[static_cast<unsigned char>(text[i])])
             return i;
     return -1;
+}
+
+qsizetype MaskPlan::openMatchStart(QByteArrayView text, qsizetype from) const
+{
+    if (!m_isolationExact || !m_filtered)
+        return -1;
+    const qsizetype n = text.size();
+    from = std::clamp<qsizetype>(from, 0, n);
+    qsizetype open = n;
+    // A match still open at the end consists of its rule's bytes only, from its start to the end.
+    quint64 alive = m_alphabetRules;
+    for (qsizetype i = n - 1; i >= from && alive; --i) {
+        alive &= m_alphabet[static_cast<unsigned char>(text[i])];
+        for (quint64 c = alive & m_boundedRules; c; c &= c - 1) {
+            const int j = std::countr_zero(c);
+            if (n - i > m_reach[size_t(j)])
+                alive &= ~(quint64(1) << j);
+        }
+        if (alive)
+            open = i;
+    }
+    if (m_bearers) {
+        // "Bearer", blanks, then token characters: open while the text ends inside that shape.
+        auto tokenChar = [](char c) {
+            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+        };
+        auto bearerPrefix = [](QByteArrayView s) {
+            for (QByteArrayView w : {QByteArrayView("Bearer"), QByteArrayView("bearer"), QByteArrayView("BEARER")})
+                if (w.startsWith(s))
+                    return true;
+            return false;
+        };
+        qsizetype t = n;
+        while (t > from && tokenChar(text[t - 1]))
+            --t;
+        for (qsizetype q = std::max(t, n - 6); q < n; ++q) {
+            if (bearerPrefix(text.sliced(q))) {
+                open = std::min(open, q);
+                break;
+            }
+        }
+        qsizetype w = t;
+        while (w > from && (text[w - 1] == ' ' || text[w - 1] == '\t'))
+            --w;
+        if (w < t && w - 6 >= from && bearerPrefix(text.sliced(w - 6, 6)))
+            open = std::min(open, w - 6);
+    }
+    return open;
 }
 
 void MaskPlan::findSpans(QByteArrayView text, qsizetype from, std::vector<Span> &out) const

@@ -103,6 +103,15 @@ public:
     // body takes almost any byte, and StreamingMasker tracks an open key block by its BEGIN line.
     qsizetype lastBreak(QByteArrayView text, qsizetype from) const;
 
+    // The earliest position in text[from, end) where a match may start that more text could still
+    // lengthen, complete or undo (a word boundary, a checksum, ipv4's dotted-number test), or
+    // text.size() when there is none: every match starting before it is final. -1 when the plan
+    // cannot tell (a custom pattern, which may contain any byte and be of any length). Read off
+    // each detector's alphabet and longest match; bearer_token by its "Bearer" word, and
+    // private_key up to its BEGIN line only (StreamingMasker tracks an open block, as lastBreak()).
+    // Lets a streamed text be released word by word rather than a window behind.
+    qsizetype openMatchStart(QByteArrayView text, qsizetype from) const;
+
     // One non-capturing alternation of the ten built-in patterns: what the finder of a plan with
     // all built-ins runs. Exposed for the benchmark's baseline.
     static QByteArray builtinAlternation();
@@ -132,6 +141,14 @@ private:
     quint64 m_needsNothing = 0;
     std::vector<std::pair<int, int>> m_lengths; // per rule: min, max (0 unbounded)
     std::array<bool, 256> m_breaks{};           // no rule's match contains the byte
+    // openMatchStart(): bit i of m_alphabet[b] is set when rule i's match may contain byte b
+    // (private_key: its BEGIN line's bytes), m_reach[i] how far back from the end a match still
+    // open there can start (0: unbounded); bearer_token rules are in m_bearers instead.
+    std::array<quint64, 256> m_alphabet{};
+    std::vector<qsizetype> m_reach;
+    quint64 m_alphabetRules = 0;
+    quint64 m_boundedRules = 0;
+    quint64 m_bearers = 0;
 };
 
 } // namespace gh

@@ -75,6 +75,8 @@ void StreamingMasker::record(int entry, qint64 outOffset, qint64 outLength)
     ++s.count;
     if (s.ranges.size() < MaskSummary::kMaxRanges)
         s.ranges.append({outOffset, outLength});
+    if (m_hitLog)
+        m_hitLog->push_back(Hit{entry, outOffset, outLength});
 }
 
 // Drops m_buf[0, cut) after it was emitted, keeping its last kContext bytes as context so the next
@@ -160,25 +162,30 @@ void StreamingMasker::emitUpTo(QByteArray &out, qsizetype cut)
     m_outPos += cut - copied;
 }
 
-// Where an SSE event ends (just past its blank line) in m_buf, or -1. Lines end in \n, \r\n or \r.
 qsizetype StreamingMasker::sseEventEnd()
 {
-    const qsizetype n = m_buf.size();
-    const char *b = m_buf.constData();
-    for (qsizetype i = m_sseScan; i < n; ++i) {
+    return findSseEventEnd(QByteArrayView(m_buf), m_sseScan);
+}
+
+// Lines end in \n, \r\n or \r.
+qsizetype StreamingMasker::findSseEventEnd(QByteArrayView buf, qsizetype &scanFrom)
+{
+    const qsizetype n = buf.size();
+    const char *b = buf.data();
+    for (qsizetype i = scanFrom; i < n; ++i) {
         if (b[i] != '\n' && b[i] != '\r')
             continue;
         qsizetype j = i + 1;
         if (b[i] == '\r') {
             if (j == n) { // a lone \r may yet be the first half of \r\n
-                m_sseScan = i;
+                scanFrom = i;
                 return -1;
             }
             if (b[j] == '\n')
                 ++j;
         }
         if (j == n) {
-            m_sseScan = i;
+            scanFrom = i;
             return -1;
         }
         if (b[j] == '\n')
@@ -187,7 +194,7 @@ qsizetype StreamingMasker::sseEventEnd()
             return j + 1 < n && b[j + 1] == '\n' ? j + 2 : j + 1;
         i = j - 1;
     }
-    m_sseScan = n;
+    scanFrom = n;
     return -1;
 }
 
@@ -291,7 +298,9 @@ void StreamingMasker::process(QByteArray &out, bool final)
         }
         // Everything before len - window - 1 is final: a match of at most `window` bytes starting
         // there lies wholly inside the buffer, with one byte more for a trailing \b.
-        const qsizetype safe = len - m_window - 1;
+        qsizetype safe = len - m_window - 1;
+        if (m_options.releaseEarly)
+            safe = std::max(safe, m_plan->openMatchStart(QByteArrayView(m_buf), std::max(m_ctx, safe)));
         if (safe <= m_ctx)
             return;
         scanTo(len);

@@ -45,6 +45,16 @@ public:
         qsizetype window = 0; // 0: plan->maxMatchLength()
         qsizetype privateKeyWindow = MaskPlan::kPrivateKeyWindow;
         qsizetype sseEventBound = 64 * 1024;
+        // Bytes mode: release everything no match still open at the end can reach
+        // (MaskPlan::openMatchStart), not only what lies a window back, so a short streamed text
+        // goes out word by word. Same output; plans with a custom pattern keep the window.
+        bool releaseEarly = false;
+    };
+    // One replacement as record() counts it, for a caller that frames the output anew.
+    struct Hit {
+        int entry = 0;
+        qint64 offset = 0; // in this masker's output
+        qint64 length = 0;
     };
 
     explicit StreamingMasker(std::shared_ptr<const MaskPlan> plan);
@@ -57,6 +67,11 @@ public:
     QByteArray finish();
 
     QList<MaskSummary> summary() const;
+    // Every replacement from now on is also appended to `log` (nullptr: stop).
+    void setHitLog(std::vector<Hit> *log) { m_hitLog = log; }
+    // Where the SSE event starting at buf[0] ends (just past its blank line), or -1 if it has not
+    // ended yet; the search resumes at `scanFrom`, which is updated for the next call.
+    static qsizetype findSseEventEnd(QByteArrayView buf, qsizetype &scanFrom);
     qint64 bytesOut() const { return m_outPos; }
     qsizetype window() const { return m_window; }
     qsizetype held() const { return m_buf.size() - m_ctx; }
@@ -87,6 +102,7 @@ private:
     qsizetype m_resumeAt = -1;
     size_t m_keptSpans = 0;
     std::vector<MaskSummary> m_summary;  // by plan entry
+    std::vector<Hit> *m_hitLog = nullptr;
 };
 
 } // namespace gh

@@ -58,6 +58,10 @@ private slots:
     void sseOverlongEventFallsBackToTheWindow();
     void denseJsonAcrossFeeds_data();
     void denseJsonAcrossFeeds();
+    void releaseEarlyMatchesTheWholeBody_data();
+    void releaseEarlyMatchesTheWholeBody();
+    void releaseEarlyLetsWordsGo();
+    void hitLogPlacesEveryReplacement();
 
 private:
     std::shared_ptr<const MaskPlan> m_all;
@@ -345,4 +349,74 @@ void TestStreamingMasker::denseJsonAcrossFeeds()
 }
 
 QTEST_GUILESS_MAIN(TestStreamingMasker)
+void TestStreamingMasker::releaseEarlyMatchesTheWholeBody_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("every detector") << kMixed;
+    QTest::newRow("prose around matches")
+        << QByteArray("Write to john.doe@example.com or call +44 20 7946 0958 and pay 4111 1111 1111 1111 2 "
+                      "or 4111-1111-1111-1111. Server 10.0.0.1. and 1.3.6.1.4.1.311 ok");
+    QTest::newRow("bearer shapes") << QByteArray("the bearer of news; Authorization: Bearer abcdefghijklmnop0123== and "
+                                                 "xBEARER\t0123456789abcdef, bearer short");
+    QTest::newRow("private key in prose") << QByteArray("key:\n" + kPem + "\nthat was it -----BEGIN nothing");
+    QTest::newRow("JSON text") << QByteArray("{\"u\": \"a.b@example.com\", \"n\": [\"4111111111111111\"], "
+                                             "\"ip\": \"10.1.2.3\", \"s\": \"123-45-6789\"}");
+    QTest::newRow("ends inside a match") << QByteArray("mail me at ada.lovelace@example.co");
+}
+
+// Released word by word, the output is still exactly the whole body's, for every read boundary.
+void TestStreamingMasker::releaseEarlyMatchesTheWholeBody()
+{
+    QFETCH(QByteArray, body);
+    const QByteArray expected = m_all->maskBuffer(body).data;
+    StreamingMasker::Options o;
+    o.releaseEarly = true;
+    const QByteArrayView v(body);
+    for (qsizetype k = 0; k <= body.size(); ++k) {
+        StreamingMasker m(m_all, o);
+        const QByteArray out = streamed(m, {v.first(k), v.sliced(k)});
+        if (out != expected)
+            QFAIL(qPrintable(QStringLiteral("split at %1:\n%2").arg(k).arg(QString::fromUtf8(out))));
+    }
+    StreamingMasker m(m_all, o);
+    QList<QByteArrayView> bytes;
+    for (qsizetype i = 0; i < body.size(); ++i)
+        bytes.append(v.sliced(i, 1));
+    QCOMPARE(streamed(m, bytes), expected);
+}
+
+void TestStreamingMasker::releaseEarlyLetsWordsGo()
+{
+    StreamingMasker::Options o;
+    o.releaseEarly = true;
+    StreamingMasker m(m_all, o);
+    // Only the last word could still become a match: the rest goes out at once.
+    QCOMPARE(m.feed("Hello there, my address is john.doe"), QByteArray("Hello there, my address is "));
+    QCOMPARE(m.feed("@example"), QByteArray());
+    QCOMPARE(m.feed(".com and"), QByteArray("[EMAIL] "));
+    QCOMPARE(m.finish(), QByteArray("and"));
+
+    // A custom pattern may contain anything: the window applies as before.
+    auto custom = compileOrFail({patternRule(QStringLiteral("emp"), QStringLiteral("EMP-[0-9]{6}"))});
+    QVERIFY(custom);
+    StreamingMasker c(custom, o);
+    QCOMPARE(c.feed("Hello there, EMP-123456 and more"), QByteArray());
+    QCOMPARE(c.finish(), QByteArray("Hello there, [MASKED] and more"));
+}
+
+void TestStreamingMasker::hitLogPlacesEveryReplacement()
+{
+    StreamingMasker m(m_all, window(64));
+    std::vector<StreamingMasker::Hit> log;
+    m.setHitLog(&log);
+    QList<QByteArrayView> chunks;
+    const QByteArray body = kMixed.repeated(2);
+    for (qsizetype i = 0; i < body.size(); i += 7)
+        chunks.append(QByteArrayView(body).sliced(i, std::min<qsizetype>(7, body.size() - i)));
+    const QByteArray out = streamed(m, chunks);
+    QCOMPARE(qsizetype(log.size()), m_all->maskBuffer(body).hits.size());
+    for (const StreamingMasker::Hit &h : log)
+        QCOMPARE(out.sliced(h.offset, h.length), m_all->entry(h.entry).replace);
+}
+
 #include "tst_streamingmasker.moc"
