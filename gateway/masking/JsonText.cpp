@@ -172,9 +172,15 @@ bool JsonText::readNumber(QByteArrayView in, qsizetype &pos, const char *&error)
 
 void JsonText::appendString(QByteArray &out, QByteArrayView text)
 {
-    static const char hex[] = "0123456789abcdef";
     out.reserve(out.size() + text.size() + 2);
     out += '"';
+    appendEscaped(out, text);
+    out += '"';
+}
+
+void JsonText::appendEscaped(QByteArray &out, QByteArrayView text)
+{
+    static const char hex[] = "0123456789abcdef";
     qsizetype plain = 0; // text[plain, i) is copied in one go
     for (qsizetype i = 0; i < text.size(); ++i) {
         const char c = text[i];
@@ -192,15 +198,6 @@ void JsonText::appendString(QByteArray &out, QByteArrayView text)
         }
     }
     out.append(text.data() + plain, text.size() - plain);
-    out += '"';
-}
-
-qsizetype JsonText::escapedLength(QByteArrayView text)
-{
-    qsizetype n = 0;
-    for (char c : text)
-        n += shortEscape(c) ? 2 : static_cast<unsigned char>(c) < 0x20 ? 6 : 1;
-    return n;
 }
 
 } // namespace gh

@@ -23,8 +23,8 @@ public:
     static bool readNumber(QByteArrayView in, qsizetype &pos, const char *&error);
     // Writes `text` as a JSON string literal, quotes included. Non-ASCII bytes pass as they are.
     static void appendString(QByteArray &out, QByteArrayView text);
-    // The length appendString() would add for `text`, quotes excluded.
-    static qsizetype escapedLength(QByteArrayView text);
+    // The same without the quotes.
+    static void appendEscaped(QByteArray &out, QByteArrayView text);
 };
 
 } // namespace gh

@@ -1,0 +1,109 @@
+#pragma once
+
+#include "masking/MaskPlan.h"
+#include "masking/StreamingMasker.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+
+#include <memory>
+#include <vector>
+
+namespace gh {
+
+// Masks a text/event-stream whose events carry an LLM's answer a token at a time, so that a value
+// split across events ("john.doe" in one delta, "@example.com" in the next) is still seen whole.
+//
+// Events are split at their blank lines and each goes out as soon as it is complete. In an event
+// whose single `data:` line is a JSON object, the streamed text fields (OpenAI chat
+// choices[i].delta.content / reasoning_content / tool_calls[j].function.arguments, legacy
+// choices[i].text, Anthropic content_block_delta delta.text / partial_json / thinking) are each one
+// piece of a continuous text, one per stream key (choice, tool call, content block). Each key has a
+// Bytes-mode StreamingMasker (releaseEarly) over the unescaped text; the field is replaced in place,
+// every other byte of the event kept, by what that masker releases now, re-escaped. The text held
+// back (the last word, or the window for a plan with a custom pattern) goes out when its stream
+// ends: OpenAI finish_reason (in that event's delta, or an event of its own just before it),
+// Anthropic content_block_stop / message_stop, `data: [DONE]` and the end of the body, in an event
+// of the stream's own shape. Everything else in every event is masked per event as
+// StreamingMasker's Sse mode does; an event longer than sseEventBound falls back to its window.
+//
+// Fail-closed: a field whose key cannot be tracked (an index that is not a small integer, more than
+// maxStreams keys at once), invalid or too deeply nested JSON, and anything that is not JSON are
+// masked per event, never passed unmasked.
+class SseDeltaMasker final {
+public:
+    struct Options {
+        qsizetype window = 0; // 0: plan->maxMatchLength()
+        qsizetype privateKeyWindow = MaskPlan::kPrivateKeyWindow;
+        qsizetype sseEventBound = 64 * 1024;
+        int maxStreams = 64;
+        int maxDepth = 64;
+    };
+
+    explicit SseDeltaMasker(std::shared_ptr<const MaskPlan> plan);
+    SseDeltaMasker(std::shared_ptr<const MaskPlan> plan, Options options);
+    ~SseDeltaMasker();
+    Q_DISABLE_COPY_MOVE(SseDeltaMasker)
+
+    // The events complete so far (possibly none), masked.
+    QByteArray feed(QByteArrayView chunk);
+    // The rest at the end of the body, and every stream's held text.
+    QByteArray finish();
+
+    QList<MaskSummary> summary() const;
+    qint64 bytesOut() const { return m_outPos; }
+    // Stream keys being tracked now.
+    int streams() const { return int(m_streams.size()); }
+
+    // Implementation details, named here so the .cpp's helpers can see them.
+    enum class Kind : quint8 { ChatContent, ChatReasoning, ChatToolArguments, CompletionText, AnthropicText, AnthropicJson, AnthropicThinking };
+    struct Stream;
+    struct Parsed;
+
+private:
+    struct Edit;
+    struct Drained;
+    struct Spliced {
+        qsizetype begin = 0;
+        qsizetype end = 0;
+    };
+    struct KeyHit {
+        int entry = 0;
+        qsizetype pos = 0; // in the event
+        qsizetype length = 0;
+    };
+
+    void processEvents(QByteArray &out, bool final);
+    void feedFallback(QByteArray &out, qsizetype end);
+    void event(QByteArray &out, QByteArrayView ev);
+    bool parse(QByteArrayView ev, Parsed &p);
+    Stream *stream(Kind kind, int a, int b, QByteArrayView ev, const Parsed &p);
+    Drained drain(Stream &s, QByteArrayView piece, bool finish);
+    void writeText(QByteArray &ev, const Drained &d);
+    void synthesize(QByteArray &out, Stream &s);
+    void emitEvent(QByteArray &out, QByteArrayView ev);
+    void record(int entry, qint64 outOffset, qint64 outLength);
+    void sweep();
+    void dropFront(qsizetype n);
+
+    std::shared_ptr<const MaskPlan> m_plan;
+    Options m_options;
+    QByteArray m_buf;       // the event being received
+    qsizetype m_scan = 0;   // findSseEventEnd's resume point in m_buf
+    std::unique_ptr<StreamingMasker> m_fallback; // an event over sseEventBound, being masked by window
+    std::vector<StreamingMasker::Hit> m_fallbackHits;
+    qint64 m_fallbackBase = 0;
+    qsizetype m_fallbackFed = 0;
+    std::vector<std::unique_ptr<Stream>> m_streams; // in the order they started
+    std::vector<StreamingMasker::Hit> m_keyHits;    // filled by a stream's masker while draining
+    std::vector<Spliced> m_spliced;                 // of the event being written
+    std::vector<KeyHit> m_eventHits;
+    std::vector<MaskPlan::Span> m_spans;
+    QByteArray m_scratch;
+    QByteArrayView m_eol = "\n";
+    qint64 m_outPos = 0;
+    std::vector<MaskSummary> m_summary; // by plan entry
+};
+
+} // namespace gh
