@@ -278,10 +278,11 @@ Result<VerifyResult> verifySession(const Store &store, const TokenIssuer &signer
     // Pages keep a long session out of memory; a page the store cannot decode is re-read one
     // event at a time so the broken row is the one named.
     constexpr int kPage = 1000;
+    constexpr qint64 kPageBytes = 8 << 20;
     int pageSize = kPage;
     qint64 next = 0;
     for (;;) {
-        Result<QList<StoredEvent>> page = store.events(id, next, pageSize);
+        Result<QList<StoredEvent>> page = store.events(id, next, pageSize, kPageBytes);
         if (!page) {
             if (pageSize > 1) {
                 pageSize = 1;
@@ -301,7 +302,7 @@ Result<VerifyResult> verifySession(const Store &store, const TokenIssuer &signer
                                       .arg(e.seq));
             next = e.seq + 1;
         }
-        if (page->size() < pageSize)
+        if (page->isEmpty())
             break;
         pageSize = kPage;
     }

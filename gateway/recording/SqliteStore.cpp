@@ -697,7 +697,8 @@ Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
     return std::optional<SessionInfo>(std::move(*s));
 }
 
-Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 fromSeq, int limit) const
+Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 fromSeq, int limit,
+                                               qint64 maxBytes) const
 {
     m_writer->drain();   // see every session write queued before this read
     Result<ReadLease> lease = reader();
@@ -710,7 +711,8 @@ Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 
         return q.error();
     q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(limit <= 0 ? 1000 : std::min(limit, maxListLimit)));
     QList<StoredEvent> list;
-    for (;;) {
+    qint64 bytes = 0;
+    while (maxBytes <= 0 || bytes < maxBytes) {
         Result<bool> row = q->step();
         if (!row)
             return row.error();
@@ -738,6 +740,7 @@ Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 
                              .arg(rawSize));
         e.data = std::move(*data);
         e.hash = q->blob(6);
+        bytes += e.data.size();
         list.append(std::move(e));
     }
     return list;

@@ -83,8 +83,8 @@ public:
     Status appendEventDurable(const QString &sessionId, const Event &event, Completion done) override;
     Result<QList<SessionInfo>> sessions(const SessionFilter &filter) const override;
     Result<std::optional<SessionInfo>> session(const QString &id) const override;
-    Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
-                                      int limit) const override;
+    Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq, int limit,
+                                      qint64 maxBytes = 0) const override;
     // In SqliteSessionQueries.cpp:
     Result<QList<SessionInfo>> searchSessions(const SessionSearch &search) const override;
     Result<SessionTimeline> timeline(const QString &sessionId, qint64 fromSeq, int limit) const override;

@@ -235,8 +235,11 @@ public:
     virtual void endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done) = 0;
     virtual Result<QList<SessionInfo>> sessions(const SessionFilter &filter) const = 0;   // newest first
     virtual Result<std::optional<SessionInfo>> session(const QString &id) const = 0;
-    virtual Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq,
-                                              int limit) const = 0;
+    // Up to `limit` events from fromSeq on. With maxBytes > 0 the page also ends after the event
+    // that brings its decoded data to maxBytes (at least one event), so recorded bodies of a
+    // megabyte each never fill memory a thousand at a time.
+    virtual Result<QList<StoredEvent>> events(const QString &sessionId, qint64 fromSeq, int limit,
+                                              qint64 maxBytes = 0) const = 0;
     // Like sessions(), also honouring SessionSearch's text and withKinds (newest first).
     virtual Result<QList<SessionInfo>> searchSessions(const SessionSearch &search) const = 0;
     // seq, time and kind of up to `limit` events from fromSeq on (limit <= 0: all of them).

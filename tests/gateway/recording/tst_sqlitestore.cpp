@@ -454,6 +454,13 @@ private slots:
         Result<QList<StoredEvent>> tail = store->events(*id, 1, 1);
         QCOMPARE(tail->size(), 1);
         QCOMPARE(tail->at(0).seq, qint64(1));
+        // A byte budget ends the page after the event that reaches it, and never before the first.
+        Result<QList<StoredEvent>> budget = store->events(*id, 0, 100, small.size() + 1);
+        QCOMPARE(budget->size(), 2);
+        QCOMPARE(budget->at(1).data, big);
+        QCOMPARE(store->events(*id, 1, 100, 1)->size(), 1);
+        QCOMPARE(store->events(*id, 0, 100, small.size())->size(), 1);
+        QCOMPARE(store->events(*id, 0, 100, 0)->size(), 3);   // 0: no budget
 
         QVERIFY(store->endSession(*id, {2'000'000, 123, 4567, QByteArray(), "signature", {}}).ok());
         Result<std::optional<SessionInfo>> info = store->session(*id);
