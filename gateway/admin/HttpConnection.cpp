@@ -353,6 +353,8 @@ void HttpConnection::processInput()
 
 void HttpConnection::onBytesWritten()
 {
+    if (m_phase == Phase::Streaming)
+        Q_EMIT written(m_serial);
     if (m_waitingForWrite && m_socket->bytesToWrite() <= kMaxPendingWrite) {
         m_waitingForWrite = false;
         processInput();

@@ -46,6 +46,8 @@ public:
 Q_SIGNALS:
     void closed(gh::HttpConnection *self);
     void clientGone(quint64 serial);
+    // The client took some of a streamed response (HttpResponder::onWritable waits for it).
+    void written(quint64 serial);
 
 private:
     enum class Phase { Idle, Headers, Body, Handling, Streaming, Closing, Closed };

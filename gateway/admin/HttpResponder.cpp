@@ -7,6 +7,9 @@
 #include <QJsonObject>
 #include <QTimer>
 
+#include <memory>
+#include <utility>
+
 namespace gh {
 
 HttpResponder::HttpResponder(HttpConnection *connection, quint64 serial)
@@ -21,7 +24,7 @@ void HttpResponder::send(int status, const QByteArray &contentType, const QByteA
         m_connection->sendResponse(m_serial, status, contentType, body, extraHeaders);
 }
 
-void HttpResponder::sendJson(int status, const QJsonValue &json, const HttpHeaders &extraHeaders) const
+QByteArray HttpResponder::jsonBody(const QJsonValue &json)
 {
     QByteArray body;
     if (json.isObject())
@@ -30,13 +33,23 @@ void HttpResponder::sendJson(int status, const QJsonValue &json, const HttpHeade
         body = QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
     else
         body = QJsonDocument(QJsonArray{json}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
-    send(status, QByteArrayLiteral("application/json"), body + '\n', extraHeaders);
+    return body + '\n';
+}
+
+QByteArray HttpResponder::errorBody(const QByteArray &code, const QString &message)
+{
+    return jsonBody(QJsonObject{{QStringLiteral("error"), QString::fromLatin1(code)},
+                                {QStringLiteral("message"), message}});
+}
+
+void HttpResponder::sendJson(int status, const QJsonValue &json, const HttpHeaders &extraHeaders) const
+{
+    send(status, QByteArrayLiteral("application/json"), jsonBody(json), extraHeaders);
 }
 
 void HttpResponder::sendError(int status, const QByteArray &code, const QString &message) const
 {
-    sendJson(status, QJsonObject{{QStringLiteral("error"), QString::fromLatin1(code)},
-                                 {QStringLiteral("message"), message}});
+    send(status, QByteArrayLiteral("application/json"), errorBody(code, message));
 }
 
 void HttpResponder::beginStream(int status, const QByteArray &contentType, const HttpHeaders &extraHeaders) const
@@ -81,6 +94,42 @@ void HttpResponder::onClientGone(QObject *context, std::function<void()> gone) c
                          if (which == serial)
                              gone();
                      });
+}
+
+void HttpResponder::onWritable(QObject *context, qint64 lowWater, std::function<void()> ready) const
+{
+    if (!context || !ready)
+        return;
+    if (!m_connection || m_connection->isClosed() || !isOpen() || pendingBytes() <= lowWater) {
+        QTimer::singleShot(0, context, std::move(ready));
+        return;
+    }
+    // Both connections go when either fires, so a long stream leaves none behind.
+    struct Wait {
+        QMetaObject::Connection written, gone;
+        std::function<void()> ready;
+        void fire()
+        {
+            QObject::disconnect(written);
+            QObject::disconnect(gone);
+            if (auto r = std::exchange(ready, nullptr))
+                r();
+        }
+    };
+    auto wait = std::make_shared<Wait>();
+    wait->ready = std::move(ready);
+    const HttpResponder self = *this;
+    wait->written = QObject::connect(m_connection.data(), &HttpConnection::written, context,
+                                     [self, lowWater, wait](quint64 serial) {
+                                         if (serial == self.m_serial && self.pendingBytes() <= lowWater)
+                                             wait->fire();
+                                     });
+    // A client that goes away takes nothing more: wake the writer so it can see that and stop.
+    wait->gone = QObject::connect(m_connection.data(), &HttpConnection::clientGone, context,
+                                  [serial = m_serial, wait](quint64 which) {
+                                      if (which == serial)
+                                          wait->fire();
+                                  });
 }
 
 } // namespace gh

@@ -43,6 +43,14 @@ public:
     // Calls `gone` (in `context`'s thread, later) when the client disconnects before the
     // response ended; at once, queued, when it already has.
     void onClientGone(QObject *context, std::function<void()> gone) const;
+    // Calls `ready` once (in `context`'s thread, later) when no more than `lowWater` bytes of the
+    // response wait to be taken by the client, or when the response can no longer be written to:
+    // a long stream writes its next part only then, instead of buffering for a slow reader.
+    void onWritable(QObject *context, qint64 lowWater, std::function<void()> ready) const;
+
+    // The bodies sendJson() and sendError() send, for replies built elsewhere.
+    static QByteArray jsonBody(const QJsonValue &json);
+    static QByteArray errorBody(const QByteArray &code, const QString &message);
 
 private:
     QPointer<HttpConnection> m_connection;

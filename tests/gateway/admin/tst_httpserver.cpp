@@ -2,6 +2,7 @@
 #include "RawHttpClient.h"
 #include "TestCertificate.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QRandomGenerator>
@@ -45,6 +46,8 @@ private Q_SLOTS:
     void upgradeRequestIsAnsweredThenClosed();
     void garbageNeverTakesTheServerDown();
     void streamToAClientThatDoesNotReadShowsPendingBytes();
+    void onWritableWaitsUntilTheClientHasReadEnough();
+    void onWritableFiresWhenTheClientGoes();
 
 private:
     quint16 start(HttpServerLimits limits = {});
@@ -501,6 +504,68 @@ void tst_HttpServer::streamToAClientThatDoesNotReadShowsPendingBytes()
     lazy.abort();
     QTRY_VERIFY(!m_held.first().isOpen());
     QCOMPARE(m_held.first().pendingBytes(), 0);
+}
+
+// A long stream writes its next part only once the client has taken the last one.
+void tst_HttpServer::onWritableWaitsUntilTheClientHasReadEnough()
+{
+    QTcpSocket reader;
+    reader.setReadBufferSize(64 * 1024);
+    reader.connectToHost(QHostAddress::LocalHost, start());
+    QVERIFY(reader.waitForConnected(5000));
+    reader.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+    const HttpResponder res = m_held.first();
+
+    // Nothing waits yet: ready at once (queued, not inside the call).
+    int ready = 0;
+    res.onWritable(this, 0, [&] { ++ready; });
+    QCOMPARE(ready, 0);
+    QTRY_COMPARE(ready, 1);
+
+    for (int i = 0; i < 128; ++i)   // 8 MiB, more than the kernel's buffers take
+        res.write(QByteArray(64 * 1024, 'w'));
+    QTest::qWait(100);
+    const qint64 lowWater = 256 * 1024;
+    QVERIFY(res.pendingBytes() > lowWater);
+    res.onWritable(this, lowWater, [&] { ++ready; });
+    QTest::qWait(300);
+    QCOMPARE(ready, 1);   // the client reads nothing: still waiting
+
+    qint64 received = 0;
+    QElapsedTimer t;
+    t.start();
+    while (ready == 1 && t.elapsed() < 10000) {   // one event loop: both ends make progress
+        QTest::qWait(5);
+        received += reader.readAll().size();
+    }
+    QCOMPARE(ready, 2);
+    QVERIFY(res.pendingBytes() <= lowWater);
+    QVERIFY(received > 4 * 1024 * 1024);   // it fired after the client took most of it, not before
+    res.end();
+}
+
+void tst_HttpServer::onWritableFiresWhenTheClientGoes()
+{
+    QTcpSocket lazy;
+    lazy.setReadBufferSize(1024);
+    lazy.connectToHost(QHostAddress::LocalHost, start());
+    QVERIFY(lazy.waitForConnected(5000));
+    lazy.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_held.size(), 1);
+    const HttpResponder res = m_held.first();
+    for (int i = 0; i < 128; ++i)
+        res.write(QByteArray(64 * 1024, 'w'));
+    QTest::qWait(100);
+    int ready = 0;
+    res.onWritable(this, 0, [&] { ++ready; });
+    QTest::qWait(100);
+    QCOMPARE(ready, 0);
+    lazy.abort();
+    QTRY_COMPARE(ready, 1);   // woken, so the writer sees the client is gone and stops
+    QVERIFY(!res.isOpen());
+    QTest::qWait(100);
+    QCOMPARE(ready, 1);       // once
 }
 
 QTEST_GUILESS_MAIN(tst_HttpServer)
