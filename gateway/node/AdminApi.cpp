@@ -92,7 +92,10 @@ AdminApi::AdminApi(const AdminServices &services, QObject *parent)
     m_requests = &m_s.metrics->counter("gatehouse_admin_requests_total", "Admin API requests answered.");
     m_refused = &m_s.metrics->counter("gatehouse_admin_refused_total",
                                       "Admin API requests refused for a missing, bad or insufficient token.");
+    m_sessions = std::make_unique<AdminSessions>(*m_s.store, *m_s.clock, m_s.issuer, *m_s.reads);
 }
+
+AdminApi::~AdminApi() = default;
 
 AdminApi::Role AdminApi::roleOf(const Principal &p) const
 {
@@ -183,9 +186,7 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
     if (top == QLatin1String("sessions")) {
         if (role < Role::Auditor)
             return forbid(QStringLiteral("reading sessions"));
-        if (AdminSessions::handles(req, seg))   // search, event windows, timeline
-            return AdminSessions::serve(*m_s.store, *m_s.clock, req, res, seg);
-        return sessions(req, res, seg);
+        return m_sessions->serve(req, res, seg);
     }
     if (top == QLatin1String("approvals")) {
         if (role < Role::Approver)
@@ -200,7 +201,7 @@ void AdminApi::route(const HttpRequest &req, const HttpResponder &res, const Pri
     if (top == QLatin1String("stats")) {
         if (role < Role::Auditor)
             return forbid(QStringLiteral("reading statistics"));
-        return handleStatsRequest(m_s, req, res);
+        return handleStatsRequest(m_s, req, res);   // on AdminReads' threads
     }
     const bool known = top == QLatin1String("connections") || top == QLatin1String("rules")
         || top == QLatin1String("apply") || top == QLatin1String("export") || top == QLatin1String("tokens");
@@ -473,86 +474,6 @@ void AdminApi::tokens(const HttpRequest &req, const HttpResponder &res, const QS
     }
     res.sendError(404, "not_found", QStringLiteral("no such route: %1 %2")
                                         .arg(QString::fromLatin1(req.method), QString::fromUtf8(req.path)));
-}
-
-void AdminApi::sessions(const HttpRequest &req, const HttpResponder &res, const QStringList &seg)
-{
-    if (req.method != "GET")
-        return res.sendError(405, "method_not_allowed", QStringLiteral("sessions are read-only"));
-    if (seg.size() == 1) {
-        SessionFilter f;
-        f.connection = req.query.queryItemValue(QStringLiteral("connection"), QUrl::FullyDecoded);
-        f.subject = req.query.queryItemValue(QStringLiteral("subject"), QUrl::FullyDecoded);
-        const QString since = req.query.queryItemValue(QStringLiteral("since"), QUrl::FullyDecoded);
-        if (!since.isEmpty()) {
-            const QDateTime t = QDateTime::fromString(since, Qt::ISODate);
-            if (t.isValid()) {
-                f.sinceUs = t.toMSecsSinceEpoch() * 1000;
-            } else if (auto d = parseDuration(since); d) {
-                f.sinceUs = (m_s.clock->now().toMSecsSinceEpoch() - d->count()) * 1000;
-            } else {
-                return res.sendError(400, "invalid", QStringLiteral("since: an ISO 8601 time or a duration such as 1h"));
-            }
-        }
-        const QString limit = req.query.queryItemValue(QStringLiteral("limit"));
-        if (!limit.isEmpty()) {
-            bool ok = false;
-            f.limit = limit.toInt(&ok);
-            if (!ok || f.limit < 1 || f.limit > 10000)
-                return res.sendError(400, "invalid", QStringLiteral("limit: a number from 1 to 10000"));
-        }
-        auto list = m_s.store->sessions(f);
-        if (!list)
-            return sendStoreError(res, list.error());
-        QJsonArray out;
-        for (const SessionInfo &s : *list)
-            out.append(AdminSessions::sessionJson(s));
-        return res.sendJson(200, out);
-    }
-    const QString id = seg.at(1);
-    auto s = m_s.store->session(id);
-    if (!s)
-        return sendStoreError(res, s.error());
-    if (!s->has_value())
-        return res.sendError(404, "not_found", QStringLiteral("no session with id %1").arg(id));
-    if (seg.size() == 2)
-        return res.sendJson(200, AdminSessions::sessionJson(**s));
-    if (seg.size() == 3 && seg.at(2) == QLatin1String("events")) {
-        // JSON Lines, streamed in pages so a long session never sits in memory whole.
-        res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
-        qint64 from = 0;
-        for (;;) {
-            auto page = m_s.store->events(id, from, 1000);
-            if (!page) {
-                qWarning("admin API: reading events of %s failed: %s", qPrintable(id), qPrintable(page.error().message));
-                break;
-            }
-            QByteArray chunk;
-            for (const StoredEvent &e : *page) {
-                chunk += AdminSessions::eventLine(id, e);
-                from = e.seq + 1;
-            }
-            if (!chunk.isEmpty())
-                res.write(chunk);
-            if (page->size() < 1000)
-                break;
-        }
-        return res.end();
-    }
-    if (seg.size() == 3 && seg.at(2) == QLatin1String("verify")) {
-        if (!m_s.issuer)
-            return res.sendError(503, "unavailable", QStringLiteral("this gateway has no signing key to verify with"));
-        auto v = verifySession(*m_s.store, *m_s.issuer, id);
-        if (!v)
-            return sendStoreError(res, v.error());
-        QJsonObject out{{QStringLiteral("intact"), v->intact}, {QStringLiteral("events"), double(v->events)}};
-        if (!v->intact)
-            out.insert(QStringLiteral("first_bad_seq"), double(v->firstBadSeq));
-        if (!v->reason.isEmpty())
-            out.insert(QStringLiteral("reason"), v->reason);
-        return res.sendJson(200, out);
-    }
-    res.sendError(404, "not_found", QStringLiteral("no such route"));
 }
 
 void AdminApi::approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who)

@@ -8,8 +8,12 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <memory>
+
 namespace gh {
 
+class AdminReads;
+class AdminSessions;
 class ApprovalBroker;
 class Authenticator;
 class Clock;
@@ -34,6 +38,7 @@ struct AdminServices {
     EventHub *events = nullptr;
     const Clock *clock = nullptr;
     ApprovalBroker *approvals = nullptr;
+    AdminReads *reads = nullptr;   // runs the long store reads off this thread
 };
 
 // The routes of the admin API (docs/admin-api.md): authenticates every /api/v1 call, decides what
@@ -43,6 +48,7 @@ class AdminApi final : public QObject {
     Q_DISABLE_COPY_MOVE(AdminApi)
 public:
     AdminApi(const AdminServices &services, QObject *parent = nullptr);
+    ~AdminApi() override;
 
     void handle(const HttpRequest &request, const HttpResponder &responder);
 
@@ -58,7 +64,6 @@ private:
     void apply(const HttpRequest &req, const HttpResponder &res, const Principal &who);
     void exportResources(const HttpResponder &res);
     void tokens(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
-    void sessions(const HttpRequest &req, const HttpResponder &res, const QStringList &seg);
     void approvals(const HttpRequest &req, const HttpResponder &res, const QStringList &seg, const Principal &who);
     void events(const HttpResponder &res, const Principal &who, Role role);
 
@@ -67,6 +72,7 @@ private:
     static void sendStoreError(const HttpResponder &res, const Error &e);
 
     AdminServices m_s;
+    std::unique_ptr<AdminSessions> m_sessions;
     Counter *m_requests = nullptr;
     Counter *m_refused = nullptr;
 };

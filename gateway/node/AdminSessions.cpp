@@ -2,6 +2,9 @@
 
 #include "core/Clock.h"
 #include "core/NodeConfig.h"
+#include "node/AdminReads.h"
+#include "node/SessionEventStream.h"
+#include "recording/Recorder.h"
 #include "recording/Store.h"
 
 #include <QJsonArray>
@@ -14,8 +17,6 @@ namespace gh {
 
 namespace {
 
-constexpr int pageSize = 1000;
-
 QJsonValue isoUs(std::optional<qint64> us)
 {
     if (!us)
@@ -23,10 +24,9 @@ QJsonValue isoUs(std::optional<qint64> us)
     return QDateTime::fromMSecsSinceEpoch(*us / 1000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
-void storeError(const HttpResponder &res, const Error &e)
+void storeError(DeferredReply &res, const Error &e)
 {
-    qWarning("admin API: store error: %s", qPrintable(e.message));
-    res.sendError(503, "store_unavailable", QStringLiteral("the store failed: %1").arg(e.message));
+    res.storeError(e.message);
 }
 
 QString param(const HttpRequest &req, const char *name)
@@ -61,7 +61,7 @@ Result<qint64> intParam(const HttpRequest &req, const char *name, qint64 lo, qin
     return v;
 }
 
-void list(const Store &store, const Clock &clock, const HttpRequest &req, const HttpResponder &res)
+void list(const Store &store, const Clock &clock, const HttpRequest &req, DeferredReply &res)
 {
     SessionSearch s;
     s.filter.connection = param(req, "connection");
@@ -105,61 +105,6 @@ void list(const Store &store, const Clock &clock, const HttpRequest &req, const 
     res.sendJson(200, out);
 }
 
-void window(const Store &store, const QString &id, const HttpRequest &req, const HttpResponder &res)
-{
-    auto fromSeq = intParam(req, "from_seq", 0, std::numeric_limits<qint64>::max(), 0);
-    auto limit = intParam(req, "limit", 1, 10000, 0);
-    auto fromUs = intParam(req, "from_us", 0, std::numeric_limits<qint64>::max(), -1);
-    auto toUs = intParam(req, "to_us", 0, std::numeric_limits<qint64>::max(), -1);
-    for (const Error *e : {fromSeq ? nullptr : &fromSeq.error(), limit ? nullptr : &limit.error(),
-                           fromUs ? nullptr : &fromUs.error(), toUs ? nullptr : &toUs.error()}) {
-        if (e)
-            return res.sendError(400, "invalid", e->message);
-    }
-    if (!param(req, "from_seq").isEmpty() && *fromUs >= 0)
-        return res.sendError(400, "invalid", QStringLiteral("give from_seq or from_us, not both"));
-    qint64 from = *fromSeq;
-    if (*fromUs >= 0) {
-        auto seq = store.seqAtOrAfter(id, *fromUs);
-        if (!seq)
-            return storeError(res, seq.error());
-        if (!*seq) {   // nothing at or after that time: an empty window
-            res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
-            return res.end();
-        }
-        from = **seq;
-    }
-    // The first page is read before the head goes out, so a store failure is still an error reply.
-    qint64 left = *limit > 0 ? *limit : std::numeric_limits<qint64>::max();
-    auto page = store.events(id, from, int(std::min<qint64>(left, pageSize)));
-    if (!page)
-        return storeError(res, page.error());
-    res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
-    for (;;) {
-        QByteArray chunk;
-        bool done = false;
-        for (const StoredEvent &e : *page) {
-            if (*toUs >= 0 && e.tsUs >= *toUs) {
-                done = true;
-                break;
-            }
-            chunk += AdminSessions::eventLine(id, e);
-            from = e.seq + 1;
-            --left;
-        }
-        if (!chunk.isEmpty())
-            res.write(chunk);
-        if (done || left <= 0 || page->size() < pageSize || !res.isOpen())
-            break;
-        page = store.events(id, from, int(std::min<qint64>(left, pageSize)));
-        if (!page) {
-            qWarning("admin API: reading events of %s failed: %s", qPrintable(id), qPrintable(page.error().message));
-            break;
-        }
-    }
-    res.end();
-}
-
 template <typename List>
 void appendNumbers(QByteArray &out, const char *name, const List &values)
 {
@@ -176,7 +121,7 @@ void appendNumbers(QByteArray &out, const char *name, const List &values)
 
 // Written by hand rather than through QJsonArray: 100k events are three arrays of 100k numbers.
 void timeline(const Store &store, const QString &id, const SessionInfo &info, const HttpRequest &req,
-              const HttpResponder &res)
+              DeferredReply &res)
 {
     auto fromSeq = intParam(req, "from_seq", 0, std::numeric_limits<qint64>::max(), 0);
     auto limit = intParam(req, "limit", 1, 1'000'000, 0);
@@ -204,35 +149,77 @@ void timeline(const Store &store, const QString &id, const SessionInfo &info, co
     res.send(200, QByteArrayLiteral("application/json"), out);
 }
 
-} // namespace
-
-bool AdminSessions::handles(const HttpRequest &req, const QStringList &seg)
+// The parameters of an event window: from_seq or from_us, to_us, limit.
+Result<SessionEventStream::Window> windowParams(const HttpRequest &req)
 {
-    if (req.method != "GET")
-        return false;
-    if (seg.size() == 1)
-        return true;
-    if (seg.size() == 3 && seg.at(2) == QLatin1String("timeline"))
-        return true;
-    if (seg.size() == 3 && seg.at(2) == QLatin1String("events"))
-        return !req.query.isEmpty();   // the bare route streams everything, as it always did
-    return false;
+    auto fromSeq = intParam(req, "from_seq", 0, std::numeric_limits<qint64>::max(), 0);
+    auto limit = intParam(req, "limit", 1, 10000, 0);
+    auto fromUs = intParam(req, "from_us", 0, std::numeric_limits<qint64>::max(), -1);
+    auto toUs = intParam(req, "to_us", 0, std::numeric_limits<qint64>::max(), -1);
+    for (const Error *e : {fromSeq ? nullptr : &fromSeq.error(), limit ? nullptr : &limit.error(),
+                           fromUs ? nullptr : &fromUs.error(), toUs ? nullptr : &toUs.error()}) {
+        if (e)
+            return *e;
+    }
+    if (!param(req, "from_seq").isEmpty() && *fromUs >= 0)
+        return Error(QStringLiteral("give from_seq or from_us, not both"));
+    SessionEventStream::Window w;
+    w.fromSeq = *fromSeq;
+    w.fromUs = *fromUs;
+    w.toUs = *toUs;
+    if (*limit > 0)
+        w.limit = *limit;
+    return w;
 }
 
-void AdminSessions::serve(const Store &store, const Clock &clock, const HttpRequest &req, const HttpResponder &res,
-                          const QStringList &seg)
+} // namespace
+
+AdminSessions::AdminSessions(const Store &store, const Clock &clock, const TokenIssuer *issuer, AdminReads &reads)
+    : m_store(store), m_clock(clock), m_issuer(issuer), m_reads(reads)
 {
-    if (seg.size() == 1)
-        return list(store, clock, req, res);
-    const QString id = seg.at(1);
-    auto s = store.session(id);
-    if (!s)
-        return storeError(res, s.error());
-    if (!s->has_value())
-        return res.sendError(404, "not_found", QStringLiteral("no session with id %1").arg(id));
-    if (seg.at(2) == QLatin1String("timeline"))
-        return timeline(store, id, **s, req, res);
-    return window(store, id, req, res);
+}
+
+void AdminSessions::serve(const HttpRequest &req, const HttpResponder &res, const QStringList &seg) const
+{
+    if (req.method != "GET")
+        return res.sendError(405, "method_not_allowed", QStringLiteral("sessions are read-only"));
+    if (seg.size() == 3 && seg.at(2) == QLatin1String("events")) {
+        auto w = windowParams(req);
+        if (!w)
+            return res.sendError(400, "invalid", w.error().message);
+        return SessionEventStream::start(m_reads, m_store, seg.at(1), *w, res);
+    }
+    const Store &store = m_store;
+    const Clock &clock = m_clock;
+    const TokenIssuer *issuer = m_issuer;
+    m_reads.reply(res, [&store, &clock, issuer, req, seg](DeferredReply &r) {
+        if (seg.size() == 1)
+            return list(store, clock, req, r);
+        const QString id = seg.at(1);
+        auto s = store.session(id);
+        if (!s)
+            return storeError(r, s.error());
+        if (!s->has_value())
+            return r.sendError(404, "not_found", QStringLiteral("no session with id %1").arg(id));
+        if (seg.size() == 2)
+            return r.sendJson(200, sessionJson(**s));
+        if (seg.size() == 3 && seg.at(2) == QLatin1String("timeline"))
+            return timeline(store, id, **s, req, r);
+        if (seg.size() == 3 && seg.at(2) == QLatin1String("verify")) {
+            if (!issuer)
+                return r.sendError(503, "unavailable", QStringLiteral("this gateway has no signing key to verify with"));
+            auto v = verifySession(store, *issuer, id);
+            if (!v)
+                return storeError(r, v.error());
+            QJsonObject out{{QStringLiteral("intact"), v->intact}, {QStringLiteral("events"), double(v->events)}};
+            if (!v->intact)
+                out.insert(QStringLiteral("first_bad_seq"), double(v->firstBadSeq));
+            if (!v->reason.isEmpty())
+                out.insert(QStringLiteral("reason"), v->reason);
+            return r.sendJson(200, out);
+        }
+        r.sendError(404, "not_found", QStringLiteral("no such route"));
+    });
 }
 
 QJsonObject AdminSessions::sessionJson(const SessionInfo &s)

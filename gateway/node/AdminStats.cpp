@@ -5,6 +5,7 @@
 #include "core/Clock.h"
 #include "core/NodeConfig.h"
 #include "node/AdminApi.h"
+#include "node/AdminReads.h"
 #include "recording/Store.h"
 
 #include <QJsonArray>
@@ -38,6 +39,9 @@ QJsonArray series(const QList<StatsCounts> &buckets, qint64 StatsCounts::*field,
 }
 
 } // namespace
+
+static void statsReply(const Store &store, const StatsQuery &q, qint64 bucketCount, qint64 bucketMs,
+                       DeferredReply &res);
 
 void handleStatsRequest(const AdminServices &s, const HttpRequest &req, const HttpResponder &res)
 {
@@ -80,7 +84,16 @@ void handleStatsRequest(const AdminServices &s, const HttpRequest &req, const Ht
     q.sinceUs = (untilMs - bucketCount * bucketMs) * 1000;
     q.bucketUs = bucketMs * 1000;
     q.latestDenials = limit;
-    Result<StatsResult> stats = s.store->stats(q);
+    // Counting over a large store takes a while: on a read thread, not the admin thread.
+    s.reads->reply(res, [store = s.store, q, bucketCount, bucketMs](DeferredReply &r) {
+        statsReply(*store, q, bucketCount, bucketMs, r);
+    });
+}
+
+static void statsReply(const Store &store, const StatsQuery &q, qint64 bucketCount, qint64 bucketMs,
+                       DeferredReply &res)
+{
+    Result<StatsResult> stats = store.stats(q);
     if (!stats) {
         qWarning("admin API: stats failed: %s", qPrintable(stats.error().message));
         return res.sendError(503, "store_unavailable", QStringLiteral("the store failed: %1").arg(stats.error().message));
@@ -88,7 +101,7 @@ void handleStatsRequest(const AdminServices &s, const HttpRequest &req, const Ht
 
     // Every configured connection appears, quiet ones with zeros; so do recorded ones since removed.
     QStringList names;
-    if (auto set = s.store->resources(); set) {
+    if (auto set = store.resources(); set) {
         for (const Connection &c : set->connections)
             names << c.name;
     }

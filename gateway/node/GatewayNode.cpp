@@ -10,6 +10,7 @@
 #include "identity/OidcProvider.h"
 #include "identity/TokenIssuer.h"
 #include "node/AdminApi.h"
+#include "node/AdminReads.h"
 #include "node/DataDir.h"
 #include "node/EventHub.h"
 #include "proxy/HttpProxy.h"
@@ -203,6 +204,8 @@ Status GatewayNode::startAdmin()
     services.events = m_events;
     services.approvals = m_approvals.get();
     services.clock = &Clock::system();
+    m_reads = std::make_unique<AdminReads>();
+    services.reads = m_reads.get();
     m_api = new AdminApi(services, this);
 
     m_admin = new HttpServer(this);

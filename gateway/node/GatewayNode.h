@@ -11,6 +11,7 @@
 namespace gh {
 
 class AdminApi;
+class AdminReads;
 class ApprovalBroker;
 class ApprovalStore;
 class Authenticator;
@@ -63,6 +64,8 @@ private:
     std::unique_ptr<SecretBox> m_secrets;
     std::unique_ptr<TokenIssuer> m_issuer;
     std::unique_ptr<Store> m_store;
+    // Goes before the store it reads: its destructor waits for the reads in flight.
+    std::unique_ptr<AdminReads> m_reads;
     std::unique_ptr<Metrics> m_metrics;
     Authenticator *m_auth = nullptr;
     EventHub *m_events = nullptr;
