@@ -795,6 +795,10 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
             writeText(rewritten, d);
             if (e.commaAfter)
                 rewritten += ',';
+        } else if (e.piece.present() && d.hits.isEmpty() && QByteArrayView(d.text) == piece) {
+            // Released as it came: keep the upstream's own spelling of the string (its escapes).
+            m_spliced.push_back(Spliced{rewritten.size(), rewritten.size() + (e.end - e.begin)});
+            rewritten.append(ev.data() + e.begin, e.end - e.begin);
         } else if (e.piece.present() || !d.text.isEmpty()) {
             writeText(rewritten, d);
         } else {

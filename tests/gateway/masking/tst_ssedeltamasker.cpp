@@ -501,6 +501,7 @@ void TestSseDeltaMasker::nothingToMaskIsByteIdentical()
 {
     // Pieces ending where no match can be open, other events, comments, CRLF: passed byte for byte.
     const QByteArray body = ": hello\n\n" + chat(0, "Hello,") + chat(0, " world!") + chat(0, " How are you?\n")
+        + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" caf\\u00e9 \\\"ok\\\"\\/\"}}]}\n\n"
         + "event: ping\r\ndata: {\"a\": [1, 2.5e3, true, null, \"\\u00e9\"]}\r\n\r\n" + chatFinish(0) + kDone;
     for (qsizetype k = 0; k <= body.size(); ++k) {
         SseDeltaMasker m(m_all);
