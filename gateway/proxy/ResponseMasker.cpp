@@ -49,10 +49,10 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
         m->m_plan = plan;
         m->m_jsonBound = kSmallBody;
         m->m_whole.reserve(qsizetype(head.contentLength));
+    } else if (isEventStream(type)) {
+        m->m_events = std::make_unique<SseDeltaMasker>(plan);
     } else {
-        StreamingMasker::Options options;
-        options.mode = isEventStream(type) ? StreamingMasker::Mode::Sse : StreamingMasker::Mode::Bytes;
-        m->m_stream = std::make_unique<StreamingMasker>(plan, options);
+        m->m_stream = std::make_unique<StreamingMasker>(plan);
     }
     return m;
 }
@@ -61,6 +61,8 @@ Result<QByteArray> ResponseMasker::maskDecoded(QByteArrayView decoded)
 {
     if (m_stream)
         return m_stream->feed(decoded);
+    if (m_events)
+        return m_events->feed(decoded);
     if (m_whole.size() + decoded.size() > m_jsonBound && !m_small)
         return Error(QStringLiteral("the JSON response is larger than the %1 bytes a json_fields rule may read to mask "
                                     "it (mask_body_limit)")
@@ -109,6 +111,10 @@ Result<QByteArray> ResponseMasker::finish()
         out += m_stream->finish();
         return out;
     }
+    if (m_events) {
+        out += m_events->finish();
+        return out;
+    }
     if (m_small) {
         MaskResult masked = m_plan->maskBuffer(QByteArrayView(m_whole));
         m_whole.clear();
@@ -127,6 +133,8 @@ QList<MaskSummary> ResponseMasker::summary() const
 {
     if (m_stream)
         return m_stream->summary();
+    if (m_events)
+        return m_events->summary();
     QList<MaskSummary> out;
     for (const MaskHit &hit : m_jsonHits) {
         auto it = std::find_if(out.begin(), out.end(),

@@ -3,6 +3,7 @@
 #include "core/Result.h"
 #include "masking/ContentDecoder.h"
 #include "masking/JsonFieldMasker.h"
+#include "masking/SseDeltaMasker.h"
 #include "masking/StreamingMasker.h"
 
 #include <QByteArray>
@@ -18,7 +19,7 @@ namespace gh {
 struct UpstreamResponseHead;
 
 // Masks one response body for the proxy (contract §3 mask rules): decodes gzip/deflate, masks as
-// the body streams (SSE event by event) or, for a JSON response a json_fields rule covers, whole
+// the body streams (SSE event by event, with the text an LLM streams across events masked as one) or, for a JSON response a json_fields rule covers, whole
 // within a bound; and fails closed — an error — where it cannot mask safely.
 class ResponseMasker final {
     Q_DISABLE_COPY_MOVE(ResponseMasker)
@@ -48,7 +49,8 @@ private:
     Result<QByteArray> maskDecoded(QByteArrayView decoded);
 
     std::unique_ptr<ContentDecoder> m_decoder;        // set when the body is compressed
-    std::unique_ptr<StreamingMasker> m_stream;        // streaming modes
+    std::unique_ptr<StreamingMasker> m_stream;        // streaming a body that is not an event stream
+    std::unique_ptr<SseDeltaMasker> m_events;         // text/event-stream
     std::unique_ptr<JsonFieldMasker> m_json;          // whole-body JSON mode
     QByteArray m_whole;                               // the JSON body collected so far
     qint64 m_jsonBound = 0;

@@ -72,6 +72,7 @@ private slots:
 
     void responsesAreMaskedAsTheyStream_data();
     void responsesAreMaskedAsTheyStream();
+    void llmDeltasAreMaskedAcrossEvents();
     void compressedResponsesAreDecodedOrRefused();
     void jsonFieldsAreMaskedWholeWithinTheBound();
     void maskingIsRecordedWithoutTheOriginalValues();
@@ -654,6 +655,76 @@ void TestRules::responsesAreMaskedAsTheyStream()
         rest = rest.mid(eol + 2 + size + 2);
     }
     QCOMPARE(decoded, expected);
+}
+
+void TestRules::llmDeltasAreMaskedAcrossEvents()
+{
+    // An OpenAI-style stream whose answer splits an address (and a card) over several deltas,
+    // sent in 13-byte chunks so reads split events too.
+    const QList<QByteArray> deltas = {"Write to ada.", "love", "lace@exam", "ple.com or pay 4111 11", "11 1111 1111", " today."};
+    QByteArray body = "data: {\"marker\":\"sse-delta-marker\"}\n\n";
+    for (const QByteArray &d : deltas)
+        body += "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + d
+            + "\"},\"finish_reason\":null}]}\n\n";
+    body += "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"
+            "\n\ndata: [DONE]\n\n";
+    const QString file = m_tmp.filePath(QStringLiteral("deltas.txt"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(body);
+    f.close();
+    const Answer a = send(m_alice, QStringLiteral("/pii/reflect?mode=sse&split=13&pause=0.002"),
+                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(a.status, 200);
+    // Not one piece of the address or the card reached the client.
+    for (const char *piece : {"ada.", "love", "lace", "exam", "ple.com", "4111"})
+        QVERIFY2(!a.body.contains(piece), a.body.constData());
+    QString content;
+    int events = 0;
+    for (const QByteArray &line : a.body.split('\n')) {
+        if (!line.startsWith("data: {"))
+            continue;
+        QJsonParseError err;
+        const QJsonObject o = QJsonDocument::fromJson(line.mid(6), &err).object();
+        QVERIFY2(err.error == QJsonParseError::NoError, line.constData());
+        ++events;
+        for (const QJsonValue &c : o.value(QStringLiteral("choices")).toArray())
+            content += c.toObject().value(QStringLiteral("delta")).toObject().value(QStringLiteral("content")).toString();
+    }
+    QCOMPARE(content, QStringLiteral("Write to [EMAIL] or pay [CREDIT_CARD] today."));
+    QCOMPARE(events, 1 + deltas.size() + 1); // as many events as the upstream sent
+    QVERIFY(a.body.endsWith("data: [DONE]\n\n"));
+
+    // The decision event counts what was masked, never what it was.
+    QJsonObject masked;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        QString requestId;
+        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
+            const QJsonObject e = v.toObject();
+            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
+            const QString kind = e.value(QStringLiteral("kind")).toString();
+            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String("sse-delta-marker")))
+                requestId = data.value(QStringLiteral("request_id")).toString();
+            if (!requestId.isEmpty() && kind == u"policy.masked" && data.value(QStringLiteral("request_id")).toString() == requestId)
+                masked = data;
+        }
+        return !masked.isEmpty();
+    }()), 10000);
+    QHash<QString, int> counts;
+    for (const QJsonValue &m : masked.value(QStringLiteral("masks")).toArray()) {
+        const QJsonObject o = m.toObject();
+        counts[o.value(QStringLiteral("rule")).toString()] += o.value(QStringLiteral("count")).toInt();
+        // Each range points at a replacement in the body as the client got it.
+        for (const QJsonValue &r : o.value(QStringLiteral("ranges")).toArray()) {
+            const QByteArray replaced = a.body.mid(qsizetype(r.toArray().at(0).toDouble()), qsizetype(r.toArray().at(1).toDouble()));
+            QVERIFY2(replaced == "[EMAIL]" || replaced == "[CREDIT_CARD]", replaced.constData());
+        }
+    }
+    QCOMPARE(counts.value(QStringLiteral("mask-email")), 1);
+    QCOMPARE(counts.value(QStringLiteral("mask-cards")), 1);
+    const QByteArray decision = QJsonDocument(masked).toJson();
+    for (const char *piece : {"love", "lace", "exam", "4111"})
+        QVERIFY(!decision.contains(piece));
 }
 
 void TestRules::compressedResponsesAreDecodedOrRefused()

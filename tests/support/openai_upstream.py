@@ -107,15 +107,20 @@ class Handler(BaseHTTPRequestHandler):
         # "echo: some words" makes the model say those words back, one per streamed event, so
         # tests can put known text (PII for masking) into the answer.
         last = req["messages"][-1].get("content") if req["messages"] and isinstance(req["messages"][-1], dict) else None
+        sep = " "
         if isinstance(last, str) and last.startswith("echo:"):
             words = last[5:].split() or ["(nothing)"]
+        # "pieces:a|b|c" streams exactly those pieces, one per event and nothing added between
+        # them, as a model streaming tokens splits words (and e-mail addresses) anywhere.
+        if isinstance(last, str) and last.startswith("pieces:"):
+            words, sep = last[7:].split("|"), ""
         created = int(time.time())
         cid = "chatcmpl-gatehouse-%d" % threading.get_ident()
         if not stream:
             self.send_json(200, {
                 "id": cid, "object": "chat.completion", "created": created, "model": MODEL,
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": " ".join(words)}}],
+                             "message": {"role": "assistant", "content": sep.join(words)}}],
                 "usage": {"prompt_tokens": 3, "completion_tokens": len(words),
                           "total_tokens": 3 + len(words)}})
             return
@@ -135,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
         for i, w in enumerate(words):
             if i:
                 time.sleep(cfg.pause)
-            delta = {"content": (" " if i else "") + w}
+            delta = {"content": (sep if i else "") + w}
             if i == 0:
                 delta["role"] = "assistant"
             event({"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL,

@@ -110,6 +110,28 @@ test('an email in a streamed answer reaches the client masked, event by event', 
   assert.equal(content, 'write to [EMAIL] today');
 });
 
+test('an email the model streams over several deltas reaches the client masked', async () => {
+  const stream = await client(token).chat.completions.create({
+    model: 'gatehouse-test-model', stream: true,
+    messages: [{ role: 'user', content: 'pieces:Write to |ada.|love|lace@exam|ple.com| today, |grace@navy.mil|.' }],
+  });
+  const deltas = [];
+  let finish = null;
+  for await (const chunk of stream) {
+    deltas.push(chunk.choices[0]?.delta?.content ?? '');
+    if (chunk.choices[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
+  }
+  assert.equal(deltas.join(''), 'Write to [EMAIL] today, [EMAIL].');
+  assert.equal(finish, 'stop');
+  for (const piece of ['love', 'lace', 'exam', 'ple.com', 'grace']) {
+    assert.ok(!deltas.some((d) => d.includes(piece)), `"${piece}" reached the client: ${JSON.stringify(deltas)}`);
+  }
+  // Still streamed: one chunk per upstream event (8 deltas and the final one), and only what may
+  // still turn into an address waits for the next: the first chunk already has the first words.
+  assert.equal(deltas.length, 9);
+  assert.equal(deltas[0], 'Write to ');
+});
+
 test('an email in a whole answer reaches the client masked, the JSON still valid', async () => {
   const res = await client(token).chat.completions.create({
     model: 'gatehouse-test-model', messages: say('mail grace.hopper@navy.example.org now'),
