@@ -336,6 +336,12 @@ AdminReply Gatehousectl::call(const QByteArray &method, const QString &path, con
     return m_client->callSync(method, path, body, contentType, std::chrono::milliseconds(30'000), headers);
 }
 
+AdminReply Gatehousectl::download(const QString &path, const std::function<bool(const QByteArray &)> &onData)
+{
+    return m_client->downloadSync(path, onData, std::chrono::milliseconds(30'000),
+                                  {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/x-ndjson")}});
+}
+
 int Gatehousectl::reportFailure(const AdminReply &reply, const QString &what)
 {
     const QString message = reply.errorText;
@@ -357,6 +363,8 @@ int Gatehousectl::reportFailure(const AdminReply &reply, const QString &what)
     case 404:
         return failure(QStringLiteral("%1: not found (404): %2").arg(what, message));
     default:
+        if (reply.broken)
+            return failure(QStringLiteral("%1: the answer broke off: %2").arg(what, message));
         if (reply.status >= 500)
             return failure(QStringLiteral("%1: the gateway failed (%2): %3").arg(what).arg(reply.status).arg(message));
         return failure(QStringLiteral("%1: HTTP %2: %3").arg(what).arg(reply.status).arg(message));
@@ -602,11 +610,27 @@ int Gatehousectl::cmdSessions()
     const QString base = QStringLiteral("/api/v1/sessions/") + segment(id);
 
     if (sub == QLatin1String("export")) {
-        const AdminReply reply = call("GET", base + QStringLiteral("/events"), {}, {},
-                                      {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/x-ndjson")}});
+        // Written as it arrives: a session can be far larger than this process should hold. A file
+        // appears only whole (QSaveFile); standard output gets what came before a failure.
+        const QString file = m_args.value(QStringLiteral("output"));
+        const bool toStdout = file.isEmpty() || file == QLatin1String("-");
+        QSaveFile saved(file);
+        if (!toStdout && !saved.open(QIODevice::WriteOnly))
+            return failure(QStringLiteral("cannot write %1: %2").arg(file, saved.errorString()));
+        const AdminReply reply = download(base + QStringLiteral("/events"), [&](const QByteArray &data) {
+            if (toStdout) {
+                out(data);
+                return true;
+            }
+            return saved.write(data) == data.size();
+        });
+        if (!toStdout && reply.broken && reply.errorText == QLatin1String("stopped"))
+            return failure(QStringLiteral("cannot write %1: %2").arg(file, saved.errorString()));
         if (!reply.ok())
             return reportFailure(reply, QStringLiteral("sessions export %1").arg(id));
-        return writeOutput(reply.body, m_args.value(QStringLiteral("output"))) ? Ok : Failure;
+        if (!toStdout && !saved.commit())
+            return failure(QStringLiteral("cannot write %1: %2").arg(file, saved.errorString()));
+        return Ok;
     }
 
     QString format;
@@ -678,23 +702,24 @@ int Gatehousectl::cmdPlay()
             return usageError(QStringLiteral("--max-idle: %1").arg(parsed.error().message));
         maxIdle = *parsed;
     }
-    const AdminReply reply = call("GET", QStringLiteral("/api/v1/sessions/%1/events").arg(segment(id)), {}, {},
-                                  {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/x-ndjson")}});
-    if (!reply.ok())
-        return reportFailure(reply, QStringLiteral("play %1").arg(id));
-
+    // Played as the events arrive, so a long session starts at once; the gateway sends no faster
+    // than they are played.
     qint64 first = -1;
     qint64 previous = -1;
     int lineNo = 0;
-    for (const QByteArray &raw : reply.body.split('\n')) {
+    QByteArray pending;   // the start of a line whose end has not arrived
+    QString bad;
+    auto play = [&](const QByteArray &raw) {
         ++lineNo;
         const QByteArray line = raw.trimmed();
         if (line.isEmpty())
-            continue;
+            return true;
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
-        if (error.error != QJsonParseError::NoError || !doc.isObject())
-            return failure(QStringLiteral("play %1: event line %2 is not a JSON object").arg(id).arg(lineNo));
+        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
+            bad = QStringLiteral("play %1: event line %2 is not a JSON object").arg(id).arg(lineNo);
+            return false;
+        }
         const QJsonObject e = doc.object();
         const qint64 ts = qint64(e.value(QStringLiteral("ts_us")).toDouble(-1));
         if (ts >= 0) {
@@ -713,7 +738,25 @@ int Gatehousectl::cmdPlay()
                 .arg(e.value(QStringLiteral("kind")).toString(), -20)
                 .arg(summarize(e))
                 .toUtf8());
-    }
+        return true;
+    };
+    const AdminReply reply = download(QStringLiteral("/api/v1/sessions/%1/events").arg(segment(id)),
+                                      [&](const QByteArray &data) {
+                                          pending += data;
+                                          qsizetype from = 0;
+                                          for (qsizetype nl; (nl = pending.indexOf('\n', from)) >= 0; from = nl + 1) {
+                                              if (!play(pending.sliced(from, nl - from)))
+                                                  return false;
+                                          }
+                                          pending.remove(0, from);
+                                          return true;
+                                      });
+    if (!bad.isEmpty())
+        return failure(bad);
+    if (!reply.ok())
+        return reportFailure(reply, QStringLiteral("play %1").arg(id));
+    if (!pending.isEmpty() && !play(pending))
+        return failure(bad);
     return Ok;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "admin/AdminClient.h"
 
 #include <QByteArray>
@@ -55,6 +57,8 @@ private:
 
     AdminReply call(const QByteArray &method, const QString &path, const QByteArray &body = {},
                     const QByteArray &contentType = {}, const HttpHeaders &headers = {});
+    // A long GET answer handed to onData as it arrives (AdminClient::downloadSync).
+    AdminReply download(const QString &path, const std::function<bool(const QByteArray &)> &onData);
     int reportFailure(const AdminReply &reply, const QString &what);
     int usageError(const QString &message);
     int failure(const QString &message);

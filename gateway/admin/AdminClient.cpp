@@ -147,6 +147,62 @@ AdminReply AdminClient::callSync(const QByteArray &method, const QString &path, 
     return r;
 }
 
+AdminReply AdminClient::downloadSync(const QString &path, const std::function<bool(const QByteArray &)> &onData,
+                                     std::chrono::milliseconds inactivity, const HttpHeaders &extraHeaders)
+{
+    constexpr qint64 kReadBuffer = 1 << 20;     // what Qt reads ahead of onData, at most
+    constexpr qint64 kErrorBody = 64 << 10;     // an error answer is a small JSON object
+    QNetworkRequest request = makeRequest(path, {}, extraHeaders);
+    request.setTransferTimeout(clampMs(inactivity));
+    QNetworkReply *reply = m_nam->get(request);
+    reply->setReadBufferSize(kReadBuffer);
+    QEventLoop loop;
+    bool stopped = false;
+    QByteArray errorBody;
+    auto take = [&] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QByteArray data = reply->readAll();
+        if (data.isEmpty() || stopped)
+            return;
+        if (status >= 200 && status < 300) {
+            if (!onData(data)) {
+                stopped = true;
+                reply->abort();
+            }
+        } else if (errorBody.size() < kErrorBody) {
+            errorBody += data.left(kErrorBody - errorBody.size());
+        }
+    };
+    connect(reply, &QNetworkReply::readyRead, &loop, take);
+    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    take();
+
+    AdminReply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.contentType = reply->rawHeader("Content-Type");
+    if (stopped) {
+        r.broken = true;
+        r.errorText = QStringLiteral("stopped");
+    } else if (r.status == 0 || reply->error() != QNetworkReply::NoError) {
+        if (r.status >= 200 && r.status < 300)
+            r.broken = true;
+        r.errorText = reply->errorString();
+    }
+    if (r.status != 0 && !(r.status >= 200 && r.status < 300)) {
+        r.body = errorBody;
+        const QJsonObject o = QJsonDocument::fromJson(errorBody).object();
+        r.json = QJsonDocument(o);
+        r.errorCode = o.value(QStringLiteral("error")).toString();
+        r.errorText = o.value(QStringLiteral("message")).toString();
+        if (r.errorText.isEmpty())
+            r.errorText = QStringLiteral("HTTP %1").arg(r.status);
+    }
+    reply->deleteLater();
+    return r;
+}
+
 AdminEventStream *AdminClient::subscribeEvents(const QString &path, std::function<void(const AdminEvent &)> onEvent)
 {
     auto *stream = new AdminEventStream(this, path, std::move(onEvent));

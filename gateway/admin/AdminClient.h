@@ -29,7 +29,9 @@ struct AdminReply {
     QString errorText;            // network error, or the server's JSON "message" (else "HTTP 404 Not Found")
     QString errorCode;            // the server's JSON "error" ("invalid", "not_found", ...)
 
-    bool ok() const { return status >= 200 && status < 300; }
+    bool ok() const { return status >= 200 && status < 300 && !broken; }
+    // downloadSync(): a 2xx answer that ended before it was whole (errorText says how).
+    bool broken = false;
 };
 
 // One Server-Sent Event.
@@ -107,6 +109,15 @@ public:
                         const QByteArray &contentType = {},
                         std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000),
                         const HttpHeaders &extraHeaders = {});
+
+    // GET `path` for a long answer (a session's events) without holding it: `onData` gets the body
+    // of a 2xx answer piece by piece as it arrives, and the server is read no faster than onData
+    // returns. onData returning false stops the download (errorText: "stopped"). `inactivity`
+    // limits the time without a byte, not the whole download. The reply carries no body when 2xx;
+    // `broken` when the answer ended early (the server broke it off, the connection dropped).
+    AdminReply downloadSync(const QString &path, const std::function<bool(const QByteArray &)> &onData,
+                            std::chrono::milliseconds inactivity = std::chrono::milliseconds(30'000),
+                            const HttpHeaders &extraHeaders = {});
 
     // GET `path` as an event stream; `onEvent` runs for every event, in this object's thread.
     AdminEventStream *subscribeEvents(const QString &path, std::function<void(const AdminEvent &)> onEvent);

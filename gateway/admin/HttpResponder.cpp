@@ -70,6 +70,12 @@ void HttpResponder::end() const
         m_connection->endStream(m_serial);
 }
 
+void HttpResponder::abortStream() const
+{
+    if (m_connection && m_connection->isStreaming(m_serial))
+        m_connection->abort();
+}
+
 bool HttpResponder::isOpen() const
 {
     return m_connection && (m_connection->canRespond(m_serial) || m_connection->isStreaming(m_serial));

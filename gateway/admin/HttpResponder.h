@@ -34,6 +34,9 @@ public:
     void beginStream(int status, const QByteArray &contentType, const HttpHeaders &extraHeaders = {}) const;
     void write(const QByteArray &chunk) const;
     void end() const;
+    // Breaks a streamed response off: the connection closes without the last chunk, so the
+    // client sees an incomplete answer rather than a short one that looks whole.
+    void abortStream() const;
 
     // True while this request can still be answered or streamed to.
     bool isOpen() const;

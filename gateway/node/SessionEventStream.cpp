@@ -99,9 +99,10 @@ void SessionEventStream::onPage(Page page)
                 m_res.sendError(503, "store_unavailable", QStringLiteral("the store failed: %1").arg(page.error));
             }
         } else {
-            // The head went out long ago: all that is left is to end early, and say so in the log.
+            // The head went out long ago: break the answer off, so the client cannot take what it
+            // got for the whole session, and say why in the log.
             qWarning("admin API: reading events of %s failed: %s", qPrintable(m_sessionId), qPrintable(page.error));
-            m_res.end();
+            m_res.abortStream();
         }
         deleteLater();
         return;

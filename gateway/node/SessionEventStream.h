@@ -33,7 +33,7 @@ public:
     static constexpr qint64 kLowWater = 256 << 10;
 
     // Answers `res`: 404 when there is no such session, 503 when the store fails before anything
-    // was sent; otherwise the stream, which ends early (and is logged) if the store fails midway.
+    // was sent; otherwise the stream, broken off (and logged) if the store fails midway.
     static void start(AdminReads &reads, const Store &store, const QString &sessionId, Window window,
                       const HttpResponder &res);
 

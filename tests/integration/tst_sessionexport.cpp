@@ -12,7 +12,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
 
@@ -44,6 +46,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void aStalledReaderCostsNoMemoryAndHoldsNothingUp();
     void theExportIsWholeAndInOrder();
+    void gatehousectlWritesTheExportAsItArrives();
     void verificationReadsTheLongSessionInPages();
     void missingSessionsAndBadWindowsAreRefused();
 
@@ -178,6 +181,53 @@ void TestSessionExport::theExportIsWholeAndInOrder()
     QByteArray windowBody = window.body;
     windowBody.chop(1);
     QCOMPARE(windowBody.split('\n'), lines.mid(3, lines.size() - 4));
+}
+
+// `sessions export -o FILE` and `play` hold a page of the session at a time, not all of it: the
+// export here is larger than the whole gatehousectl process may grow to.
+void TestSessionExport::gatehousectlWritesTheExportAsItArrives()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString file = tmp.filePath(QStringLiteral("session.jsonl"));
+    auto run = [&](const QStringList &args, qint64 *peak) {
+        QProcess p;
+        p.setStandardOutputFile(QProcess::nullDevice());
+        p.start(gh::test::builtProgram(QStringLiteral("gatehousectl")),
+                QStringList{QStringLiteral("--server"), m_daemon.adminUrl(), QStringLiteral("--token"),
+                            QString::fromLatin1(m_daemon.adminToken())}
+                    + args);
+        if (!p.waitForStarted(5000))
+            return -1;
+        while (!p.waitForFinished(10))
+            *peak = std::max(*peak, residentBytes(p.processId()));
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    qint64 exportPeak = 0;
+    QCOMPARE(run({QStringLiteral("sessions"), QStringLiteral("export"), m_session, QStringLiteral("-o"), file},
+                 &exportPeak),
+             0);
+    QFile written(file);
+    QVERIFY(written.open(QIODevice::ReadOnly));
+    QVERIFY2(written.size() > kResponses * kBodyBytes, qPrintable(QString::number(written.size())));
+    const auto exported = m_daemon.ctl({QStringLiteral("sessions"), QStringLiteral("export"), m_session});
+    QCOMPARE(exported.exitCode, 0);
+    QVERIFY(written.readAll() == exported.out);   // the file is the export, byte for byte
+    QVERIFY2(exportPeak < 24 * kBodyBytes,
+             qPrintable(QStringLiteral("gatehousectl grew to %1 MiB exporting").arg(exportPeak >> 20)));
+
+    qint64 playPeak = 0;
+    QCOMPARE(run({QStringLiteral("play"), m_session, QStringLiteral("--speed"), QStringLiteral("1000000")}, &playPeak), 0);
+    QVERIFY2(playPeak < 24 * kBodyBytes,
+             qPrintable(QStringLiteral("gatehousectl grew to %1 MiB playing").arg(playPeak >> 20)));
+
+    // A file it cannot write: refused before anything is read, nothing left behind.
+    const QString blocked = tmp.filePath(QStringLiteral("no-such-dir/session.jsonl"));
+    const auto refused = m_daemon.ctl({QStringLiteral("sessions"), QStringLiteral("export"), m_session,
+                                       QStringLiteral("-o"), blocked});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("cannot write"), refused.err.constData());
+    QVERIFY(!QFile::exists(blocked));
 }
 
 void TestSessionExport::verificationReadsTheLongSessionInPages()
