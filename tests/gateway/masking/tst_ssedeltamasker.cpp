@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRandomGenerator>
 #include <QTest>
 
 using gh::MaskPlan;
@@ -143,6 +144,7 @@ private slots:
     void nothingToMaskIsByteIdentical();
     void summaryPointsAtReplacementsInTheOutput();
     void customPatternHoldsTheWindow();
+    void randomDamageNeverBreaksIt();
 
 private:
     std::shared_ptr<const MaskPlan> m_all;
@@ -553,6 +555,52 @@ void TestSseDeltaMasker::customPatternHoldsTheWindow()
     const Events e = events(run(m, body));
     QVERIFY(e.ok);
     QCOMPARE(textOf(e, 0), QStringLiteral("staff [EMP] at [EMAIL] ok"));
+}
+
+// Streams damaged at random (bytes flipped, cut, doubled; quotes, brackets, backslashes and huge
+// numbers thrown in) and read in random pieces: under the sanitizers this finds what the hand-made
+// bad inputs miss. Whatever comes in, a value whole inside one event's text never goes out.
+void TestSseDeltaMasker::randomDamageNeverBreaksIt()
+{
+    const QByteArray anthropic =
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"text_delta\",\"text\":\"mail ada@exa\"}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"text_delta\",\"text\":\"mple.com now\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+    const QList<QByteArray> seeds{
+        chat(0, "Write to john.") + chat(0, "doe@example.com") + chat(1, "card 4111 1111 ") + chat(1, "1111 1111")
+            + chatFinish(0) + chatFinish(1) + kDone,
+        anthropic,
+        chat(0, "x", "null", "\r\n") + chat(0, "whole bob@example.net inside") + kDone,
+    };
+    const QList<QByteArray> junk{"\"", "\\", "{", "}", "[", "]", ":", ",", "\n\n", "\r", "99999999999999999999",
+                                 "-1", "\\u00", "\\ud800", "\xc3", "\xff", "null", "[DONE]", "data: ", "index"};
+    QRandomGenerator r(20261202);
+    for (int round = 0; round < 3000; ++round) {
+        QByteArray body = seeds.at(r.bounded(int(seeds.size())));
+        const int damages = r.bounded(1, 6);
+        for (int d = 0; d < damages && !body.isEmpty(); ++d) {
+            const qsizetype at = r.bounded(int(body.size()));
+            switch (r.bounded(5)) {
+            case 0: body[at] = char(r.bounded(256)); break;
+            case 1: body.remove(at, r.bounded(1, 16)); break;
+            case 2: body.insert(at, junk.at(r.bounded(int(junk.size())))); break;
+            case 3: body.insert(at, body.mid(at, r.bounded(1, 64))); break;
+            default: body.truncate(at); break;
+            }
+        }
+        QList<qsizetype> cuts;
+        for (qsizetype at = r.bounded(1, 40); at < body.size(); at += r.bounded(1, 40))
+            cuts.append(at);
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, body, cuts);
+        QCOMPARE(m.streams(), 0);   // every stream flushed at the end
+        // Damage next to a value can make it no value at all ("bob@example.netinish_reason"); one
+        // whose own words came through intact is masked, whatever happened around it.
+        if (body.contains("\"whole bob@example.net inside\""))
+            QVERIFY2(!out.contains("bob@example.net inside"), body.toPercentEncoding(" {}:,\"[]").constData());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSseDeltaMasker)
