@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace gh {
 
@@ -147,60 +148,96 @@ AdminReply AdminClient::callSync(const QByteArray &method, const QString &path, 
     return r;
 }
 
+AdminDownload *AdminClient::download(const QString &path, std::function<bool(const QByteArray &)> onData,
+                                    std::function<void(AdminReply)> done, std::chrono::milliseconds inactivity,
+                                    const HttpHeaders &extraHeaders)
+{
+    QNetworkRequest request = makeRequest(path, {}, extraHeaders);
+    request.setTransferTimeout(clampMs(inactivity));
+    auto *d = new AdminDownload(m_nam->get(request), std::move(onData), std::move(done));
+    d->setParent(this);
+    return d;
+}
+
 AdminReply AdminClient::downloadSync(const QString &path, const std::function<bool(const QByteArray &)> &onData,
                                      std::chrono::milliseconds inactivity, const HttpHeaders &extraHeaders)
 {
-    constexpr qint64 kReadBuffer = 1 << 20;     // what Qt reads ahead of onData, at most
-    constexpr qint64 kErrorBody = 64 << 10;     // an error answer is a small JSON object
-    QNetworkRequest request = makeRequest(path, {}, extraHeaders);
-    request.setTransferTimeout(clampMs(inactivity));
-    QNetworkReply *reply = m_nam->get(request);
-    reply->setReadBufferSize(kReadBuffer);
     QEventLoop loop;
-    bool stopped = false;
-    QByteArray errorBody;
-    auto take = [&] {
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QByteArray data = reply->readAll();
-        if (data.isEmpty() || stopped)
-            return;
-        if (status >= 200 && status < 300) {
-            if (!onData(data)) {
-                stopped = true;
-                reply->abort();
-            }
-        } else if (errorBody.size() < kErrorBody) {
-            errorBody += data.left(kErrorBody - errorBody.size());
-        }
-    };
-    connect(reply, &QNetworkReply::readyRead, &loop, take);
-    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    if (!reply->isFinished())
+    AdminReply result;
+    AdminDownload *d = download(path, onData, [&](AdminReply r) {
+        result = std::move(r);
+        loop.quit();
+    }, inactivity, extraHeaders);
+    if (!d->isFinished())
         loop.exec();
-    take();
+    return result;
+}
 
+// ---- AdminDownload ----------------------------------------------------------------------
+
+AdminDownload::AdminDownload(QNetworkReply *reply, std::function<bool(const QByteArray &)> onData,
+                             std::function<void(AdminReply)> done)
+    : m_reply(reply), m_onData(std::move(onData)), m_done(std::move(done))
+{
+    reply->setParent(this);
+    reply->setReadBufferSize(kReadBuffer);
+    connect(reply, &QNetworkReply::readyRead, this, &AdminDownload::take);
+    connect(reply, &QNetworkReply::finished, this, &AdminDownload::onFinished);
+}
+
+void AdminDownload::abort()
+{
+    if (m_finished)
+        return;
+    m_stopped = true;
+    m_reply->abort();   // finished() follows, and with it `done`
+}
+
+void AdminDownload::take()
+{
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray data = m_reply->readAll();
+    if (data.isEmpty() || m_stopped)
+        return;
+    if (status >= 200 && status < 300) {
+        if (!m_onData(data)) {
+            m_stopped = true;
+            m_reply->abort();
+        }
+    } else if (m_errorBody.size() < kErrorBody) {
+        m_errorBody += data.left(kErrorBody - m_errorBody.size());
+    }
+}
+
+void AdminDownload::onFinished()
+{
+    if (m_finished)
+        return;
+    take();
+    m_finished = true;
     AdminReply r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.contentType = reply->rawHeader("Content-Type");
-    if (stopped) {
+    r.status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.contentType = m_reply->rawHeader("Content-Type");
+    if (m_stopped) {
         r.broken = true;
         r.errorText = QStringLiteral("stopped");
-    } else if (r.status == 0 || reply->error() != QNetworkReply::NoError) {
+    } else if (r.status == 0 || m_reply->error() != QNetworkReply::NoError) {
         if (r.status >= 200 && r.status < 300)
             r.broken = true;
-        r.errorText = reply->errorString();
+        r.errorText = m_reply->errorString();
     }
     if (r.status != 0 && !(r.status >= 200 && r.status < 300)) {
-        r.body = errorBody;
-        const QJsonObject o = QJsonDocument::fromJson(errorBody).object();
+        r.body = m_errorBody;
+        const QJsonObject o = QJsonDocument::fromJson(m_errorBody).object();
         r.json = QJsonDocument(o);
         r.errorCode = o.value(QStringLiteral("error")).toString();
         r.errorText = o.value(QStringLiteral("message")).toString();
         if (r.errorText.isEmpty())
             r.errorText = QStringLiteral("HTTP %1").arg(r.status);
     }
-    reply->deleteLater();
-    return r;
+    deleteLater();
+    if (auto done = std::exchange(m_done, nullptr))
+        done(std::move(r));
 }
 
 AdminEventStream *AdminClient::subscribeEvents(const QString &path, std::function<void(const AdminEvent &)> onEvent)

@@ -79,6 +79,32 @@ private:
     bool m_closed = false;
 };
 
+// One running AdminClient::download().
+class AdminDownload final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AdminDownload)
+public:
+    static constexpr qint64 kReadBuffer = 1 << 20;   // what Qt reads ahead of onData, at most
+    static constexpr qint64 kErrorBody = 64 << 10;   // an error answer is a small JSON object
+    // Stops reading; `done` follows (later, in this thread) with errorText "stopped".
+    void abort();
+    bool isFinished() const { return m_finished; }
+
+private:
+    friend class AdminClient;
+    AdminDownload(QNetworkReply *reply, std::function<bool(const QByteArray &)> onData,
+                  std::function<void(AdminReply)> done);
+    void take();
+    void onFinished();
+
+    QNetworkReply *m_reply;   // child
+    std::function<bool(const QByteArray &)> m_onData;
+    std::function<void(AdminReply)> m_done;
+    QByteArray m_errorBody;
+    bool m_stopped = false;
+    bool m_finished = false;
+};
+
 // Talks to a gatehoused admin API (JSON over HTTP(S), bearer token). Used by the desktop app
 // and gatehousectl; knows nothing about either.
 class AdminClient final : public QObject {
@@ -112,9 +138,16 @@ public:
 
     // GET `path` for a long answer (a session's events) without holding it: `onData` gets the body
     // of a 2xx answer piece by piece as it arrives, and the server is read no faster than onData
-    // returns. onData returning false stops the download (errorText: "stopped"). `inactivity`
-    // limits the time without a byte, not the whole download. The reply carries no body when 2xx;
+    // returns. onData returning false, or AdminDownload::abort(), stops the download (errorText:
+    // "stopped"). `inactivity` limits the time without a byte, not the whole download. `done` runs
+    // once at the end, in this object's thread; its reply carries no body when 2xx, and says
     // `broken` when the answer ended early (the server broke it off, the connection dropped).
+    // The download deletes itself after `done`.
+    AdminDownload *download(const QString &path, std::function<bool(const QByteArray &)> onData,
+                            std::function<void(AdminReply)> done,
+                            std::chrono::milliseconds inactivity = std::chrono::milliseconds(30'000),
+                            const HttpHeaders &extraHeaders = {});
+    // The same, blocking, for command-line tools: runs a local event loop until the end.
     AdminReply downloadSync(const QString &path, const std::function<bool(const QByteArray &)> &onData,
                             std::chrono::milliseconds inactivity = std::chrono::milliseconds(30'000),
                             const HttpHeaders &extraHeaders = {});

@@ -2,7 +2,6 @@
 
 #include "admin/AdminClient.h"
 
-#include <QJsonObject>
 #include <QUrl>
 
 namespace gh {
@@ -37,7 +36,8 @@ void SessionExporter::cancel()
     if (m_done)
         return;
     m_done = true;
-    ++m_generation;   // a window still on its way is dropped
+    if (m_download)
+        m_download->abort();   // its end is ignored: m_done
     if (m_file) {
         m_file->cancelWriting();
         m_file->commit();
@@ -50,54 +50,48 @@ void SessionExporter::fetch()
 {
     if (!m_client)
         return fail(tr("The gateway connection changed during the export."));
-    const QString path = QStringLiteral("/api/v1/sessions/%1/events?from_seq=%2&limit=%3")
-                             .arg(QString::fromLatin1(QUrl::toPercentEncoding(m_id)))
-                             .arg(m_nextSeq)
-                             .arg(windowSize);
-    const quint64 generation = m_generation;
-    m_client->call("GET", path, {}, {}, [this, generation, guard = QPointer<SessionExporter>(this)](AdminReply reply) {
-        if (guard && generation == m_generation)
-            onWindow(reply);
-    });
+    const QString path = QStringLiteral("/api/v1/sessions/%1/events").arg(QString::fromLatin1(QUrl::toPercentEncoding(m_id)));
+    auto guard = QPointer<SessionExporter>(this);
+    m_download = m_client->download(
+        path,
+        [this, guard](const QByteArray &data) {
+            if (!guard || m_done)
+                return false;
+            if (m_file->write(data) != data.size()) {
+                m_writeError = m_file->errorString();
+                return false;
+            }
+            m_written += data.count('\n');
+            Q_EMIT progressed(m_written, std::max(m_expected, m_written));
+            return true;
+        },
+        [this, guard](AdminReply reply) {
+            if (guard)
+                onEnd(reply);
+        },
+        std::chrono::milliseconds(30'000), {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/x-ndjson")}});
 }
 
-void SessionExporter::onWindow(const AdminReply &reply)
+void SessionExporter::onEnd(const AdminReply &reply)
 {
+    m_download = nullptr;
     if (m_done)
         return;
+    if (!m_writeError.isEmpty())
+        return fail(tr("Writing the file failed: %1").arg(m_writeError));
+    if (reply.broken)
+        return fail(tr("The gateway broke the export off: %1").arg(reply.errorText));
     if (!reply.ok())
         return fail(reply.errorText);
-    const QByteArray &body = reply.body;
-    qsizetype lines = 0;
-    qsizetype lastStart = 0;
-    for (qsizetype at = body.indexOf('\n'); at >= 0; at = body.indexOf('\n', at + 1)) {
-        if (at + 1 < body.size())
-            lastStart = at + 1;
-        ++lines;
-    }
-    if (lines > 0) {
-        const QJsonObject last = QJsonDocument::fromJson(body.mid(lastStart).trimmed()).object();
-        if (!last.contains(QLatin1String("seq")))
-            return fail(tr("The gateway sent an event without a sequence number."));
-        m_nextSeq = qint64(last.value(QLatin1String("seq")).toDouble()) + 1;
-        if (m_file->write(body) != body.size())
-            return fail(tr("Writing the file failed: %1").arg(m_file->errorString()));
-        m_written += lines;
-        Q_EMIT progressed(m_written, std::max(m_expected, m_written));
-    }
-    if (lines < windowSize) {
-        m_done = true;
-        if (!m_file->commit()) {
-            const QString why = m_file->errorString();
-            m_file.reset();
-            Q_EMIT finished(false, tr("Writing the file failed: %1").arg(why));
-            return;
-        }
+    m_done = true;
+    if (!m_file->commit()) {
+        const QString why = m_file->errorString();
         m_file.reset();
-        Q_EMIT finished(true, QString());
+        Q_EMIT finished(false, tr("Writing the file failed: %1").arg(why));
         return;
     }
-    fetch();
+    m_file.reset();
+    Q_EMIT finished(true, QString());
 }
 
 void SessionExporter::fail(const QString &error)

@@ -9,10 +9,13 @@
 namespace gh {
 
 class AdminClient;
+class AdminDownload;
 struct AdminReply;
 
-// Writes one session's events to a JSON Lines file, a window of events at a time, so a session
-// of any length never sits in memory whole; cancel() stops it and leaves no file behind.
+// Writes one session's events to a JSON Lines file as they arrive (AdminClient::download: about a
+// megabyte in memory, and the gateway sends no faster than the file takes them), so a session of
+// any length never sits in memory whole; cancel() stops it and leaves no file behind, and so does
+// an export the gateway breaks off.
 class SessionExporter final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SessionExporter)
@@ -24,7 +27,6 @@ public:
     void start(const QString &path);
     void cancel();
     qint64 written() const { return m_written; }
-    static constexpr int windowSize = 1000;
 
 Q_SIGNALS:
     void progressed(qint64 written, qint64 expected);
@@ -33,17 +35,17 @@ Q_SIGNALS:
 
 private:
     void fetch();
-    void onWindow(const AdminReply &reply);
+    void onEnd(const AdminReply &reply);
     void fail(const QString &error);
 
     QPointer<AdminClient> m_client;
     QString m_id;
     qint64 m_expected = 0;
     qint64 m_written = 0;
-    qint64 m_nextSeq = 0;
     std::unique_ptr<QSaveFile> m_file;
+    QPointer<AdminDownload> m_download;
+    QString m_writeError;
     bool m_done = false;
-    quint64 m_generation = 0;
 };
 
 } // namespace gh
