@@ -637,7 +637,10 @@ int Gatehousectl::cmdSessions()
     if (const int rc = outputFormat(&format))
         return rc;
     if (sub == QLatin1String("verify")) {
-        const AdminReply reply = call("GET", base + QStringLiteral("/verify"));
+        // The gateway hashes every recorded byte before it answers: minutes for a session of many
+        // gigabytes, with nothing to show for it until then.
+        const AdminReply reply = m_client->callSync("GET", base + QStringLiteral("/verify"), {}, {},
+                                                    std::chrono::minutes(30));
         if (!reply.ok())
             return reportFailure(reply, QStringLiteral("sessions verify %1").arg(id));
         const QJsonObject o = reply.json.object();
