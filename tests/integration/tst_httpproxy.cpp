@@ -94,18 +94,6 @@ QJsonObject bodyOf(const QByteArray &response)
     return end < 0 ? QJsonObject() : QJsonDocument::fromJson(response.mid(end + 4)).object();
 }
 
-qint64 vmHwmKiB(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
 } // namespace
 
 class TestHttpProxy final : public QObject {
@@ -493,7 +481,7 @@ void TestHttpProxy::largeResponseStreamsInBoundedMemory()
     // since ASan's quarantine keeps hundreds of MiB of freed memory resident by design.
     QSKIP("peak RSS is not meaningful under AddressSanitizer");
 #endif
-    const qint64 hwm = vmHwmKiB(m_daemon.pid());
+    const qint64 hwm = gh::test::processMemoryBytes(m_daemon.pid(), "VmHWM") / 1024;
     qInfo("gatehoused VmHWM after a 200 MiB response: %lld KiB", hwm);
     QVERIFY(hwm > 0);
     QVERIFY2(hwm < 64 * 1024, qPrintable(QStringLiteral("VmHWM %1 KiB").arg(hwm)));

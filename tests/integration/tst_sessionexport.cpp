@@ -31,19 +31,6 @@ constexpr bool kMemoryIsMeaningful = true;
 constexpr int kResponses = 48;
 constexpr qint64 kBodyBytes = 1 << 20;
 
-// VmRSS of a process, in bytes (-1 when it cannot be read).
-qint64 residentBytes(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
-    }
-    return -1;
-}
-
 } // namespace
 
 class TestSessionExport : public QObject {
@@ -111,7 +98,7 @@ void TestSessionExport::cleanupTestCase()
 // thread did nothing else meanwhile.
 void TestSessionExport::aStalledReaderCostsNoMemoryAndHoldsNothingUp()
 {
-    const qint64 before = residentBytes(m_daemon.pid());
+    const qint64 before = gh::test::processMemoryBytes(m_daemon.pid(), "VmRSS");
     QVERIFY(before > 0);
 
     QTcpSocket stalled;
@@ -136,7 +123,7 @@ void TestSessionExport::aStalledReaderCostsNoMemoryAndHoldsNothingUp()
         QVERIFY2(answer.elapsed() < 2000, qPrintable(QString::number(answer.elapsed())));
         const auto one = m_daemon.request("GET", QStringLiteral("/api/v1/sessions/") + m_session, m_daemon.adminToken());
         QCOMPARE(one.status, 200);
-        peak = std::max(peak, residentBytes(m_daemon.pid()));
+        peak = std::max(peak, gh::test::processMemoryBytes(m_daemon.pid(), "VmRSS"));
         QTest::qWait(100);
     }
     const qint64 grown = peak - before;
@@ -209,7 +196,7 @@ void TestSessionExport::gatehousectlWritesTheExportAsItArrives()
         if (!p.waitForStarted(5000))
             return -1;
         while (!p.waitForFinished(10))
-            *peak = std::max(*peak, residentBytes(p.processId()));
+            *peak = std::max(*peak, gh::test::processMemoryBytes(p.processId(), "VmRSS"));
         return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     };
     qint64 exportPeak = 0;

@@ -62,4 +62,17 @@ int TestUpstream::requests() const
     return int(f.readAll().count('\n'));
 }
 
+qint64 processMemoryBytes(qint64 pid, const char *field)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray key = QByteArray(field) + ':';
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith(key))
+            return line.mid(key.size()).trimmed().split(' ').value(0).toLongLong() * 1024;   // kB
+    }
+    return -1;
+}
+
 } // namespace gh::test

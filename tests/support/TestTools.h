@@ -17,6 +17,10 @@ struct CurlResult {
 // Runs the real curl with -sS and `args`, waiting at most timeoutMs.
 CurlResult curl(const QStringList &args, int timeoutMs = 60000);
 
+// A memory figure of a running process from /proc/PID/status ("VmRSS", "VmHWM"), in bytes; -1
+// when it cannot be read.
+qint64 processMemoryBytes(qint64 pid, const char *field);
+
 // tests/support/upstream.py as a child process on 127.0.0.1; stopped when destroyed.
 class TestUpstream final {
 public:
