@@ -13,11 +13,12 @@ using Kind = SseDeltaMasker::Kind;
 
 struct SseDeltaMasker::Stream {
     Kind kind;
-    int a = 0; // choice index, or the Anthropic content block index
-    int b = 0; // tool call index
+    int a = 0; // choice, Anthropic content block, Responses output_index or Gemini candidate index
+    int b = 0; // tool call index, Responses content_index or summary_index
     std::unique_ptr<StreamingMasker> masker;
     QByteArray pending; // released bytes of an incomplete UTF-8 character: they go with the next piece
-    QByteArray head;    // the top-level members (id, model, ...) a synthesized OpenAI event repeats
+    QByteArray head;    // members a synthesized event repeats: id, model... (chat), item_id (Responses)
+    QByteArray seq;     // Responses: the sequence_number of the stream's latest delta
     bool done = false;
 };
 
@@ -49,12 +50,29 @@ struct Tool {
     Range index, arguments;
 };
 
+// Gemini: candidates[i] and the text parts of its content.
+struct Candidate {
+    Range index, finish;
+};
+
+struct Part {
+    int candidate = 0;
+    Range text;
+    bool thought = false;
+};
+
+// Read per event; more than this in one event, with text, cannot be tracked (fails closed).
 constexpr int kMaxChoices = 16;
 constexpr int kMaxTools = 16;
+constexpr int kMaxParts = 16;
 constexpr int kMaxIndex = 99999;
+constexpr int kSpare = -2; // the scanner's index of an element past those bounds
 
-// Where in an OpenAI or Anthropic event a value sits, as far as the masker cares.
-enum class Where : quint8 { Other, Root, Choices, Choice, ChoiceDelta, ToolCalls, ToolCall, ToolFunction, TopDelta };
+// Where in an event a value sits, as far as the masker cares.
+enum class Where : quint8 {
+    Other, Root, Choices, Choice, ChoiceDelta, ToolCalls, ToolCall, ToolFunction, TopDelta,
+    Candidates, Candidate, CandidateContent, Parts, Part
+};
 
 bool is(QByteArrayView raw, const char *name) { return raw == QByteArrayView(name); }
 
@@ -86,17 +104,74 @@ qsizetype incompleteUtf8(QByteArrayView s)
     return 0;
 }
 
-bool isChat(Kind k) { return k == Kind::ChatContent || k == Kind::ChatReasoning || k == Kind::ChatToolArguments || k == Kind::CompletionText; }
+enum class Family : quint8 { Chat, Anthropic, Responses, Gemini };
+
+Family family(Kind k)
+{
+    switch (k) {
+    case Kind::ChatContent:
+    case Kind::ChatReasoning:
+    case Kind::ChatToolArguments:
+    case Kind::CompletionText:
+        return Family::Chat;
+    case Kind::AnthropicText:
+    case Kind::AnthropicJson:
+    case Kind::AnthropicThinking:
+        return Family::Anthropic;
+    case Kind::ResponsesText:
+    case Kind::ResponsesRefusal:
+    case Kind::ResponsesArguments:
+    case Kind::ResponsesSummary:
+    case Kind::ResponsesReasoning:
+        return Family::Responses;
+    case Kind::GeminiText:
+    case Kind::GeminiThought:
+        return Family::Gemini;
+    }
+    return Family::Chat;
+}
+
+// The Responses API's streamed text events: the delta event, the one that ends the text (and
+// carries it whole, in `whole`), and which index names the part besides output_index.
+struct ResponsesShape {
+    QByteArrayView delta;
+    QByteArrayView done;
+    Kind kind;
+    char second; // 'c': content_index, 's': summary_index, 0: none
+    const char *whole;
+};
+
+const ResponsesShape kResponsesShapes[] = {
+    {"response.output_text.delta", "response.output_text.done", Kind::ResponsesText, 'c', "text"},
+    {"response.refusal.delta", "response.refusal.done", Kind::ResponsesRefusal, 'c', "refusal"},
+    {"response.function_call_arguments.delta", "response.function_call_arguments.done", Kind::ResponsesArguments, 0, "arguments"},
+    {"response.reasoning_summary_text.delta", "response.reasoning_summary_text.done", Kind::ResponsesSummary, 's', "text"},
+    {"response.reasoning_text.delta", "response.reasoning_text.done", Kind::ResponsesReasoning, 'c', "text"},
+};
+
+const ResponsesShape *responsesShape(Kind k)
+{
+    for (const ResponsesShape &r : kResponsesShapes)
+        if (r.kind == k)
+            return &r;
+    return nullptr;
+}
 
 } // namespace
 
 // One event's data line, parsed: what the masker needs and nothing more.
 struct SseDeltaMasker::Parsed {
-    bool done = false; // data: [DONE]
+    bool done = false;      // data: [DONE]
+    bool untracked = false; // a non-empty text field past the per-event bounds
     Range type, index, aText, aJson, aThinking;
-    QVarLengthArray<Range, 5> headMembers; // "id": ... and friends, key quote to value end
+    // Responses API: root members. item is the whole "item_id": ... member; text, arguments and
+    // refusal are the whole text a .done event carries.
+    Range delta, outputIndex, contentIndex, summaryIndex, item, sequence, text, arguments, refusal;
+    QVarLengthArray<Range, 7> headMembers; // "id": ... and friends, key quote to value end
     QVarLengthArray<Choice, 2> choices;
     QVarLengthArray<Tool, 2> tools;
+    QVarLengthArray<Candidate, 2> candidates;
+    QVarLengthArray<Part, 2> parts;
 };
 
 namespace {
@@ -121,7 +196,10 @@ public:
     }
 
 private:
-    enum class Role : quint8 { None, Type, Index, AText, AJson, AThinking, Head, CIndex, CFinish, CText, CContent, CReasoning, TIndex, TArgs };
+    enum class Role : quint8 {
+        None, Type, Index, AText, AJson, AThinking, Head, CIndex, CFinish, CText, CContent, CReasoning, TIndex, TArgs,
+        RDelta, ROutput, RContent, RSummary, RItem, RSeq, RText, RArgs, RRefusal, GIndex, GFinish, GText, GThought
+    };
 
     void ws()
     {
@@ -130,8 +208,11 @@ private:
     }
     bool at(char c) const { return m_pos < m_in.size() && m_in[m_pos] == c; }
 
-    Choice *choice() { return m_choice >= 0 ? &m_p.choices[m_choice] : nullptr; }
-    Tool *tool() { return m_tool >= 0 ? &m_p.tools[m_tool] : nullptr; }
+    // Elements past the bounds are read into a spare, only to notice text that cannot be tracked.
+    Choice *choice() { return m_choice >= 0 ? &m_p.choices[m_choice] : m_choice == kSpare ? &m_spareChoice : nullptr; }
+    Tool *tool() { return m_tool >= 0 ? &m_p.tools[m_tool] : m_tool == kSpare ? &m_spareTool : nullptr; }
+    Candidate *candidate() { return m_cand >= 0 ? &m_p.candidates[m_cand] : m_cand == kSpare ? &m_spareCand : nullptr; }
+    Part *part() { return m_part >= 0 ? &m_p.parts[m_part] : m_part == kSpare ? &m_sparePart : nullptr; }
 
     // The child's place and role for member `key` of an object at `where`.
     static void member(Where where, QByteArrayView key, Where &child, Role &role)
@@ -141,11 +222,33 @@ private:
         switch (where) {
         case Where::Root:
             if (is(key, "choices")) child = Where::Choices;
-            else if (is(key, "delta")) child = Where::TopDelta;
+            else if (is(key, "candidates")) child = Where::Candidates;
+            else if (is(key, "delta")) { child = Where::TopDelta; role = Role::RDelta; } // an object (Anthropic), a string (Responses)
             else if (is(key, "type")) role = Role::Type;
             else if (is(key, "index")) role = Role::Index;
-            else if (is(key, "id") || is(key, "object") || is(key, "created") || is(key, "model") || is(key, "system_fingerprint"))
+            else if (is(key, "output_index")) role = Role::ROutput;
+            else if (is(key, "content_index")) role = Role::RContent;
+            else if (is(key, "summary_index")) role = Role::RSummary;
+            else if (is(key, "item_id")) role = Role::RItem;
+            else if (is(key, "sequence_number")) role = Role::RSeq;
+            else if (is(key, "text")) role = Role::RText;
+            else if (is(key, "arguments")) role = Role::RArgs;
+            else if (is(key, "refusal")) role = Role::RRefusal;
+            else if (is(key, "id") || is(key, "object") || is(key, "created") || is(key, "model") || is(key, "system_fingerprint")
+                     || is(key, "responseId") || is(key, "modelVersion"))
                 role = Role::Head;
+            break;
+        case Where::Candidate:
+            if (is(key, "content")) child = Where::CandidateContent;
+            else if (is(key, "index")) role = Role::GIndex;
+            else if (is(key, "finishReason")) role = Role::GFinish;
+            break;
+        case Where::CandidateContent:
+            if (is(key, "parts")) child = Where::Parts;
+            break;
+        case Where::Part:
+            if (is(key, "text")) role = Role::GText;
+            else if (is(key, "thought")) role = Role::GThought;
             break;
         case Where::Choice:
             if (is(key, "delta")) child = Where::ChoiceDelta;
@@ -177,6 +280,11 @@ private:
 
     void note(Role role, Range r, bool isString, qsizetype memberBegin)
     {
+        // Text in an element past the bounds: not tracked, so the response must fail closed.
+        const bool text = isString && r.end - r.begin > 2;
+        if (text && ((m_choice == kSpare && (role == Role::CText || role == Role::CContent || role == Role::CReasoning))
+                     || (m_tool == kSpare && role == Role::TArgs) || (m_part == kSpare && role == Role::GText)))
+            m_p.untracked = true;
         switch (role) {
         case Role::Type: if (isString) m_p.type = r; break;
         case Role::Index: m_p.index = r; break;
@@ -184,7 +292,7 @@ private:
         case Role::AJson: if (isString) m_p.aJson = r; break;
         case Role::AThinking: if (isString) m_p.aThinking = r; break;
         case Role::Head:
-            if (m_p.headMembers.size() < 5)
+            if (m_p.headMembers.size() < 7)
                 m_p.headMembers.append(Range{memberBegin, r.end});
             break;
         case Role::CIndex: if (Choice *c = choice()) c->index = r; break;
@@ -194,6 +302,19 @@ private:
         case Role::CReasoning: if (Choice *c = choice()) { c->reasoning = r; c->reasoningIsString = isString; } break;
         case Role::TIndex: if (Tool *t = tool()) t->index = r; break;
         case Role::TArgs: if (Tool *t = tool(); t && isString) t->arguments = r; break;
+        case Role::RDelta: if (isString) m_p.delta = r; break;
+        case Role::ROutput: m_p.outputIndex = r; break;
+        case Role::RContent: m_p.contentIndex = r; break;
+        case Role::RSummary: m_p.summaryIndex = r; break;
+        case Role::RItem: if (isString) m_p.item = Range{memberBegin, r.end}; break;
+        case Role::RSeq: m_p.sequence = r; break;
+        case Role::RText: if (isString) m_p.text = r; break;
+        case Role::RArgs: if (isString) m_p.arguments = r; break;
+        case Role::RRefusal: if (isString) m_p.refusal = r; break;
+        case Role::GIndex: if (Candidate *c = candidate()) c->index = r; break;
+        case Role::GFinish: if (Candidate *c = candidate()) c->finish = r; break;
+        case Role::GText: if (Part *t = part(); t && isString) t->text = r; break;
+        case Role::GThought: if (Part *t = part()) t->thought = m_in.sliced(r.begin, r.end - r.begin) == "true"; break;
         case Role::None: break;
         }
     }
@@ -288,24 +409,41 @@ private:
         }
         const int outerChoice = m_choice;
         const int outerTool = m_tool;
+        const int outerCand = m_cand;
+        const int outerPart = m_part;
         for (qsizetype i = 0;; ++i) {
             ws();
             Where child = Where::Other;
             if (where == Where::Choices && at('{')) {
-                m_choice = -1;
+                m_choice = kSpare;
+                m_spareChoice = Choice{};
                 if (m_p.choices.size() < kMaxChoices) {
                     m_p.choices.append(Choice{});
                     m_p.choices.back().position = i;
                     m_choice = int(m_p.choices.size() - 1);
-                    child = Where::Choice;
                 }
-            } else if (where == Where::ToolCalls && at('{') && m_choice >= 0) {
-                m_tool = -1;
-                if (m_p.tools.size() < kMaxTools) {
+                child = Where::Choice;
+            } else if (where == Where::ToolCalls && at('{') && m_choice != -1) {
+                m_tool = kSpare;
+                if (m_choice >= 0 && m_p.tools.size() < kMaxTools) {
                     m_p.tools.append(Tool{m_choice, i, {}, {}});
                     m_tool = int(m_p.tools.size() - 1);
-                    child = Where::ToolCall;
                 }
+                child = Where::ToolCall;
+            } else if (where == Where::Candidates && at('{')) {
+                m_cand = kSpare;
+                if (m_p.candidates.size() < kMaxChoices) {
+                    m_p.candidates.append(Candidate{});
+                    m_cand = int(m_p.candidates.size() - 1);
+                }
+                child = Where::Candidate;
+            } else if (where == Where::Parts && at('{') && m_cand != -1) {
+                m_part = kSpare;
+                if (m_cand >= 0 && m_p.parts.size() < kMaxParts) {
+                    m_p.parts.append(Part{m_cand, {}, false});
+                    m_part = int(m_p.parts.size() - 1);
+                }
+                child = Where::Part;
             }
             if (!value(depth + 1, child, Role::None))
                 return false;
@@ -318,6 +456,8 @@ private:
                 ++m_pos;
                 m_choice = outerChoice;
                 m_tool = outerTool;
+                m_cand = outerCand;
+                m_part = outerPart;
                 return true;
             }
             return false;
@@ -331,6 +471,12 @@ private:
     QByteArray &m_scratch;
     int m_choice = -1;
     int m_tool = -1;
+    int m_cand = -1;
+    int m_part = -1;
+    Choice m_spareChoice;
+    Tool m_spareTool;
+    Candidate m_spareCand;
+    Part m_sparePart;
 };
 
 } // namespace
@@ -338,7 +484,8 @@ private:
 // One change to the event: a string field replaced by what its stream releases, a null content
 // replaced, or a member inserted into a finishing choice's delta.
 struct SseDeltaMasker::Edit {
-    enum class Type : quint8 { Replace, Insert } type = Type::Replace;
+    // Whole: a string that is a stream's whole text (a Responses API .done), masked on its own.
+    enum class Type : quint8 { Replace, Insert, Whole } type = Type::Replace;
     qsizetype begin = 0;
     qsizetype end = 0;
     Stream *stream = nullptr;
@@ -346,6 +493,28 @@ struct SseDeltaMasker::Edit {
     bool finish = false;
     bool commaAfter = false; // Insert into a delta object that has members already
     const char *name = nullptr; // Insert: the member's name
+};
+
+// What one event will change: the streams that end just before it, and its edits.
+struct SseDeltaMasker::Plan {
+    QVarLengthArray<Stream *, 4> before;
+    QVarLengthArray<Edit, 4> edits;
+    bool untracked = false; // a text field whose stream cannot be kept
+
+    void end(Stream *s)
+    {
+        if (!before.contains(s))
+            before.append(s);
+    }
+    void replace(Stream *s, Range r, bool finish)
+    {
+        if (s)
+            edits.append(Edit{Edit::Type::Replace, r.begin, r.end, s, r, finish, false, nullptr});
+    }
+    bool edited(const Stream *s) const
+    {
+        return std::any_of(edits.begin(), edits.end(), [&](const Edit &e) { return e.stream == s; });
+    }
 };
 
 SseDeltaMasker::SseDeltaMasker(std::shared_ptr<const MaskPlan> plan) : SseDeltaMasker(std::move(plan), Options{}) {}
@@ -367,6 +536,8 @@ QByteArray SseDeltaMasker::feed(QByteArrayView chunk)
         m_outPos += chunk.size();
         return chunk.toByteArray();
     }
+    if (m_failed)
+        return out;
     m_buf.append(chunk.data(), chunk.size());
     processEvents(out, false);
     return out;
@@ -375,9 +546,11 @@ QByteArray SseDeltaMasker::feed(QByteArrayView chunk)
 QByteArray SseDeltaMasker::finish()
 {
     QByteArray out;
-    if (m_plan->empty())
+    if (m_plan->empty() || m_failed)
         return out;
     processEvents(out, true);
+    if (m_failed)
+        return out;
     // Held text is never dropped: what every stream still holds goes out in an event of its own.
     bool first = true;
     for (auto &s : m_streams) {
@@ -443,6 +616,8 @@ void SseDeltaMasker::processEvents(QByteArray &out, bool final)
             event(out, rest.first(end));
             start += end;
             m_scan = 0;
+            if (m_failed)
+                break;
             continue;
         }
         if (final && !rest.isEmpty()) {
@@ -463,6 +638,11 @@ void SseDeltaMasker::processEvents(QByteArray &out, bool final)
             continue;
         }
         break;
+    }
+    if (m_failed) {
+        m_buf.clear(); // the rest of the body is dropped
+        m_scan = 0;
+        return;
     }
     dropFront(start);
 }
@@ -534,15 +714,21 @@ bool SseDeltaMasker::parse(QByteArrayView ev, Parsed &p)
     return SseJsonScanner(ev, dataBegin + first, dataEnd, m_options.maxDepth, p, m_scratch).run();
 }
 
-SseDeltaMasker::Stream *SseDeltaMasker::stream(Kind kind, int a, int b, QByteArrayView ev, const Parsed &p)
+// The stream for a key, started on first use. nullptr when the key's stream has ended in this
+// event, or when no more streams can be kept: a non-empty piece then makes the response fail closed.
+SseDeltaMasker::Stream *SseDeltaMasker::stream(Kind kind, int a, int b, QByteArrayView ev, const Parsed &p, Plan &plan,
+                                               bool emptyPiece)
 {
     if (a < 0 || b < 0)
         return nullptr;
     for (auto &s : m_streams)
         if (s->kind == kind && s->a == a && s->b == b)
             return s->done ? nullptr : s.get();
-    if (qsizetype(m_streams.size()) >= m_options.maxStreams)
-        return nullptr; // fail closed: this field is masked within its event only
+    if (qsizetype(m_streams.size()) >= m_options.maxStreams) {
+        if (!emptyPiece)
+            plan.untracked = true;
+        return nullptr;
+    }
     auto s = std::make_unique<Stream>();
     s->kind = kind;
     s->a = a;
@@ -552,11 +738,15 @@ SseDeltaMasker::Stream *SseDeltaMasker::stream(Kind kind, int a, int b, QByteArr
     o.privateKeyWindow = m_options.privateKeyWindow;
     o.releaseEarly = true;
     s->masker = std::make_unique<StreamingMasker>(m_plan, o);
-    if (isChat(kind)) {
+    const Family f = family(kind);
+    if (f == Family::Chat || f == Family::Gemini) {
         for (const Range &r : p.headMembers) {
             s->head.append(ev.data() + r.begin, r.end - r.begin);
             s->head += ',';
         }
+    } else if (f == Family::Responses && p.item.present()) {
+        s->head.append(ev.data() + p.item.begin, p.item.end - p.item.begin);
+        s->head += ',';
     }
     m_streams.push_back(std::move(s));
     return m_streams.back().get();
@@ -608,6 +798,29 @@ void SseDeltaMasker::writeText(QByteArray &ev, const Drained &d)
     m_spliced.push_back(Spliced{begin, ev.size()});
 }
 
+// Masks a stream's whole text at once, as its deltas were: the output StreamingMasker gives for
+// the text however it was split, so a .done event's text equals what the deltas delivered.
+SseDeltaMasker::Drained SseDeltaMasker::maskWhole(QByteArrayView text)
+{
+    Drained d;
+    m_spans.clear();
+    m_plan->findSpans(text, 0, m_spans);
+    qsizetype copied = 0;
+    for (const MaskPlan::Span &sp : m_spans) {
+        if (sp.entry < 0)
+            continue;
+        d.text.append(text.data() + copied, sp.maskBegin - copied);
+        const QByteArray &replace = m_plan->entry(sp.entry).replace;
+        d.hits.append(StreamingMasker::Hit{sp.entry, d.text.size(), replace.size()});
+        d.text += replace;
+        copied = sp.end;
+    }
+    if (d.hits.isEmpty())
+        return d; // unchanged: the caller keeps the upstream's spelling
+    d.text.append(text.data() + copied, text.size() - copied);
+    return d;
+}
+
 // Sends what the stream still holds, if anything, in an event of the stream's own shape.
 void SseDeltaMasker::synthesize(QByteArray &out, Stream &s)
 {
@@ -617,15 +830,16 @@ void SseDeltaMasker::synthesize(QByteArray &out, Stream &s)
     m_spliced.clear();
     m_eventHits.clear();
     QByteArray ev;
-    ev.reserve(d.text.size() + s.head.size() + 160);
+    ev.reserve(d.text.size() + s.head.size() + 200);
     const QByteArray a = QByteArray::number(s.a);
+    const QByteArray b = QByteArray::number(s.b);
     switch (s.kind) {
     case Kind::ChatContent:
     case Kind::ChatReasoning:
     case Kind::ChatToolArguments:
         ev += "data: {" + s.head + "\"choices\":[{\"index\":" + a + ",\"delta\":{";
         if (s.kind == Kind::ChatToolArguments)
-            ev += "\"tool_calls\":[{\"index\":" + QByteArray::number(s.b) + ",\"function\":{\"arguments\":";
+            ev += "\"tool_calls\":[{\"index\":" + b + ",\"function\":{\"arguments\":";
         else
             ev += s.kind == Kind::ChatContent ? "\"content\":" : "\"reasoning_content\":";
         writeText(ev, d);
@@ -649,10 +863,76 @@ void SseDeltaMasker::synthesize(QByteArray &out, Stream &s)
         ev += "}}";
         break;
     }
+    case Kind::ResponsesText:
+    case Kind::ResponsesRefusal:
+    case Kind::ResponsesArguments:
+    case Kind::ResponsesSummary:
+    case Kind::ResponsesReasoning: {
+        const ResponsesShape *shape = responsesShape(s.kind);
+        ev += "event: ";
+        ev += shape->delta;
+        ev += m_eol;
+        ev += "data: {\"type\":\"";
+        ev += shape->delta;
+        ev += "\"," + s.head + "\"output_index\":" + a;
+        if (shape->second == 'c')
+            ev += ",\"content_index\":" + b;
+        else if (shape->second == 's')
+            ev += ",\"summary_index\":" + b;
+        ev += ",\"delta\":";
+        writeText(ev, d);
+        if (s.kind == Kind::ResponsesText)
+            ev += ",\"logprobs\":[]";
+        // sequence_number: the upstream numbers its events without gaps, so there is no number of
+        // our own to give this one. The next event's number would make two events claim the place of
+        // the one that follows; this event carries text of the stream's latest delta, so it repeats
+        // that delta's number: the sequence stays non-decreasing, and the openai client uses the
+        // number only to skip events up to a resume point (`starting_after`), never to drop repeats.
+        if (!s.seq.isEmpty())
+            ev += ",\"sequence_number\":" + s.seq;
+        ev += '}';
+        break;
+    }
+    case Kind::GeminiText:
+    case Kind::GeminiThought:
+        ev += "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":";
+        writeText(ev, d);
+        if (s.kind == Kind::GeminiThought)
+            ev += ",\"thought\":true";
+        ev += "}],\"role\":\"model\"},\"index\":" + a + "}]";
+        if (!s.head.isEmpty()) {
+            ev += ',';
+            ev.append(s.head.constData(), s.head.size() - 1); // without its trailing comma
+        }
+        ev += '}';
+        break;
     }
     ev += m_eol;
     ev += m_eol;
     emitEvent(out, ev);
+}
+
+// A text field needs a stream the masker cannot keep, so a value split across its events could not
+// be seen whole. Masked per event it might leak; dropped silently the answer would be wrong without
+// anyone knowing. So the response is broken off where it stands: what the tracked streams hold goes
+// out (masked, in their own shape), then one error event in the shape Anthropic uses, whose
+// `error` member makes the OpenAI clients raise an APIError too; the rest of the body is dropped.
+void SseDeltaMasker::failClosed(QByteArray &out)
+{
+    for (auto &s : m_streams)
+        if (!s->done)
+            synthesize(out, *s);
+    QByteArray ev = "event: error";
+    ev += m_eol;
+    ev += "data: {\"type\":\"error\",\"error\":{\"type\":\"gatehouse_unmaskable_stream\",\"message\":\"The gateway "
+          "broke off this response: it streams more texts at once than the gateway can mask (limit "
+        + QByteArray::number(m_options.maxStreams) + " streams), so the rest was not sent.\"}}";
+    ev += m_eol;
+    ev += m_eol;
+    out += ev;
+    m_outPos += ev.size();
+    m_failed = true;
+    m_streams.clear();
 }
 
 void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
@@ -671,99 +951,27 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
         emitEvent(out, ev);
         return;
     }
-    QVarLengthArray<Stream *, 4> before; // streams that end before this event
-    QVarLengthArray<Edit, 4> edits;
-    auto endAll = [&](auto &&which) {
-        for (auto &s : m_streams)
-            if (!s->done && which(*s) && !before.contains(s.get()))
-                before.append(s.get());
-    };
-    auto replace = [&](Stream *s, Range r, bool finish) {
-        if (s)
-            edits.append(Edit{Edit::Type::Replace, r.begin, r.end, s, r, finish, false, nullptr});
-    };
-
+    Plan plan;
+    plan.untracked = p.untracked;
     if (p.done)
-        endAll([](const Stream &) { return true; });
-
-    // Anthropic messages: content_block_delta carries the text, content_block_stop ends it.
-    const QByteArrayView type = p.type.present() ? ev.sliced(p.type.begin, p.type.end - p.type.begin) : QByteArrayView();
-    const int blockIndex = p.index.present() ? smallIndex(ev.sliced(p.index.begin, p.index.end - p.index.begin)) : -1;
-    if (type == "\"content_block_delta\"" && blockIndex >= 0) {
-        if (p.aText.present())
-            replace(stream(Kind::AnthropicText, blockIndex, 0, ev, p), p.aText, false);
-        if (p.aJson.present())
-            replace(stream(Kind::AnthropicJson, blockIndex, 0, ev, p), p.aJson, false);
-        if (p.aThinking.present())
-            replace(stream(Kind::AnthropicThinking, blockIndex, 0, ev, p), p.aThinking, false);
-    } else if (type == "\"content_block_stop\"" && blockIndex >= 0) {
-        endAll([&](const Stream &s) { return !isChat(s.kind) && s.a == blockIndex; });
-    } else if (type == "\"message_stop\"") {
-        endAll([](const Stream &s) { return !isChat(s.kind); });
+        for (auto &s : m_streams)
+            if (!s->done)
+                plan.end(s.get());
+    planAnthropic(ev, p, plan);
+    planChat(ev, p, plan);
+    planResponses(ev, p, plan);
+    planGemini(ev, p, plan);
+    if (plan.untracked) {
+        failClosed(out); // this event is not sent: its text is the first piece of an untracked stream
+        return;
     }
 
-    // OpenAI chat and legacy completions: choices[i] by its index member, else its position.
-    for (const Choice &c : p.choices) {
-        const int i = c.index.present() ? smallIndex(ev.sliced(c.index.begin, c.index.end - c.index.begin))
-                                        : int(std::min<qsizetype>(c.position, kMaxIndex + 1));
-        if (i < 0 || i > kMaxIndex)
-            continue; // untracked: masked within the event
-        const bool finish = c.finish.present() && ev.sliced(c.finish.begin, c.finish.end - c.finish.begin) != "null";
-        Stream *content = c.contentIsString ? stream(Kind::ChatContent, i, 0, ev, p) : nullptr;
-        Stream *reasoning = c.reasoningIsString ? stream(Kind::ChatReasoning, i, 0, ev, p) : nullptr;
-        replace(content, c.content, finish);
-        replace(reasoning, c.reasoning, finish);
-        if (c.textIsString)
-            replace(stream(Kind::CompletionText, i, 0, ev, p), c.text, finish);
-        for (const Tool &t : p.tools) {
-            if (&p.choices[t.choice] != &c || !t.arguments.present())
-                continue;
-            const int j = t.index.present() ? smallIndex(ev.sliced(t.index.begin, t.index.end - t.index.begin))
-                                            : int(std::min<qsizetype>(t.position, kMaxIndex + 1));
-            if (j >= 0 && j <= kMaxIndex)
-                replace(stream(Kind::ChatToolArguments, i, j, ev, p), t.arguments, finish);
-        }
-        if (!finish)
-            continue;
-        // The choice is finished: its streams not in this event end here too. Content and
-        // reasoning go into this event's delta where there is room, the rest just before it.
-        for (auto &s : m_streams) {
-            if (s->done || !isChat(s->kind) || s->a != i)
-                continue;
-            if (std::any_of(edits.begin(), edits.end(), [&](const Edit &e) { return e.stream == s.get(); }))
-                continue;
-            const bool intoDelta = c.deltaOpen >= 0 && (s->kind == Kind::ChatContent || s->kind == Kind::ChatReasoning);
-            const Range member = s->kind == Kind::ChatContent ? c.content : c.reasoning;
-            if (intoDelta && member.present()) { // "content": null
-                edits.append(Edit{Edit::Type::Replace, member.begin, member.end, s.get(), Range{}, true, false, nullptr});
-            } else if (intoDelta) {
-                edits.append(Edit{Edit::Type::Insert, c.deltaOpen + 1, c.deltaOpen + 1, s.get(), Range{}, true, false,
-                                  s->kind == Kind::ChatContent ? "content" : "reasoning_content"});
-            } else if (!before.contains(s.get())) {
-                before.append(s.get());
-            }
-        }
-        // Each insert is followed by a comma when anything (another insert, or what was there) follows it.
-        bool following = false;
-        if (c.deltaOpen >= 0) {
-            qsizetype k = c.deltaOpen + 1;
-            while (k < ev.size() && JsonText::isWs(ev[k]))
-                ++k;
-            following = k < ev.size() && ev[k] != '}';
-        }
-        for (qsizetype e = edits.size() - 1; e >= 0; --e) {
-            if (edits[e].type == Edit::Type::Insert && edits[e].begin == c.deltaOpen + 1 && !edits[e].commaAfter) {
-                edits[e].commaAfter = following;
-                following = true;
-            }
-        }
-    }
-
-    for (Stream *s : before)
+    for (Stream *s : plan.before)
         synthesize(out, *s);
 
     m_spliced.clear();
     m_eventHits.clear();
+    auto &edits = plan.edits;
     if (edits.isEmpty()) {
         emitEvent(out, ev);
         sweep();
@@ -783,7 +991,7 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
             if (!JsonText::readString(ev, pos, m_scratch, piece, error))
                 continue; // validated by the scan already
         }
-        const Drained d = drain(*e.stream, piece, e.finish);
+        const Drained d = e.type == Edit::Type::Whole ? maskWhole(piece) : drain(*e.stream, piece, e.finish);
         rewritten.append(ev.data() + copied, e.begin - copied);
         copied = e.end;
         if (e.type == Edit::Type::Insert) {
@@ -795,7 +1003,7 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
             writeText(rewritten, d);
             if (e.commaAfter)
                 rewritten += ',';
-        } else if (e.piece.present() && d.hits.isEmpty() && QByteArrayView(d.text) == piece) {
+        } else if (e.piece.present() && d.hits.isEmpty() && (e.type == Edit::Type::Whole || QByteArrayView(d.text) == piece)) {
             // Released as it came: keep the upstream's own spelling of the string (its escapes).
             m_spliced.push_back(Spliced{rewritten.size(), rewritten.size() + (e.end - e.begin)});
             rewritten.append(ev.data() + e.begin, e.end - e.begin);
@@ -808,6 +1016,185 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
     rewritten.append(ev.data() + copied, ev.size() - copied);
     emitEvent(out, rewritten);
     sweep();
+}
+
+// Anthropic messages: content_block_delta carries the text, content_block_stop ends it.
+void SseDeltaMasker::planAnthropic(QByteArrayView ev, const Parsed &p, Plan &plan)
+{
+    const QByteArrayView type = p.type.present() ? ev.sliced(p.type.begin, p.type.end - p.type.begin) : QByteArrayView();
+    const int blockIndex = p.index.present() ? smallIndex(ev.sliced(p.index.begin, p.index.end - p.index.begin)) : -1;
+    auto track = [&](Kind kind, Range r) {
+        if (r.present())
+            plan.replace(stream(kind, blockIndex, 0, ev, p, plan, r.end - r.begin <= 2), r, false);
+    };
+    if (type == "\"content_block_delta\"" && blockIndex >= 0) {
+        track(Kind::AnthropicText, p.aText);
+        track(Kind::AnthropicJson, p.aJson);
+        track(Kind::AnthropicThinking, p.aThinking);
+    } else if (type == "\"content_block_stop\"" && blockIndex >= 0) {
+        for (auto &s : m_streams)
+            if (!s->done && family(s->kind) == Family::Anthropic && s->a == blockIndex)
+                plan.end(s.get());
+    } else if (type == "\"message_stop\"") {
+        for (auto &s : m_streams)
+            if (!s->done && family(s->kind) == Family::Anthropic)
+                plan.end(s.get());
+    }
+}
+
+// OpenAI chat and legacy completions: choices[i] by its index member, else its position.
+void SseDeltaMasker::planChat(QByteArrayView ev, const Parsed &p, Plan &plan)
+{
+    auto &edits = plan.edits;
+    auto track = [&](Kind kind, int i, int j, Range r, bool finish) {
+        plan.replace(stream(kind, i, j, ev, p, plan, r.end - r.begin <= 2), r, finish);
+    };
+    for (const Choice &c : p.choices) {
+        const int i = c.index.present() ? smallIndex(ev.sliced(c.index.begin, c.index.end - c.index.begin))
+                                        : int(std::min<qsizetype>(c.position, kMaxIndex + 1));
+        if (i < 0 || i > kMaxIndex)
+            continue; // untracked: masked within the event
+        const bool finish = c.finish.present() && ev.sliced(c.finish.begin, c.finish.end - c.finish.begin) != "null";
+        if (c.contentIsString)
+            track(Kind::ChatContent, i, 0, c.content, finish);
+        if (c.reasoningIsString)
+            track(Kind::ChatReasoning, i, 0, c.reasoning, finish);
+        if (c.textIsString)
+            track(Kind::CompletionText, i, 0, c.text, finish);
+        for (const Tool &t : p.tools) {
+            if (&p.choices[t.choice] != &c || !t.arguments.present())
+                continue;
+            const int j = t.index.present() ? smallIndex(ev.sliced(t.index.begin, t.index.end - t.index.begin))
+                                            : int(std::min<qsizetype>(t.position, kMaxIndex + 1));
+            if (j >= 0 && j <= kMaxIndex)
+                track(Kind::ChatToolArguments, i, j, t.arguments, finish);
+        }
+        if (!finish)
+            continue;
+        // The choice is finished: its streams not in this event end here too. Content and
+        // reasoning go into this event's delta where there is room, the rest just before it.
+        for (auto &s : m_streams) {
+            if (s->done || family(s->kind) != Family::Chat || s->a != i || plan.edited(s.get()))
+                continue;
+            const bool intoDelta = c.deltaOpen >= 0 && (s->kind == Kind::ChatContent || s->kind == Kind::ChatReasoning);
+            const Range member = s->kind == Kind::ChatContent ? c.content : c.reasoning;
+            if (intoDelta && member.present()) { // "content": null
+                edits.append(Edit{Edit::Type::Replace, member.begin, member.end, s.get(), Range{}, true, false, nullptr});
+            } else if (intoDelta) {
+                edits.append(Edit{Edit::Type::Insert, c.deltaOpen + 1, c.deltaOpen + 1, s.get(), Range{}, true, false,
+                                  s->kind == Kind::ChatContent ? "content" : "reasoning_content"});
+            } else {
+                plan.end(s.get());
+            }
+        }
+        // Each insert is followed by a comma when anything (another insert, or what was there) follows it.
+        bool following = false;
+        if (c.deltaOpen >= 0) {
+            qsizetype k = c.deltaOpen + 1;
+            while (k < ev.size() && JsonText::isWs(ev[k]))
+                ++k;
+            following = k < ev.size() && ev[k] != '}';
+        }
+        for (qsizetype e = edits.size() - 1; e >= 0; --e) {
+            if (edits[e].type == Edit::Type::Insert && edits[e].begin == c.deltaOpen + 1 && !edits[e].commaAfter) {
+                edits[e].commaAfter = following;
+                following = true;
+            }
+        }
+    }
+}
+
+// The OpenAI Responses API: response.*.delta events carry the text, keyed by output_index and
+// content_index (or summary_index); the matching .done ends it and carries it whole.
+void SseDeltaMasker::planResponses(QByteArrayView ev, const Parsed &p, Plan &plan)
+{
+    if (!p.type.present() || p.type.end - p.type.begin < 2)
+        return;
+    const QByteArrayView type = ev.sliced(p.type.begin + 1, p.type.end - p.type.begin - 2);
+    if (!type.startsWith("response."))
+        return;
+    auto index = [&](Range r) { return r.present() ? smallIndex(ev.sliced(r.begin, r.end - r.begin)) : -1; };
+    const int output = index(p.outputIndex);
+    auto endWhere = [&](auto &&which) {
+        for (auto &s : m_streams)
+            if (!s->done && family(s->kind) == Family::Responses && which(*s))
+                plan.end(s.get());
+    };
+    for (const ResponsesShape &shape : kResponsesShapes) {
+        const bool delta = type == shape.delta;
+        if (!delta && type != shape.done)
+            continue;
+        const int second = shape.second == 'c' ? index(p.contentIndex) : shape.second == 's' ? index(p.summaryIndex) : 0;
+        if (delta) {
+            if (output < 0 || second < 0 || !p.delta.present())
+                return; // untracked: masked within the event
+            Stream *s = stream(shape.kind, output, second, ev, p, plan, p.delta.end - p.delta.begin <= 2);
+            if (s) {
+                s->seq.clear();
+                if (p.sequence.present() && p.sequence.end - p.sequence.begin <= 20)
+                    s->seq.append(ev.data() + p.sequence.begin, p.sequence.end - p.sequence.begin);
+            }
+            plan.replace(s, p.delta, false);
+            return;
+        }
+        if (output >= 0 && second >= 0)
+            endWhere([&](const Stream &s) { return s.kind == shape.kind && s.a == output && s.b == second; });
+        const Range whole = is(QByteArrayView(shape.whole), "arguments") ? p.arguments
+            : is(QByteArrayView(shape.whole), "refusal")                 ? p.refusal
+                                                                         : p.text;
+        if (whole.present())
+            plan.edits.append(Edit{Edit::Type::Whole, whole.begin, whole.end, nullptr, whole, false, false, nullptr});
+        return;
+    }
+    if (type == "response.content_part.done") {
+        const int content = index(p.contentIndex);
+        endWhere([&](const Stream &s) {
+            return s.a == output && s.b == content
+                && (s.kind == Kind::ResponsesText || s.kind == Kind::ResponsesRefusal || s.kind == Kind::ResponsesReasoning);
+        });
+    } else if (type == "response.reasoning_summary_part.done") {
+        const int summary = index(p.summaryIndex);
+        endWhere([&](const Stream &s) { return s.a == output && s.b == summary && s.kind == Kind::ResponsesSummary; });
+    } else if (type == "response.output_item.done") {
+        endWhere([&](const Stream &s) { return s.a == output; });
+    } else if (type == "response.completed" || type == "response.incomplete" || type == "response.failed") {
+        endWhere([](const Stream &) { return true; });
+    }
+}
+
+// Google Gemini (streamGenerateContent?alt=sse): candidates[i].content.parts[k].text. A client
+// joins the text parts of a candidate across chunks (thought parts apart), so the stream is keyed
+// by candidate and thought, not by the part's position, which restarts at 0 in every chunk.
+void SseDeltaMasker::planGemini(QByteArrayView ev, const Parsed &p, Plan &plan)
+{
+    for (qsizetype c = 0; c < p.candidates.size(); ++c) {
+        const Candidate &cand = p.candidates[c];
+        // proto3 JSON leaves out a zero index.
+        const int i = cand.index.present() ? smallIndex(ev.sliced(cand.index.begin, cand.index.end - cand.index.begin)) : 0;
+        if (i < 0)
+            continue; // untracked: masked within the event
+        const qsizetype first = plan.edits.size();
+        for (const Part &part : p.parts)
+            if (part.candidate == c && part.text.present())
+                plan.replace(stream(part.thought ? Kind::GeminiThought : Kind::GeminiText, i, 0, ev, p, plan,
+                                    part.text.end - part.text.begin <= 2),
+                             part.text, false);
+        if (!cand.finish.present() || ev.sliced(cand.finish.begin, cand.finish.end - cand.finish.begin) == "null")
+            continue;
+        // Finished: a stream's held text goes with its last part in this event, or just before it.
+        for (auto &s : m_streams) {
+            if (s->done || family(s->kind) != Family::Gemini || s->a != i)
+                continue;
+            qsizetype last = -1;
+            for (qsizetype e = first; e < plan.edits.size(); ++e)
+                if (plan.edits[e].stream == s.get())
+                    last = e;
+            if (last >= 0)
+                plan.edits[last].finish = true;
+            else
+                plan.end(s.get());
+        }
+    }
 }
 
 // Masks the event per event, as StreamingMasker's Sse mode does, except for the strings a stream

@@ -16,28 +16,39 @@ namespace gh {
 // split across events ("john.doe" in one delta, "@example.com" in the next) is still seen whole.
 //
 // Events are split at their blank lines and each goes out as soon as it is complete. In an event
-// whose single `data:` line is a JSON object, the streamed text fields (OpenAI chat
-// choices[i].delta.content / reasoning_content / tool_calls[j].function.arguments, legacy
-// choices[i].text, Anthropic content_block_delta delta.text / partial_json / thinking) are each one
-// piece of a continuous text, one per stream key (choice, tool call, content block). Each key has a
+// whose single `data:` line is a JSON object, the streamed text fields are each one piece of a
+// continuous text, one per stream key: OpenAI chat choices[i].delta.content / reasoning_content /
+// tool_calls[j].function.arguments and legacy choices[i].text (choice, tool call); Anthropic
+// content_block_delta delta.text / partial_json / thinking (block); the OpenAI Responses API's
+// response.{output_text,refusal,function_call_arguments,reasoning_summary_text,reasoning_text}.delta
+// (kind, output_index, content_index or summary_index); Gemini candidates[i].content.parts[k].text
+// (candidate, thought or not: clients join a candidate's parts across chunks). Each key has a
 // Bytes-mode StreamingMasker (releaseEarly) over the unescaped text; the field is replaced in place,
 // every other byte of the event kept, by what that masker releases now, re-escaped. The text held
 // back (the last word, or the window for a plan with a custom pattern) goes out when its stream
-// ends: OpenAI finish_reason (in that event's delta, or an event of its own just before it),
-// Anthropic content_block_stop / message_stop, `data: [DONE]` and the end of the body, in an event
-// of the stream's own shape. Everything else in every event is masked per event as
-// StreamingMasker's Sse mode does; an event longer than sseEventBound falls back to its window.
+// ends, in the stream's own shape: OpenAI finish_reason (in that event's delta, or an event of its
+// own just before it), Anthropic content_block_stop / message_stop, a Responses API `.done` (and
+// content_part.done, output_item.done, response.completed/incomplete/failed), Gemini finishReason
+// (in that event's last part of the stream, else an event just before it), `data: [DONE]` and the
+// end of the body. A Responses API `.done` event's whole text/arguments/refusal is masked as one
+// JSON string, so it equals what the deltas delivered. Everything else in every event is masked
+// per event as StreamingMasker's Sse mode does; an event longer than sseEventBound falls back to
+// its window.
 //
-// Fail-closed: a field whose key cannot be tracked (an index that is not a small integer, more than
-// maxStreams keys at once), invalid or too deeply nested JSON, and anything that is not JSON are
-// masked per event, never passed unmasked.
+// Fail-closed: invalid or too deeply nested JSON, anything that is not JSON and a field whose index
+// is not a small integer are masked per event, never passed unmasked. A text field that would need
+// a stream the masker cannot keep (more than maxStreams at once, more choices, tool calls,
+// candidates or parts in one event than it reads) cannot be masked across events at all: the
+// response is then broken off — the tracked streams' held text is sent, masked, then one SSE
+// `error` event (which the OpenAI and Anthropic clients raise as an API error), and the rest of the
+// body is dropped. The limits are far above what real streams use (OpenAI allows n <= 128).
 class SseDeltaMasker final {
 public:
     struct Options {
         qsizetype window = 0; // 0: plan->maxMatchLength()
         qsizetype privateKeyWindow = MaskPlan::kPrivateKeyWindow;
         qsizetype sseEventBound = 64 * 1024;
-        int maxStreams = 64;
+        int maxStreams = 1024; // open at once; each holds at most its window
         int maxDepth = 64;
     };
 
@@ -55,15 +66,23 @@ public:
     qint64 bytesOut() const { return m_outPos; }
     // Stream keys being tracked now.
     int streams() const { return int(m_streams.size()); }
+    // A text field could not be tracked: the response was broken off with an error event.
+    bool failedClosed() const { return m_failed; }
 
     // Implementation details, named here so the .cpp's helpers can see them.
-    enum class Kind : quint8 { ChatContent, ChatReasoning, ChatToolArguments, CompletionText, AnthropicText, AnthropicJson, AnthropicThinking };
+    enum class Kind : quint8 {
+        ChatContent, ChatReasoning, ChatToolArguments, CompletionText,
+        AnthropicText, AnthropicJson, AnthropicThinking,
+        ResponsesText, ResponsesRefusal, ResponsesArguments, ResponsesSummary, ResponsesReasoning,
+        GeminiText, GeminiThought
+    };
     struct Stream;
     struct Parsed;
 
 private:
     struct Edit;
     struct Drained;
+    struct Plan;
     struct Spliced {
         qsizetype begin = 0;
         qsizetype end = 0;
@@ -78,8 +97,14 @@ private:
     void feedFallback(QByteArray &out, qsizetype end);
     void event(QByteArray &out, QByteArrayView ev);
     bool parse(QByteArrayView ev, Parsed &p);
-    Stream *stream(Kind kind, int a, int b, QByteArrayView ev, const Parsed &p);
+    Stream *stream(Kind kind, int a, int b, QByteArrayView ev, const Parsed &p, Plan &plan, bool emptyPiece);
+    void planAnthropic(QByteArrayView ev, const Parsed &p, Plan &plan);
+    void planChat(QByteArrayView ev, const Parsed &p, Plan &plan);
+    void planResponses(QByteArrayView ev, const Parsed &p, Plan &plan);
+    void planGemini(QByteArrayView ev, const Parsed &p, Plan &plan);
+    void failClosed(QByteArray &out);
     Drained drain(Stream &s, QByteArrayView piece, bool finish);
+    Drained maskWhole(QByteArrayView text);
     void writeText(QByteArray &ev, const Drained &d);
     void synthesize(QByteArray &out, Stream &s);
     void emitEvent(QByteArray &out, QByteArrayView ev);
@@ -103,6 +128,7 @@ private:
     QByteArray m_scratch;
     QByteArrayView m_eol = "\n";
     qint64 m_outPos = 0;
+    bool m_failed = false; // broken off (failClosed): the rest of the body is dropped
     std::vector<MaskSummary> m_summary; // by plan entry
 };
 

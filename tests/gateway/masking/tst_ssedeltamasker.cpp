@@ -116,6 +116,136 @@ QString anthropicText(const Events &e, int index, const char *field = "text")
     return out;
 }
 
+// OpenAI Responses API events, as the API sends them (an event: line, then the JSON).
+QByteArray responsesEvent(QByteArrayView type, const QByteArray &json)
+{
+    return "event: " + type.toByteArray() + "\ndata: {\"type\":\"" + type.toByteArray() + "\"," + json + "}\n\n";
+}
+
+// The index member besides output_index that a Responses text event of `type` carries.
+QByteArray secondIndex(QByteArrayView type, int second)
+{
+    if (type.startsWith("response.function_call_arguments"))
+        return QByteArray();
+    return (type.startsWith("response.reasoning_summary") ? ",\"summary_index\":" : ",\"content_index\":") + QByteArray::number(second);
+}
+
+QByteArray responsesDelta(int output, int second, const QByteArray &text, int seq,
+                          QByteArrayView type = "response.output_text.delta")
+{
+    return responsesEvent(type, "\"sequence_number\":" + QByteArray::number(seq) + ",\"item_id\":\"item_" + QByteArray::number(output)
+                                    + "\",\"output_index\":" + QByteArray::number(output) + secondIndex(type, second)
+                                    + ",\"delta\":" + jsonString(QString::fromUtf8(text))
+                                    + (type == "response.output_text.delta" ? ",\"logprobs\":[]" : ""));
+}
+
+QByteArray responsesDone(int output, int second, const QByteArray &whole, int seq, QByteArrayView type = "response.output_text.done",
+                         const char *field = "text")
+{
+    return responsesEvent(type, "\"sequence_number\":" + QByteArray::number(seq) + ",\"item_id\":\"item_" + QByteArray::number(output)
+                                    + "\",\"output_index\":" + QByteArray::number(output) + secondIndex(type, second) + ",\""
+                                    + field + "\":" + jsonString(QString::fromUtf8(whole)));
+}
+
+// A whole Responses API stream of one message whose text comes in `pieces`.
+QByteArray responsesBody(const QList<QByteArray> &pieces)
+{
+    int seq = 0;
+    QByteArray whole;
+    for (const QByteArray &piece : pieces)
+        whole += piece;
+    const QByteArray text = jsonString(QString::fromUtf8(whole));
+    QByteArray body = responsesEvent("response.created", "\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\","
+                                                         "\"status\":\"in_progress\",\"output\":[]}");
+    body += responsesEvent("response.output_item.added", "\"sequence_number\":1,\"output_index\":0,\"item\":{\"id\":\"item_0\","
+                                                         "\"type\":\"message\",\"status\":\"in_progress\",\"content\":[],\"role\":\"assistant\"}");
+    body += responsesEvent("response.content_part.added", "\"sequence_number\":2,\"item_id\":\"item_0\",\"output_index\":0,"
+                                                          "\"content_index\":0,\"part\":{\"type\":\"output_text\",\"annotations\":[],\"text\":\"\"}");
+    seq = 3;
+    for (const QByteArray &piece : pieces)
+        body += responsesDelta(0, 0, piece, seq++);
+    body += responsesDone(0, 0, whole, seq++);
+    body += responsesEvent("response.content_part.done", "\"sequence_number\":" + QByteArray::number(seq++)
+                                                             + ",\"item_id\":\"item_0\",\"output_index\":0,\"content_index\":0,"
+                                                               "\"part\":{\"type\":\"output_text\",\"annotations\":[],\"text\":" + text + "}");
+    body += responsesEvent("response.output_item.done", "\"sequence_number\":" + QByteArray::number(seq++)
+                                                            + ",\"output_index\":0,\"item\":{\"id\":\"item_0\",\"type\":\"message\","
+                                                              "\"content\":[{\"type\":\"output_text\",\"text\":" + text + "}]}");
+    body += responsesEvent("response.completed", "\"sequence_number\":" + QByteArray::number(seq++)
+                                                     + ",\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"output\":[{\"id\":\"item_0\","
+                                                       "\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":" + text + "}]}]}");
+    return body;
+}
+
+// The text the delta events of `type` gave one stream.
+QString responsesText(const Events &e, int output, int second = 0, const QString &type = QStringLiteral("response.output_text.delta"))
+{
+    const QString secondKey = type.startsWith(u"response.reasoning_summary") ? QStringLiteral("summary_index") : QStringLiteral("content_index");
+    QString out;
+    for (const QJsonObject &o : e.data)
+        if (o.value(QStringLiteral("type")).toString() == type && o.value(QStringLiteral("output_index")).toInt() == output
+            && o.value(secondKey).toInt() == second)
+            out += o.value(QStringLiteral("delta")).toString();
+    return out;
+}
+
+// Where the first event of `type` is among the events, -1 if none.
+qsizetype eventOf(const Events &e, const QString &type, int output = -1)
+{
+    for (qsizetype i = 0; i < e.data.size(); ++i)
+        if (e.data[i].value(QStringLiteral("type")).toString() == type
+            && (output < 0 || e.data[i].value(QStringLiteral("output_index")).toInt() == output))
+            return i;
+    return -1;
+}
+
+// Gemini streamGenerateContent?alt=sse chunks.
+QByteArray geminiPart(const QByteArray &text, bool thought = false)
+{
+    return "{\"text\":" + jsonString(QString::fromUtf8(text)) + (thought ? ",\"thought\":true}" : "}");
+}
+
+QByteArray geminiCandidate(int index, const QByteArray &parts, const char *finish = nullptr)
+{
+    // proto3 JSON leaves out index 0, as Gemini does.
+    return "{\"content\":{\"parts\":[" + parts + "],\"role\":\"model\"}" + (finish ? ",\"finishReason\":\"" + QByteArray(finish) + "\"" : QByteArray())
+        + (index ? ",\"index\":" + QByteArray::number(index) : QByteArray()) + "}";
+}
+
+QByteArray gemini(const QByteArray &candidates)
+{
+    return "data: {\"candidates\":[" + candidates
+        + "],\"usageMetadata\":{\"promptTokenCount\":4},\"modelVersion\":\"gemini-2.0-flash\",\"responseId\":\"r1\"}\r\n\r\n";
+}
+
+QByteArray gemini(int index, const QByteArray &text, const char *finish = nullptr)
+{
+    return gemini(geminiCandidate(index, geminiPart(text), finish));
+}
+
+QString geminiText(const Events &e, int index, bool thought = false)
+{
+    QString out;
+    for (const QJsonObject &o : e.data)
+        for (const QJsonValue &c : o.value(QStringLiteral("candidates")).toArray())
+            if (c.toObject().value(QStringLiteral("index")).toInt(0) == index)
+                for (const QJsonValue &part : c.toObject().value(QStringLiteral("content")).toObject().value(QStringLiteral("parts")).toArray())
+                    if (part.toObject().value(QStringLiteral("thought")).toBool() == thought)
+                        out += part.toObject().value(QStringLiteral("text")).toString();
+    return out;
+}
+
+void valueRows()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QByteArray>("value");
+    QTest::newRow("e-mail") << QByteArray("Write to john.doe@example.com today.") << QByteArray("john.doe@example.com");
+    QTest::newRow("credit card") << QByteArray("Card 4111 1111 1111 1111 ok") << QByteArray("4111 1111 1111 1111");
+    QTest::newRow("ssn") << QByteArray("SSN: 123-45-6789.") << QByteArray("123-45-6789");
+    QTest::newRow("bearer") << QByteArray("use Bearer abcdefghijklmnop0123 now") << QByteArray("abcdefghijklmnop0123");
+    QTest::newRow("escaped quote and newline") << QByteArray("say \"hi\"\nto ada@example.org\n") << QByteArray("ada@example.org");
+}
+
 } // namespace
 
 class TestSseDeltaMasker final : public QObject {
@@ -140,6 +270,17 @@ private slots:
     void badInputFailsClosed_data();
     void badInputFailsClosed();
     void tooManyStreamsFailClosed();
+    void tooManyInOneEventFailClosed();
+    void responsesValueSplitAcrossDeltas_data();
+    void responsesValueSplitAcrossDeltas();
+    void responsesValueSplitIntoManyDeltas();
+    void responsesFlushPoints();
+    void responsesInterleavedStreams();
+    void responsesDoneTextEqualsTheDeltas_data();
+    void responsesDoneTextEqualsTheDeltas();
+    void geminiValueSplitAcrossChunks_data();
+    void geminiValueSplitAcrossChunks();
+    void geminiCandidatesAndThoughts();
     void overlongEventFallsBackToTheWindow();
     void nothingToMaskIsByteIdentical();
     void summaryPointsAtReplacementsInTheOutput();
@@ -158,13 +299,7 @@ void TestSseDeltaMasker::initTestCase()
 
 void TestSseDeltaMasker::valueSplitAcrossChunks_data()
 {
-    QTest::addColumn<QByteArray>("text");
-    QTest::addColumn<QByteArray>("value");
-    QTest::newRow("e-mail") << QByteArray("Write to john.doe@example.com today.") << QByteArray("john.doe@example.com");
-    QTest::newRow("credit card") << QByteArray("Card 4111 1111 1111 1111 ok") << QByteArray("4111 1111 1111 1111");
-    QTest::newRow("ssn") << QByteArray("SSN: 123-45-6789.") << QByteArray("123-45-6789");
-    QTest::newRow("bearer") << QByteArray("use Bearer abcdefghijklmnop0123 now") << QByteArray("abcdefghijklmnop0123");
-    QTest::newRow("escaped quote and newline") << QByteArray("say \"hi\"\nto ada@example.org\n") << QByteArray("ada@example.org");
+    valueRows();
 }
 
 // Two chunks split at every offset of the text, each body fed in two reads split at every offset.
@@ -432,6 +567,11 @@ void TestSseDeltaMasker::badInputFailsClosed_data()
     QTest::newRow("fractional index") << QByteArray("data: {\"choices\":[{\"index\":0.5,\"delta\":{\"content\":\"a@b.io\"}}]}\n\n");
     QTest::newRow("binary garbage") << QByteArray(garbage + "\n\ndata: a@b.io\n\n" + garbage);
     QTest::newRow("garbage in a JSON string") << QByteArray("data: {\"choices\":[{\"delta\":{\"content\":\"\\ud800 a@b.io\"}}]}\n\n");
+    QTest::newRow("Responses API string output_index")
+        << responsesEvent("response.output_text.delta", "\"output_index\":\"0\",\"content_index\":0,\"delta\":\"a@b.io\"");
+    QTest::newRow("Responses API invalid JSON") << QByteArray(responsesDelta(0, 0, "x", 1) + "data: {\"type\":\"response.output_text.delta\","
+                                                             "\"output_index\":0,\"content_index\":0,\"delta\":\"a@b.io\"\n\n");
+    QTest::newRow("Gemini string index") << gemini("{\"content\":{\"parts\":[{\"text\":\"a@b.io\"}]},\"index\":\"1\"}");
     QTest::newRow("bad UTF-8 in content") << QByteArray("data: {\"choices\":[{\"delta\":{\"content\":\"\xff\xc3 a@b.io \xe2\x82\"}}]}\n\n");
 }
 
@@ -449,26 +589,352 @@ void TestSseDeltaMasker::badInputFailsClosed()
     }
 }
 
+// A stream the masker cannot keep would let a value split across its events pass: the response is
+// broken off instead, with an error event, and nothing after it is sent.
 void TestSseDeltaMasker::tooManyStreamsFailClosed()
 {
     SseDeltaMasker::Options o;
     o.maxStreams = 4;
     SseDeltaMasker m(m_all, o);
     QByteArray out;
-    for (int i = 0; i < 10; ++i)
+    for (int i = 0; i < 4; ++i)
         out += m.feed(chat(i, "id " + QByteArray::number(i) + " ada@exa"));
     QCOMPARE(m.streams(), 4);
-    // Choices 4..9 are not tracked: masked within their events, and what they sent stays as sent.
-    QVERIFY(out.contains("\"content\":\"id 9 ada@exa\""));
-    for (int i = 0; i < 10; ++i)
-        out += m.feed(chat(i, "mple.com "));
-    out += m.feed(kDone);
-    out += m.finish();
+    QVERIFY(!m.failedClosed());
+    // An empty piece needs no stream: nothing of it can leak.
+    out += m.feed(chat(7, ""));
+    QVERIFY(!m.failedClosed());
+    const qsizetype before = out.size();
+    out += m.feed(QByteArray(chat(4, "id 4 ada@exa") + chat(0, "mple.com ")));
+    QVERIFY(m.failedClosed());
+    QCOMPARE(m.streams(), 0);
+    const QByteArray tail = out.mid(before);
+    // What the tracked streams held is sent (masked, nothing here is a value yet), then the error.
+    const Events e = events(tail);
+    QVERIFY(e.ok);
+    QCOMPARE(e.data.size(), 5);
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(textOf(e, i), QStringLiteral("ada@exa"));
+    QVERIFY(tail.endsWith("\n\n"));
+    QVERIFY(tail.contains("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"gatehouse_unmaskable_stream\""));
+    QCOMPARE(e.data.last().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(),
+             QStringLiteral("gatehouse_unmaskable_stream"));
+    // The untracked choice's piece never went out, nor did anything after it.
+    QVERIFY(!out.contains("id 4") && !out.contains("mple.com"));
+    QCOMPARE(m.feed(QByteArray(chat(4, "mple.com ") + kDone)), QByteArray());
+    QCOMPARE(m.finish(), QByteArray());
+    QCOMPARE(m.bytesOut(), out.size());
+
+    // The default limit is far above what an LLM streams: OpenAI's n goes up to 128.
+    SseDeltaMasker wide(m_all);
+    QByteArray body;
+    for (int i = 0; i < 128; ++i)
+        body += chat(i, "mail ada@exa");
+    for (int i = 0; i < 128; ++i)
+        body += chat(i, "mple.com");
+    body += kDone;
+    const Events w = events(run(wide, body));
+    QVERIFY(!wide.failedClosed());
+    QCOMPARE(textOf(w, 127), QStringLiteral("mail [EMAIL]"));
+}
+
+// More choices (or tool calls, candidates, parts) in one event than the masker reads: with text in
+// one past the bound the response fails closed; without, nothing happens.
+void TestSseDeltaMasker::tooManyInOneEventFailClosed()
+{
+    auto choices = [](int n, const QByteArray &content) -> QByteArray {
+        QByteArray ev = "data: {\"choices\":[";
+        for (int i = 0; i < n; ++i)
+            ev += (i ? "," : "") + QByteArray("{\"index\":") + QByteArray::number(i) + ",\"delta\":{\"content\":\"" + content
+                + "\"},\"finish_reason\":null}";
+        return ev + "]}\n\n";
+    };
+    {
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, QByteArray(choices(20, "") + choices(16, "hi ") + kDone));
+        QVERIFY(!m.failedClosed());
+        QVERIFY(out.endsWith(kDone));
+    }
+    {
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, QByteArray(choices(2, "hi ") + choices(17, "ada@exa") + choices(17, "mple.com") + kDone));
+        QVERIFY(m.failedClosed());
+        QVERIFY(!out.contains("ada@exa") && !out.contains("[DONE]"));
+        QVERIFY(out.contains("gatehouse_unmaskable_stream"));
+    }
+    {
+        QByteArray parts;
+        for (int i = 0; i < 17; ++i)
+            parts += (i ? "," : "") + geminiPart("p" + QByteArray::number(i) + " ");
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, gemini(geminiCandidate(0, parts)));
+        QVERIFY(m.failedClosed());
+        QVERIFY(!out.contains("p16"));
+    }
+}
+
+void TestSseDeltaMasker::responsesValueSplitAcrossDeltas_data()
+{
+    valueRows();
+}
+
+// The Responses API's output_text.delta: two deltas split at every offset of the text, the body
+// read in two pieces split at many offsets; the deltas, the .done text and the whole texts in the
+// later events all come out masked, and no event is lost.
+void TestSseDeltaMasker::responsesValueSplitAcrossDeltas()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArray, value);
+    const QString expected = QString::fromUtf8(m_all->maskBuffer(text).data);
+    QVERIFY(!expected.contains(QString::fromUtf8(value)));
+    for (qsizetype p = 1; p < text.size(); ++p) {
+        const QByteArray body = responsesBody({text.left(p), text.mid(p)});
+        for (qsizetype k = 0; k <= body.size(); k += (p % 3 == 0 ? 1 : 11)) {
+            SseDeltaMasker m(m_all);
+            const QByteArray out = run(m, body, {k});
+            const Events e = events(out);
+            const qsizetype done = eventOf(e, QStringLiteral("response.output_text.done"));
+            const bool ok = e.ok && responsesText(e, 0) == expected && done > 0
+                && e.data[done].value(QStringLiteral("text")).toString() == expected && !out.contains(value) && m.streams() == 0
+                && (e.data.size() == 9 || e.data.size() == 10); // 9 events, and a flush before .done when text was held
+            if (!ok)
+                QFAIL(qPrintable(QStringLiteral("text split at %1, read at %2:\n%3").arg(p).arg(k).arg(QString::fromUtf8(out))));
+        }
+    }
+}
+
+void TestSseDeltaMasker::responsesValueSplitIntoManyDeltas()
+{
+    const QByteArray text = "Hi! Mail ada.lovelace@example.com or call (555) 123-4567, card 5500-0000-0000-0004; ip 10.1.2.3.";
+    const QString expected = QString::fromUtf8(m_all->maskBuffer(text).data);
+    for (qsizetype size = 1; size <= 9; ++size) {
+        QList<QByteArray> pieces;
+        for (qsizetype at = 0; at < text.size(); at += size)
+            pieces.append(text.mid(at, size));
+        const QByteArray body = responsesBody(pieces);
+        for (qsizetype read = 1; read <= 13; read += 3) {
+            QList<qsizetype> cuts;
+            for (qsizetype at = read; at < body.size(); at += read)
+                cuts.append(at);
+            SseDeltaMasker m(m_all);
+            const QByteArray out = run(m, body, cuts);
+            const Events e = events(out);
+            QVERIFY(e.ok);
+            QCOMPARE(responsesText(e, 0), expected);
+            QVERIFY(!out.contains("ada.lovelace") && !out.contains("123-4567") && !out.contains("5500"));
+            // Sequence numbers never go down.
+            for (qsizetype i = 1; i < e.data.size(); ++i)
+                QVERIFY(e.data[i].value(QStringLiteral("sequence_number")).toInt() >= e.data[i - 1].value(QStringLiteral("sequence_number")).toInt());
+        }
+    }
+}
+
+void TestSseDeltaMasker::responsesFlushPoints()
+{
+    // Before its .done: a delta event of the same shape, repeating the latest delta's number.
+    {
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, responsesBody({"Mail ada@exa", "mple.com"}));
+        const Events e = events(out);
+        QVERIFY(e.ok);
+        const qsizetype done = eventOf(e, QStringLiteral("response.output_text.done"));
+        QVERIFY(done >= 2);
+        const QJsonObject flush = e.data[done - 1];
+        QCOMPARE(flush.value(QStringLiteral("type")).toString(), QStringLiteral("response.output_text.delta"));
+        QCOMPARE(flush.value(QStringLiteral("delta")).toString(), QStringLiteral("[EMAIL]"));
+        QCOMPARE(flush.value(QStringLiteral("item_id")).toString(), QStringLiteral("item_0"));
+        QCOMPARE(flush.value(QStringLiteral("output_index")).toInt(-1), 0);
+        QCOMPARE(flush.value(QStringLiteral("content_index")).toInt(-1), 0);
+        QVERIFY(flush.value(QStringLiteral("logprobs")).isArray());
+        QCOMPARE(flush.value(QStringLiteral("sequence_number")).toInt(), e.data[done - 2].value(QStringLiteral("sequence_number")).toInt());
+        QVERIFY(out.contains("event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"item_0\""));
+        QCOMPARE(responsesText(e, 0), QStringLiteral("Mail [EMAIL]"));
+        QCOMPARE(e.data[done].value(QStringLiteral("text")).toString(), QStringLiteral("Mail [EMAIL]"));
+    }
+    // No .done: the next of content_part.done, output_item.done, response.completed (or
+    // .incomplete, .failed), [DONE], the end of the body.
+    const QList<QByteArray> enders{
+        responsesEvent("response.content_part.done", "\"output_index\":3,\"content_index\":1,\"part\":{}"),
+        responsesEvent("response.output_item.done", "\"output_index\":3,\"item\":{}"),
+        responsesEvent("response.completed", "\"response\":{}"),
+        responsesEvent("response.incomplete", "\"response\":{}"),
+        responsesEvent("response.failed", "\"response\":{}"),
+        kDone,
+        QByteArray(),
+    };
+    for (const QByteArray &ender : enders) {
+        SseDeltaMasker m(m_all);
+        QByteArray out = m.feed(responsesDelta(3, 1, "to ada@example.", 7));
+        // Another output's end, another content part's end: not this stream's.
+        out += m.feed(responsesEvent("response.content_part.done", "\"output_index\":3,\"content_index\":0,\"part\":{}"));
+        out += m.feed(responsesEvent("response.output_item.done", "\"output_index\":2,\"item\":{}"));
+        QVERIFY(!out.contains("example"));
+        out += m.feed(responsesDelta(3, 1, "org", 8));
+        out += m.feed(ender);
+        out += m.finish();
+        const Events e = events(out);
+        QVERIFY2(e.ok, out.constData());
+        QCOMPARE(responsesText(e, 3, 1), QStringLiteral("to [EMAIL]"));
+        QCOMPARE(m.streams(), 0);
+        if (!ender.isEmpty())
+            QVERIFY2(out.indexOf("\"delta\":\"[EMAIL]\"") < out.indexOf(ender), out.constData());
+    }
+}
+
+// Texts of several outputs, content parts, a function call and reasoning summaries, interleaved.
+void TestSseDeltaMasker::responsesInterleavedStreams()
+{
+    const QByteArray t00 = "first: ada.lovelace@example.com!";
+    const QByteArray t01 = "second: 4111 1111 1111 1111!";
+    const QByteArray args = "{\"to\":\"grace@navy.mil\",\"ssn\":\"123-45-6789\"}";
+    const QByteArray s0 = "Thinking of bob@example.net";
+    const QByteArray s1 = "then of 10.1.2.3 ok";
+    QByteArray body;
+    int seq = 0;
+    for (qsizetype i = 0; i < 48; i += 3) {
+        if (i < t00.size()) body += responsesDelta(0, 0, t00.mid(i, 3), seq++);
+        if (i < args.size()) body += responsesDelta(1, 0, args.mid(i, 3), seq++, "response.function_call_arguments.delta");
+        if (i < t01.size()) body += responsesDelta(0, 1, t01.mid(i, 3), seq++);
+        if (i < s0.size()) body += responsesDelta(2, 0, s0.mid(i, 3), seq++, "response.reasoning_summary_text.delta");
+        if (i < s1.size()) body += responsesDelta(2, 1, s1.mid(i, 3), seq++, "response.reasoning_summary_text.delta");
+    }
+    body += responsesDone(1, 0, args, seq++, "response.function_call_arguments.done", "arguments");
+    body += responsesDone(2, 0, s0, seq++, "response.reasoning_summary_text.done");
+    body += responsesDone(0, 1, t01, seq++);
+    body += responsesDone(0, 0, t00, seq++);
+    body += responsesEvent("response.completed", "\"response\":{}");
+    SseDeltaMasker m(m_all);
+    const QByteArray out = run(m, body);
     const Events e = events(out);
     QVERIFY(e.ok);
-    QCOMPARE(textOf(e, 0), QStringLiteral("id 0 [EMAIL] "));
-    QCOMPARE(textOf(e, 3), QStringLiteral("id 3 [EMAIL] "));
+    QCOMPARE(responsesText(e, 0, 0), QStringLiteral("first: [EMAIL]!"));
+    QCOMPARE(responsesText(e, 0, 1), QStringLiteral("second: [CREDIT_CARD]!"));
+    QCOMPARE(responsesText(e, 1, 0, QStringLiteral("response.function_call_arguments.delta")),
+             QStringLiteral("{\"to\":\"[EMAIL]\",\"ssn\":\"[US_SSN]\"}"));
+    QCOMPARE(responsesText(e, 2, 0, QStringLiteral("response.reasoning_summary_text.delta")), QStringLiteral("Thinking of [EMAIL]"));
+    QCOMPARE(responsesText(e, 2, 1, QStringLiteral("response.reasoning_summary_text.delta")), QStringLiteral("then of [IPV4] ok"));
+    // The function call's held text went out just before its own .done, the summary's before its own.
+    const qsizetype argsDone = eventOf(e, QStringLiteral("response.function_call_arguments.done"));
+    QCOMPARE(e.data[argsDone - 1].value(QStringLiteral("type")).toString(), QStringLiteral("response.function_call_arguments.delta"));
+    QCOMPARE(e.data[argsDone - 1].value(QStringLiteral("item_id")).toString(), QStringLiteral("item_1"));
+    QVERIFY(!e.data[argsDone - 1].contains(QStringLiteral("content_index")));
+    const qsizetype summaryDone = eventOf(e, QStringLiteral("response.reasoning_summary_text.done"));
+    QCOMPARE(e.data[summaryDone - 1].value(QStringLiteral("summary_index")).toInt(-1), 0);
     QCOMPARE(m.streams(), 0);
+    for (const char *piece : {"lovelace", "4111", "grace", "6789", "bob@", "10.1.2"})
+        QVERIFY2(!out.contains(piece), piece);
+}
+
+void TestSseDeltaMasker::responsesDoneTextEqualsTheDeltas_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QByteArrayView>("type");
+    QTest::addColumn<QByteArray>("field");
+    // A value right after an escape: masking the raw JSON would see "nada@..." after "\n".
+    const QByteArray escapes = "say \"hi\"\nada@example.org\tand \\ ünï\n4111 1111 1111 1111\r\nend";
+    QTest::newRow("text") << escapes << QByteArrayView("response.output_text") << QByteArray("text");
+    QTest::newRow("refusal") << QByteArray("no: call (555) 123-4567 or ada@example.org") << QByteArrayView("response.refusal") << QByteArray("refusal");
+    QTest::newRow("arguments") << QByteArray("{\"a\":\"x\\nada@example.org\",\"b\":\"123-45-6789\"}")
+                               << QByteArrayView("response.function_call_arguments") << QByteArray("arguments");
+    QTest::newRow("reasoning summary") << escapes << QByteArrayView("response.reasoning_summary_text") << QByteArray("text");
+    QTest::newRow("nothing to mask") << QByteArray("plain \"words\" only\n") << QByteArrayView("response.output_text") << QByteArray("text");
+}
+
+// A .done event carries the whole text; it is masked as one string, so what it says equals what
+// the deltas delivered (StreamingMasker's output is maskBuffer() of the whole text).
+void TestSseDeltaMasker::responsesDoneTextEqualsTheDeltas()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArrayView, type);
+    QFETCH(QByteArray, field);
+    const QString delta = QString::fromLatin1(type.toByteArray() + ".delta");
+    const QString expected = QString::fromUtf8(m_all->maskBuffer(text).data);
+    const int second = field == "arguments" ? 0 : 2; // a function call has no second index
+    const QString chars = QString::fromUtf8(text);
+    for (qsizetype size = 1; size <= 7; size += 2) {
+        QByteArray body;
+        int seq = 0;
+        for (qsizetype at = 0; at < chars.size(); at += size) // whole characters, as the API sends them
+            body += responsesDelta(4, second, chars.mid(at, size).toUtf8(), seq++, delta.toLatin1());
+        const QByteArray done = responsesDone(4, second, text, seq++, QByteArray(type.toByteArray() + ".done"), field.constData());
+        body += done;
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, body);
+        const Events e = events(out);
+        QVERIFY(e.ok);
+        const QJsonObject last = e.data.constLast();
+        QCOMPARE(last.value(QStringLiteral("type")).toString(), QString::fromLatin1(type.toByteArray() + ".done"));
+        QCOMPARE(responsesText(e, 4, second, delta), expected);
+        QCOMPARE(last.value(QString::fromLatin1(field)).toString(), expected);
+        if (expected == QString::fromUtf8(text)) // unchanged: the upstream's own bytes
+            QVERIFY(out.endsWith(done));
+    }
+}
+
+void TestSseDeltaMasker::geminiValueSplitAcrossChunks_data()
+{
+    valueRows();
+}
+
+void TestSseDeltaMasker::geminiValueSplitAcrossChunks()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QByteArray, value);
+    const QString expected = QString::fromUtf8(m_all->maskBuffer(text).data);
+    for (qsizetype p = 1; p < text.size(); ++p) {
+        // The last chunk carries finishReason and the rest of the text: the held text goes into it.
+        const QByteArray body = gemini(0, text.left(p)) + gemini(0, text.mid(p), "STOP");
+        for (qsizetype k = 0; k <= body.size(); k += (p % 3 == 0 ? 1 : 7)) {
+            SseDeltaMasker m(m_all);
+            const QByteArray out = run(m, body, {k});
+            const Events e = events(out);
+            if (!e.ok || geminiText(e, 0) != expected || out.contains(value) || m.streams() != 0 || e.data.size() != 2
+                || !out.endsWith("\"modelVersion\":\"gemini-2.0-flash\",\"responseId\":\"r1\"}\r\n\r\n"))
+                QFAIL(qPrintable(QStringLiteral("text split at %1, read at %2:\n%3").arg(p).arg(k).arg(QString::fromUtf8(out))));
+        }
+    }
+}
+
+void TestSseDeltaMasker::geminiCandidatesAndThoughts()
+{
+    // Two candidates in the same chunks, a thought part beside the answer, parts restarting at 0.
+    const QByteArray a = "one: john.doe@example.com";
+    const QByteArray b = "two: 4111 1111 1111 1111";
+    const QByteArray thought = "maybe ada@example.org";
+    QByteArray body;
+    for (qsizetype i = 0; i < a.size(); i += 4) {
+        const QByteArray first = (i < thought.size() ? geminiPart(thought.mid(i, 4), true) + "," : QByteArray()) + geminiPart(a.mid(i, 4));
+        body += gemini(geminiCandidate(0, first) + "," + geminiCandidate(1, geminiPart(b.mid(i, 4))));
+    }
+    // Candidate 1 finishes with no part of its own: its held text comes in a chunk just before.
+    body += gemini(geminiCandidate(1, QByteArray(), "STOP"));
+    body += gemini(0, " bye", "STOP");
+    SseDeltaMasker m(m_all);
+    const QByteArray out = run(m, body);
+    const Events e = events(out);
+    QVERIFY(e.ok);
+    QCOMPARE(geminiText(e, 0), QStringLiteral("one: [EMAIL] bye"));
+    QCOMPARE(geminiText(e, 0, true), QStringLiteral("maybe [EMAIL]"));
+    QCOMPARE(geminiText(e, 1), QStringLiteral("two: [CREDIT_CARD]"));
+    QCOMPARE(m.streams(), 0);
+    // Two synthesized chunks: candidate 1's text before its finishReason, and candidate 0's thought
+    // before its (the finishing chunk has no thought part); candidate 0's answer went into that chunk.
+    QCOMPARE(e.data.size(), int((a.size() + 3) / 4) + 4);
+    const qsizetype finish0 = out.indexOf("\"finishReason\":\"STOP\"}]");
+    QVERIFY(finish0 > 0);
+    QVERIFY(out.lastIndexOf("\"text\":\"[EMAIL] bye\"}", finish0) > out.lastIndexOf("\r\n\r\n", finish0));
+    const qsizetype finish1 = out.indexOf("\"finishReason\":\"STOP\",\"index\":1");
+    QVERIFY(out.lastIndexOf("[CREDIT_CARD]", finish1) > 0);
+    for (const char *piece : {"john", "4111", "ada@"})
+        QVERIFY2(!out.contains(piece), piece);
+
+    // No finishReason at all: flushed at the end of the body, in Gemini's shape.
+    SseDeltaMasker n(m_all);
+    const QByteArray cut = run(n, QByteArray(gemini(2, "mail ada@example.") + gemini(2, "org")));
+    const Events f = events(cut);
+    QVERIFY(f.ok);
+    QCOMPARE(geminiText(f, 2), QStringLiteral("mail [EMAIL]"));
+    QCOMPARE(f.data.constLast().value(QStringLiteral("responseId")).toString(), QStringLiteral("r1"));
 }
 
 void TestSseDeltaMasker::overlongEventFallsBackToTheWindow()
@@ -573,6 +1039,11 @@ void TestSseDeltaMasker::randomDamageNeverBreaksIt()
             + chatFinish(0) + chatFinish(1) + kDone,
         anthropic,
         chat(0, "x", "null", "\r\n") + chat(0, "whole bob@example.net inside") + kDone,
+        responsesBody({"Mail ada@exa", "mple.com and whole bob@example.net inside", " now"})
+            + responsesDelta(1, 0, "{\"a\":\"x@", 20, "response.function_call_arguments.delta")
+            + responsesDone(1, 0, "{\"a\":\"x@", 21, "response.function_call_arguments.done", "arguments"),
+        gemini(geminiCandidate(0, geminiPart("think", true) + "," + geminiPart("mail ada@exa")) + "," + geminiCandidate(1, geminiPart("x")))
+            + gemini(0, "mple.com whole bob@example.net inside") + gemini(1, " y", "STOP") + gemini(0, "", "STOP"),
     };
     const QList<QByteArray> junk{"\"", "\\", "{", "}", "[", "]", ":", ",", "\n\n", "\r", "99999999999999999999",
                                  "-1", "\\u00", "\\ud800", "\xc3", "\xff", "null", "[DONE]", "data: ", "index"};
