@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include <sys/socket.h>
+
 
 namespace gh {
 
@@ -559,6 +561,18 @@ void HttpConnection::abort()
     m_socket->abort();
     if (m_phase != Phase::Closed)
         onDisconnected();
+}
+
+void HttpConnection::breakStream(quint64 serial)
+{
+    if (!isStreaming(serial))
+        return;
+    const qintptr fd = m_socket->socketDescriptor();
+    if (fd >= 0) {
+        const linger reset{1, 0};   // close() then sends RST, not FIN
+        ::setsockopt(int(fd), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
+    abort();
 }
 
 void HttpConnection::onTimeout()

@@ -39,6 +39,9 @@ public:
     // The server is shutting down: finish what is in flight, then close.
     void drain();
     void abort();
+    // Breaks the streamed response `serial` off with a reset (RST), so no client can take what it
+    // got for the whole answer, as it might after a plain close.
+    void breakStream(quint64 serial);
 
     // Answers and closes at once, before any request was read (too many connections).
     void refuse(int status, const QByteArray &code, const QString &message);

@@ -72,8 +72,8 @@ void HttpResponder::end() const
 
 void HttpResponder::abortStream() const
 {
-    if (m_connection && m_connection->isStreaming(m_serial))
-        m_connection->abort();
+    if (m_connection)
+        m_connection->breakStream(m_serial);
 }
 
 bool HttpResponder::isOpen() const

@@ -34,7 +34,7 @@ public:
     void beginStream(int status, const QByteArray &contentType, const HttpHeaders &extraHeaders = {}) const;
     void write(const QByteArray &chunk) const;
     void end() const;
-    // Breaks a streamed response off: the connection closes without the last chunk, so the
+    // Breaks a streamed response off: the connection is reset without the last chunk, so the
     // client sees an incomplete answer rather than a short one that looks whole.
     void abortStream() const;
 

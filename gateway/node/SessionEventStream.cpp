@@ -38,9 +38,19 @@ SessionEventStream::Page readPage(const Store &store, const QString &id, const S
             }
             if (!*seq) {   // nothing at or after that time: an empty window
                 page.last = true;
+                page.announced = 0;
                 return page;
             }
             page.nextSeq = **seq;
+        }
+        if ((*s)->endedAtUs && w.toUs < 0) {   // an open session grows while it is read
+            auto count = store.eventCount(id, page.nextSeq);
+            if (!count) {
+                page.status = 503;
+                page.error = count.error().message;
+                return page;
+            }
+            page.announced = std::min(*count, w.limit);
         }
     }
     auto events = store.events(id, page.nextSeq, int(std::min<qint64>(page.left, kPageEvents)),
@@ -109,7 +119,10 @@ void SessionEventStream::onPage(Page page)
     }
     if (!m_begun) {
         m_begun = true;
-        m_res.beginStream(200, QByteArrayLiteral("application/x-ndjson"));
+        HttpHeaders extra;
+        if (page.announced >= 0)
+            extra.append({QByteArray(kLinesHeader), QByteArray::number(page.announced)});
+        m_res.beginStream(200, QByteArrayLiteral("application/x-ndjson"), extra);
     }
     if (!page.lines.isEmpty())
         m_res.write(page.lines);

@@ -43,8 +43,13 @@ public:
         QByteArray lines;
         qint64 nextSeq = 0;
         qint64 left = 0;
+        qint64 announced = -1;       // first page: how many lines the whole answer has, when known
         bool last = false;
     };
+    // The header announcing the answer's number of lines, when it is known in advance (a session
+    // that has ended, a window not bounded by time): a client can tell a whole answer from one that
+    // stopped short, which HTTP/1.1 clients (Qt's among them) do not always report.
+    static constexpr const char *kLinesHeader = "X-Gatehouse-Lines";
 
 private:
     SessionEventStream(AdminReads &reads, const Store &store, QString sessionId, Window window,

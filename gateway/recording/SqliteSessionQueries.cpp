@@ -138,4 +138,22 @@ Result<std::optional<qint64>> SqliteStore::seqAtOrAfter(const QString &sessionId
     return std::optional<qint64>(q->int64(0));
 }
 
+Result<qint64> SqliteStore::eventCount(const QString &sessionId, qint64 fromSeq) const
+{
+    m_writer->drain();
+    Result<std::unique_ptr<SqliteConnection>> db = takeReader();
+    if (!db)
+        return db.error();
+    const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
+    // Counted off the primary key's index, not the rows with their bodies.
+    Result<SqliteQuery> q = (*db)->query("SELECT count(*) FROM events WHERE session_id = ?1 AND seq >= ?2");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId).bind(2, fromSeq);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    return *row ? q->int64(0) : 0;
+}
+
 } // namespace gh

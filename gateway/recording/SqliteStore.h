@@ -89,6 +89,7 @@ public:
     Result<QList<SessionInfo>> searchSessions(const SessionSearch &search) const override;
     Result<SessionTimeline> timeline(const QString &sessionId, qint64 fromSeq, int limit) const override;
     Result<std::optional<qint64>> seqAtOrAfter(const QString &sessionId, qint64 tsUs) const override;
+    Result<qint64> eventCount(const QString &sessionId, qint64 fromSeq) const override;
 
     // In SqliteStats.cpp: indexed by events_stats, so it reads only the window's counted events.
     Result<StatsResult> stats(const StatsQuery &query) const override;

@@ -246,6 +246,8 @@ public:
     virtual Result<SessionTimeline> timeline(const QString &sessionId, qint64 fromSeq, int limit) const = 0;
     // The seq of the first event at or after tsUs; empty when there is none.
     virtual Result<std::optional<qint64>> seqAtOrAfter(const QString &sessionId, qint64 tsUs) const = 0;
+    // How many events of the session are stored from fromSeq on.
+    virtual Result<qint64> eventCount(const QString &sessionId, qint64 fromSeq) const = 0;
 
     // ---- statistics (the desktop overview) ----
     // Counts per connection and bucket from the recorded events, and the latest refusals.

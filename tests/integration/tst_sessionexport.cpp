@@ -43,6 +43,7 @@ private Q_SLOTS:
     void theExportIsWholeAndInOrder();
     void gatehousectlWritesTheExportAsItArrives();
     void verificationReadsTheLongSessionInPages();
+    void theAnswerAnnouncesItsLines();
     void missingSessionsAndBadWindowsAreRefused();
 
 private:
@@ -240,6 +241,27 @@ void TestSessionExport::verificationReadsTheLongSessionInPages()
     QCOMPARE(get.status, 200);
     QCOMPARE(get.json().object().value(QLatin1String("intact")).toBool(), true);
     QCOMPARE(qint64(get.json().object().value(QLatin1String("events")).toDouble()), m_eventCount);
+}
+
+// An ended session's export says how many lines it has, so a client can tell a whole answer from
+// one that stopped short; a window says how many it holds.
+void TestSessionExport::theAnswerAnnouncesItsLines()
+{
+    auto announced = [&](const QString &query) {
+        const gh::test::CurlResult r = gh::test::curl(
+            {QStringLiteral("-D"), QStringLiteral("-"), QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-H"),
+             QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_daemon.adminToken()),
+             m_daemon.adminUrl() + QStringLiteral("/api/v1/sessions/%1/events").arg(m_session) + query});
+        for (const QByteArray &line : r.out.split('\n')) {
+            if (line.toLower().startsWith("x-gatehouse-lines:"))
+                return line.mid(18).trimmed().toLongLong();
+        }
+        return qint64(-1);
+    };
+    QCOMPARE(announced(QString()), m_eventCount);
+    QCOMPARE(announced(QStringLiteral("?from_seq=10&limit=5")), qint64(5));
+    QCOMPARE(announced(QStringLiteral("?from_seq=%1").arg(m_eventCount - 3)), qint64(3));
+    QCOMPARE(announced(QStringLiteral("?to_us=%1").arg(qint64(1) << 60)), qint64(-1));   // bounded by time: unknown
 }
 
 void TestSessionExport::missingSessionsAndBadWindowsAreRefused()

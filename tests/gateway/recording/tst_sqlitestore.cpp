@@ -461,6 +461,10 @@ private slots:
         QCOMPARE(store->events(*id, 1, 100, 1)->size(), 1);
         QCOMPARE(store->events(*id, 0, 100, small.size())->size(), 1);
         QCOMPARE(store->events(*id, 0, 100, 0)->size(), 3);   // 0: no budget
+        QCOMPARE(*store->eventCount(*id, 0), qint64(3));
+        QCOMPARE(*store->eventCount(*id, 2), qint64(1));
+        QCOMPARE(*store->eventCount(*id, 3), qint64(0));
+        QCOMPARE(*store->eventCount(QStringLiteral("no-such-session"), 0), qint64(0));
 
         QVERIFY(store->endSession(*id, {2'000'000, 123, 4567, QByteArray(), "signature", {}}).ok());
         Result<std::optional<SessionInfo>> info = store->session(*id);
