@@ -153,8 +153,11 @@ AdminDownload *AdminClient::download(const QString &path, std::function<bool(con
                                     const HttpHeaders &extraHeaders)
 {
     QNetworkRequest request = makeRequest(path, {}, extraHeaders);
-    request.setTransferTimeout(clampMs(inactivity));
-    auto *d = new AdminDownload(m_nam->get(request), std::move(onData), std::move(done));
+    // Not Qt's transfer timeout: it also fires while onData is what holds the transfer up (a paused
+    // pipe, `play` waiting out a recorded pause), once Qt's read buffer is full. AdminDownload
+    // counts only the time it waits for the server.
+    request.setTransferTimeout(0);
+    auto *d = new AdminDownload(m_nam->get(request), std::move(onData), std::move(done), inactivity);
     d->setParent(this);
     return d;
 }
@@ -176,13 +179,20 @@ AdminReply AdminClient::downloadSync(const QString &path, const std::function<bo
 // ---- AdminDownload ----------------------------------------------------------------------
 
 AdminDownload::AdminDownload(QNetworkReply *reply, std::function<bool(const QByteArray &)> onData,
-                             std::function<void(AdminReply)> done)
-    : m_reply(reply), m_onData(std::move(onData)), m_done(std::move(done))
+                             std::function<void(AdminReply)> done, std::chrono::milliseconds inactivity)
+    : m_reply(reply), m_onData(std::move(onData)), m_done(std::move(done)), m_inactivity(inactivity)
 {
     reply->setParent(this);
     reply->setReadBufferSize(kReadBuffer);
     connect(reply, &QNetworkReply::readyRead, this, &AdminDownload::take);
     connect(reply, &QNetworkReply::finished, this, &AdminDownload::onFinished);
+    m_idle.setSingleShot(true);
+    m_idle.setInterval(clampMs(inactivity));
+    connect(&m_idle, &QTimer::timeout, this, [this] {
+        m_timedOut = true;
+        m_reply->abort();
+    });
+    m_idle.start();
 }
 
 void AdminDownload::abort()
@@ -200,13 +210,16 @@ void AdminDownload::take()
     if (data.isEmpty() || m_stopped)
         return;
     if (status >= 200 && status < 300) {
+        m_lines += data.count('\n');
         if (!m_onData(data)) {
             m_stopped = true;
             m_reply->abort();
+            return;
         }
     } else if (m_errorBody.size() < kErrorBody) {
         m_errorBody += data.left(kErrorBody - m_errorBody.size());
     }
+    m_idle.start();   // from now on the wait is for the server again
 }
 
 void AdminDownload::onFinished()
@@ -215,16 +228,27 @@ void AdminDownload::onFinished()
         return;
     take();
     m_finished = true;
+    m_idle.stop();
     AdminReply r;
     r.status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     r.contentType = m_reply->rawHeader("Content-Type");
+    for (const auto &[name, value] : m_reply->rawHeaderPairs())
+        r.headers.append({name, value});
+    bool announced = false;
+    const qint64 lines = r.header("X-Gatehouse-Lines").toLongLong(&announced);
     if (m_stopped) {
         r.broken = true;
         r.errorText = QStringLiteral("stopped");
+    } else if (m_timedOut) {
+        r.broken = r.status >= 200 && r.status < 300;
+        r.errorText = QStringLiteral("nothing came for %1 s").arg(double(m_inactivity.count()) / 1000.0);
     } else if (r.status == 0 || m_reply->error() != QNetworkReply::NoError) {
         if (r.status >= 200 && r.status < 300)
             r.broken = true;
         r.errorText = m_reply->errorString();
+    } else if (r.status >= 200 && r.status < 300 && announced && m_lines < lines) {
+        r.broken = true;
+        r.errorText = QStringLiteral("the answer ended after %1 of the %2 lines it announced").arg(m_lines).arg(lines);
     }
     if (r.status != 0 && !(r.status >= 200 && r.status < 300)) {
         r.body = m_errorBody;

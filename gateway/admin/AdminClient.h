@@ -5,6 +5,7 @@
 #include <QByteArray>
 #include <QJsonDocument>
 #include <QObject>
+#include <QTimer>
 #include <QPointer>
 #include <QSslConfiguration>
 #include <QString>
@@ -32,6 +33,17 @@ struct AdminReply {
     bool ok() const { return status >= 200 && status < 300 && !broken; }
     // downloadSync(): a 2xx answer that ended before it was whole (errorText says how).
     bool broken = false;
+    HttpHeaders headers;          // download()'s answers: the response headers
+
+    // A response header's value (names in any case); empty when absent.
+    QByteArray header(QByteArrayView name) const
+    {
+        for (const auto &[k, v] : headers) {
+            if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) == 0)
+                return v;
+        }
+        return {};
+    }
 };
 
 // One Server-Sent Event.
@@ -93,7 +105,7 @@ public:
 private:
     friend class AdminClient;
     AdminDownload(QNetworkReply *reply, std::function<bool(const QByteArray &)> onData,
-                  std::function<void(AdminReply)> done);
+                  std::function<void(AdminReply)> done, std::chrono::milliseconds inactivity);
     void take();
     void onFinished();
 
@@ -101,7 +113,11 @@ private:
     std::function<bool(const QByteArray &)> m_onData;
     std::function<void(AdminReply)> m_done;
     QByteArray m_errorBody;
+    qint64 m_lines = 0;   // newlines in the 2xx body so far
+    QTimer m_idle;   // runs only while waiting for the server, not while onData works
+    std::chrono::milliseconds m_inactivity;
     bool m_stopped = false;
+    bool m_timedOut = false;
     bool m_finished = false;
 };
 
@@ -139,10 +155,13 @@ public:
     // GET `path` for a long answer (a session's events) without holding it: `onData` gets the body
     // of a 2xx answer piece by piece as it arrives, and the server is read no faster than onData
     // returns. onData returning false, or AdminDownload::abort(), stops the download (errorText:
-    // "stopped"). `inactivity` limits the time without a byte, not the whole download. `done` runs
+    // "stopped"). `inactivity` limits the time spent waiting for the server's next byte, not the
+    // whole download, nor the time onData takes (a paused pipe, a replay waiting out a pause). `done` runs
     // once at the end, in this object's thread; its reply carries no body when 2xx, and says
     // `broken` when the answer ended early (the server broke it off, the connection dropped).
-    // The download deletes itself after `done`.
+    // The download deletes itself after `done`. An answer announcing its number of lines
+    // (X-Gatehouse-Lines, as a session's events do) and bringing fewer is `broken` too: Qt does not
+    // always report a chunked answer that stopped short.
     AdminDownload *download(const QString &path, std::function<bool(const QByteArray &)> onData,
                             std::function<void(AdminReply)> done,
                             std::chrono::milliseconds inactivity = std::chrono::milliseconds(30'000),

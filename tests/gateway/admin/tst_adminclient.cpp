@@ -1,6 +1,9 @@
 #include "admin/AdminClient.h"
 #include "admin/HttpServer.h"
 
+#include <QElapsedTimer>
+#include <QThread>
+#include <QTimer>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -22,6 +25,10 @@ private Q_SLOTS:
     void callSyncTimesOut();
     void baseUrlPathAndExtraHeaders();
     void eventStreamDeliversEvents();
+    void downloadHandsTheBodyOverAsItArrives();
+    void downloadWaitsOutASlowConsumer();
+    void downloadGivesUpOnASilentServer();
+    void downloadSeesAnAnswerBrokenOff();
 
 private:
     QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_port)); }
@@ -51,6 +58,18 @@ void tst_AdminClient::init()
             res.sendError(401, "unauthenticated", QStringLiteral("the token was not accepted"));
         } else if (p == "/hold") {
             m_held.append(res);
+        } else if (p == "/stream" || p == "/stream-then-silence" || p == "/stream-then-break") {
+            // 16 or 1 pieces of 256 KiB, then the end, nothing more, or a break once sent.
+            res.beginStream(200, "application/x-ndjson", {{"X-Gatehouse-Lines", "16"}});
+            const int pieces = p == "/stream" ? 16 : 1;
+            for (int i = 0; i < pieces; ++i)
+                res.write(QByteArray(256 * 1024 - 1, char('a' + i)) + '\n');
+            if (p == "/stream")
+                res.end();
+            else if (p == "/stream-then-break")
+                QTimer::singleShot(200, m_server.get(), [res] { res.abortStream(); });
+            else
+                m_held.append(res);
         } else if (p == "/api/v1/events") {
             res.beginStream(200, "text/event-stream");
             res.write(": keep-alive\n\n");
@@ -181,6 +200,99 @@ void tst_AdminClient::eventStreamDeliversEvents()
     QTRY_COMPARE_WITH_TIMEOUT(m_seen.size(), 2, 10000);
     QCOMPARE(m_seen[1].header("Last-Event-ID"), QByteArray("7"));
     stream->close();
+}
+
+void tst_AdminClient::downloadHandsTheBodyOverAsItArrives()
+{
+    AdminClient client(url(), QStringLiteral("s3cret"));
+    qint64 total = 0;
+    int calls = 0;
+    qint64 largest = 0;
+    const AdminReply r = client.downloadSync(QStringLiteral("/stream"), [&](const QByteArray &data) {
+        total += data.size();
+        largest = std::max<qint64>(largest, data.size());
+        ++calls;
+        return true;
+    });
+    QVERIFY2(r.ok(), qPrintable(r.errorText));
+    QCOMPARE(r.status, 200);
+    QVERIFY(r.body.isEmpty());   // handed over, not kept
+    QCOMPARE(r.header("x-gatehouse-lines"), QByteArray("16"));   // any case
+    QCOMPARE(total, qint64(16 * 256 * 1024));
+    QVERIFY(calls > 1);
+    QVERIFY(largest <= AdminDownload::kReadBuffer);
+
+    const AdminReply missing = client.downloadSync(QStringLiteral("/api/v1/missing"), [](const QByteArray &) {
+        return true;
+    });
+    QCOMPARE(missing.status, 404);
+    QCOMPARE(missing.errorCode, QStringLiteral("not_found"));
+    QVERIFY(!missing.ok() && !missing.broken);
+
+    // onData says stop: the download ends there, broken, and says why.
+    const AdminReply stopped = client.downloadSync(QStringLiteral("/stream"), [](const QByteArray &) { return false; });
+    QVERIFY(stopped.broken);
+    QCOMPARE(stopped.errorText, QStringLiteral("stopped"));
+}
+
+// A consumer slower than the inactivity limit (a paused pipe, a replay waiting out a recorded pause)
+// is not a silent server.
+void tst_AdminClient::downloadWaitsOutASlowConsumer()
+{
+    AdminClient client(url(), QStringLiteral("s3cret"));
+    qint64 total = 0;
+    int naps = 0;
+    const AdminReply r = client.downloadSync(
+        QStringLiteral("/stream"),
+        [&](const QByteArray &data) {
+            total += data.size();
+            if (naps < 3) {
+                ++naps;
+                QThread::msleep(400);
+            }
+            return true;
+        },
+        std::chrono::milliseconds(300));
+    QVERIFY2(r.ok(), qPrintable(r.errorText));
+    QCOMPARE(total, qint64(16 * 256 * 1024));
+    QCOMPARE(naps, 3);
+}
+
+void tst_AdminClient::downloadGivesUpOnASilentServer()
+{
+    AdminClient client(url(), QStringLiteral("s3cret"));
+    qint64 total = 0;
+    QElapsedTimer t;
+    t.start();
+    const AdminReply r = client.downloadSync(
+        QStringLiteral("/stream-then-silence"), [&](const QByteArray &data) {
+            total += data.size();
+            return true;
+        },
+        std::chrono::milliseconds(300));
+    QVERIFY(r.broken);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.errorText.contains(QLatin1String("nothing came")), qPrintable(r.errorText));
+    QCOMPARE(total, qint64(256 * 1024));
+    QVERIFY(t.elapsed() < 5000);
+}
+
+// Qt does not always report a chunked answer that stops short (a reset after the last byte can end
+// it as if whole), so the count the server announced is what tells.
+void tst_AdminClient::downloadSeesAnAnswerBrokenOff()
+{
+    AdminClient client(url(), QStringLiteral("s3cret"));
+    for (int i = 0; i < 5; ++i) {
+        qint64 lines = 0;
+        const AdminReply r = client.downloadSync(QStringLiteral("/stream-then-break"), [&](const QByteArray &d) {
+            lines += d.count('\n');
+            return true;
+        });
+        QCOMPARE(r.status, 200);
+        QCOMPARE(lines, 1);
+        QVERIFY(r.broken);
+        QVERIFY(!r.ok());
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_AdminClient)
