@@ -1,4 +1,4 @@
-// The real `openai` client doing chat completions through the Gatehouse HTTP proxy
+// The real `openai` client doing chat completions (and the Responses API) through the Gatehouse HTTP proxy
 // (contract §4): started by run.py, which sets
 //   GATEHOUSE_OPENAI_BASE_URL   http://127.0.0.1:<proxy>/<connection>/v1
 //   GATEHOUSE_TOKEN             a gateway-issued token (the client's apiKey)
@@ -137,6 +137,61 @@ test('an email in a whole answer reaches the client masked, the JSON still valid
     model: 'gatehouse-test-model', messages: say('mail grace.hopper@navy.example.org now'),
   });
   assert.equal(res.choices[0].message.content, 'mail [EMAIL] now');
+});
+
+// The Responses API (client.responses), which OpenAI recommends over chat completions: its text
+// streams as response.output_text.delta events, and .done / response.completed repeat it whole.
+const splitAddresses = 'pieces:Write to |ada.|love|lace@exam|ple.com| today, |grace@navy.mil|.';
+const maskedAddresses = 'Write to [EMAIL] today, [EMAIL].';
+
+test('a Responses API answer streamed over several deltas reaches the client masked', async () => {
+  const stream = await client(token).responses.create({
+    model: 'gatehouse-test-model', input: splitAddresses, stream: true,
+  });
+  const deltas = [];
+  let done = null;
+  let completed = null;
+  const sequence = [];
+  for await (const event of stream) {
+    sequence.push(event.sequence_number);
+    if (event.type === 'response.output_text.delta') {
+      assert.equal(event.output_index, 0);
+      assert.equal(event.content_index, 0);
+      assert.ok(event.item_id, 'every delta names its item');
+      deltas.push(event.delta);
+    }
+    if (event.type === 'response.output_text.done') done = event.text;
+    if (event.type === 'response.completed') completed = event.response;
+  }
+  assert.equal(deltas.join(''), maskedAddresses);
+  for (const piece of ['love', 'lace', 'exam', 'ple.com', 'grace']) {
+    assert.ok(!deltas.some((d) => d.includes(piece)), `"${piece}" reached the client: ${JSON.stringify(deltas)}`);
+  }
+  // The whole text the later events repeat says the same as the deltas did.
+  assert.equal(done, maskedAddresses);
+  assert.equal(completed?.status, 'completed');
+  assert.equal(completed.output[0].content[0].text, maskedAddresses);
+  // Still streamed: the first delta already has the first words, not the whole answer.
+  assert.equal(deltas[0], 'Write to ');
+  assert.ok(sequence.every((n, i) => i === 0 || n >= sequence[i - 1]), `sequence numbers: ${sequence}`);
+});
+
+test('the Responses API stream helper puts the masked deltas together', async () => {
+  // responses.stream() checks each delta against the output and content part it names.
+  const stream = client(token).responses.stream({ model: 'gatehouse-test-model', input: splitAddresses });
+  let snapshot = '';
+  stream.on('response.output_text.delta', (event) => { snapshot = event.snapshot; });
+  const final = await stream.finalResponse();
+  assert.equal(snapshot, maskedAddresses);
+  assert.equal(final.output[0].content[0].text, maskedAddresses);
+});
+
+test('a whole Responses API answer reaches the client masked', async () => {
+  const res = await client(token).responses.create({
+    model: 'gatehouse-test-model', input: [{ role: 'user', content: 'echo: mail grace.hopper@navy.example.org now' }],
+  });
+  assert.equal(res.status, 'completed');
+  assert.equal(res.output_text, 'mail [EMAIL] now');
 });
 
 test('a request a deny rule matches is refused with 403 denied', async () => {
