@@ -73,6 +73,7 @@ private slots:
     void responsesAreMaskedAsTheyStream_data();
     void responsesAreMaskedAsTheyStream();
     void llmDeltasAreMaskedAcrossEvents();
+    void responsesApiDeltasAreMaskedAcrossEvents();
     void compressedResponsesAreDecodedOrRefused();
     void jsonFieldsAreMaskedWholeWithinTheBound();
     void maskingIsRecordedWithoutTheOriginalValues();
@@ -725,6 +726,68 @@ void TestRules::llmDeltasAreMaskedAcrossEvents()
     const QByteArray decision = QJsonDocument(masked).toJson();
     for (const char *piece : {"love", "lace", "exam", "4111"})
         QVERIFY(!decision.contains(piece));
+}
+
+void TestRules::responsesApiDeltasAreMaskedAcrossEvents()
+{
+    // The OpenAI Responses API's shape: output_text.delta events split an address and a card, then
+    // .done and response.completed carry the whole text; sent in 13-byte chunks.
+    const QList<QByteArray> deltas = {"Write to ada.", "love", "lace@exam", "ple.com or pay 4111 11", "11 1111 1111", " today."};
+    QByteArray whole;
+    for (const QByteArray &d : deltas)
+        whole += d;
+    auto event = [](const QByteArray &type, const QByteArray &members) -> QByteArray {
+        return "event: " + type + "\ndata: {\"type\":\"" + type + "\"," + members + "}\n\n";
+    };
+    const QByteArray where = "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0";
+    QByteArray body = event("response.created", "\"sequence_number\":0,\"response\":{\"marker\":\"sse-responses-marker\"}");
+    int seq = 1;
+    for (const QByteArray &d : deltas)
+        body += event("response.output_text.delta", "\"sequence_number\":" + QByteArray::number(seq++) + "," + where + ",\"delta\":\"" + d
+                                                        + "\",\"logprobs\":[]");
+    body += event("response.output_text.done", "\"sequence_number\":" + QByteArray::number(seq++) + "," + where + ",\"text\":\"" + whole + "\"");
+    body += event("response.completed", "\"sequence_number\":" + QByteArray::number(seq++)
+                                            + ",\"response\":{\"output\":[{\"content\":[{\"text\":\"" + whole + "\"}]}]}");
+    const QString file = m_tmp.filePath(QStringLiteral("responses-deltas.txt"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(body);
+    f.close();
+    const Answer a = send(m_alice, QStringLiteral("/pii/reflect?mode=sse&split=13&pause=0.002"),
+                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    QCOMPARE(a.status, 200);
+    for (const char *piece : {"ada.", "love", "lace", "exam", "ple.com", "4111"})
+        QVERIFY2(!a.body.contains(piece), a.body.constData());
+    QString text;
+    QString done;
+    QString completed;
+    QList<int> sequence;
+    for (const QByteArray &line : a.body.split('\n')) {
+        if (!line.startsWith("data: {"))
+            continue;
+        QJsonParseError err;
+        const QJsonObject o = QJsonDocument::fromJson(line.mid(6), &err).object();
+        QVERIFY2(err.error == QJsonParseError::NoError, line.constData());
+        sequence.append(o.value(QStringLiteral("sequence_number")).toInt());
+        const QString type = o.value(QStringLiteral("type")).toString();
+        if (type == u"response.output_text.delta") {
+            QCOMPARE(o.value(QStringLiteral("item_id")).toString(), QStringLiteral("msg_1"));
+            text += o.value(QStringLiteral("delta")).toString();
+        } else if (type == u"response.output_text.done") {
+            done = o.value(QStringLiteral("text")).toString();
+        } else if (type == u"response.completed") {
+            completed = o.value(QStringLiteral("response")).toObject().value(QStringLiteral("output")).toArray().at(0).toObject()
+                            .value(QStringLiteral("content")).toArray().at(0).toObject().value(QStringLiteral("text")).toString();
+        }
+    }
+    // The connection has a custom pattern, so the text is held to the end of its stream: it comes
+    // in a delta just before .done, and every copy of the whole text says the same.
+    const QString expected = QStringLiteral("Write to [EMAIL] or pay [CREDIT_CARD] today.");
+    QCOMPARE(text, expected);
+    QCOMPARE(done, expected);
+    QCOMPARE(completed, expected);
+    QCOMPARE(sequence.size(), 1 + deltas.size() + 1 + 2);
+    QVERIFY(std::is_sorted(sequence.begin(), sequence.end()));
 }
 
 void TestRules::compressedResponsesAreDecodedOrRefused()
