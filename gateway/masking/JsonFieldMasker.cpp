@@ -18,8 +18,11 @@ public:
         int entry;
     };
 
-    Walker(QByteArrayView in, const MaskPlan &plan, const std::vector<Field> &fields)
-        : m_in(in), m_plan(plan), m_fields(fields)
+    // `candidates`: the plan's raw candidates in the whole body, for a plan of built-in detectors
+    // only (nullptr: every string and number is scanned).
+    Walker(QByteArrayView in, const MaskPlan &plan, const std::vector<Field> &fields,
+           const std::vector<MaskPlan::Span> *candidates)
+        : m_in(in), m_plan(plan), m_fields(fields), m_candidates(candidates)
     {
     }
 
@@ -84,33 +87,59 @@ private:
         return -1;
     }
 
-    // Replaces m_in[begin, m_pos) in the output with `text` as a JSON string.
-    void rewrite(qsizetype begin, QByteArrayView text, const QList<MaskHit> &hits, int wholeEntry)
+    // Replaces the field m_in[begin, m_pos) in the output with its rule's replacement as a JSON string.
+    void rewriteField(qsizetype begin, int entry)
     {
         if (m_copied == 0)
             m_result.data.reserve(m_in.size() + 64);
         m_result.data.append(m_in.data() + m_copied, begin - m_copied);
         const qint64 outAt = m_result.data.size();
-        JsonText::appendString(m_result.data, text);
-        const qint64 outLen = m_result.data.size() - outAt;
+        JsonText::appendString(m_result.data, m_plan.entry(entry).replace);
         m_copied = m_pos;
-        auto add = [&](const QString &rule, const QString &detector) {
-            m_result.hits.append(MaskHit{rule, detector, outAt, outLen, begin, m_pos - begin});
-        };
-        if (wholeEntry >= 0)
-            add(m_plan.entry(wholeEntry).rule, QStringLiteral("json_field"));
-        for (const MaskHit &h : hits)
-            add(h.rule, h.detector);
+        m_result.hits.append(MaskHit{m_plan.entry(entry).rule, QStringLiteral("json_field"), outAt,
+                                     m_result.data.size() - outAt, begin, m_pos - begin});
     }
 
-    // Runs the text detectors over a decoded string or number token just consumed.
+    // Runs the text detectors over a decoded string or number token just consumed (m_in[begin, m_pos)).
     void detect(qsizetype begin, QByteArrayView decoded)
     {
-        if (m_quiet || m_plan.empty())
+        if (m_quiet || m_plan.empty() || !mayHit(begin, decoded))
             return;
         const MaskResult r = m_plan.maskBuffer(decoded);
-        if (!r.hits.isEmpty())
-            rewrite(begin, r.data, r.hits, -1);
+        if (r.hits.isEmpty())
+            return;
+        // The string written back re-escaped; each hit's range is its replacement in the output.
+        if (m_copied == 0)
+            m_result.data.reserve(m_in.size() + 64);
+        m_result.data.append(m_in.data() + m_copied, begin - m_copied);
+        m_result.data += '"';
+        const QByteArrayView text(r.data);
+        qsizetype copied = 0;
+        for (const MaskHit &h : r.hits) {
+            JsonText::appendEscaped(m_result.data, text.sliced(copied, h.offset - copied));
+            const qint64 at = m_result.data.size();
+            JsonText::appendEscaped(m_result.data, text.sliced(h.offset, h.length));
+            m_result.hits.append(MaskHit{h.rule, h.detector, at, m_result.data.size() - at, begin, m_pos - begin});
+            copied = h.offset + h.length;
+        }
+        JsonText::appendEscaped(m_result.data, text.sliced(copied));
+        m_result.data += '"';
+        m_copied = m_pos;
+    }
+
+    // False when the token cannot hold a match: built-in detectors cannot match across a quote, so
+    // in a token without escapes (its decoded text is its raw bytes) they find what the raw scan of
+    // the body found there, and most tokens have no candidate at all.
+    bool mayHit(qsizetype begin, QByteArrayView decoded)
+    {
+        if (!m_candidates)
+            return true;
+        const bool escaped = decoded.data() < m_in.data() || decoded.data() >= m_in.data() + m_in.size();
+        if (escaped)
+            return true;
+        while (m_candidate < m_candidates->size() && (*m_candidates)[m_candidate].end <= begin)
+            ++m_candidate;
+        return m_candidate < m_candidates->size() && (*m_candidates)[m_candidate].begin < m_pos;
     }
 
     bool value(int depth)
@@ -124,7 +153,7 @@ private:
             const bool ok = bareValue(depth);
             m_quiet = false;
             if (ok)
-                rewrite(begin, m_plan.entry(whole).replace, {}, whole);
+                rewriteField(begin, whole);
             return ok;
         }
         return bareValue(depth);
@@ -248,6 +277,8 @@ private:
     QByteArrayView m_in;
     const MaskPlan &m_plan;
     const std::vector<Field> &m_fields;
+    const std::vector<MaskPlan::Span> *m_candidates;
+    size_t m_candidate = 0;
     qsizetype m_pos = 0;
     qsizetype m_copied = 0;
     bool m_quiet = false;
@@ -273,6 +304,8 @@ JsonFieldMasker::JsonFieldMasker(std::shared_ptr<const MaskPlan> plan, qsizetype
             }
             m_fields.push_back(FieldRule{std::move(path).value(), int(i)});
         }
+        if (!m_plan->entries()[i].builtin)
+            m_custom = true;
     }
 }
 
@@ -330,7 +363,55 @@ Result<MaskResult> JsonFieldMasker::mask(QByteArrayView body) const
     fields.reserve(m_fields.size());
     for (const FieldRule &f : m_fields)
         fields.push_back(Walker::Field{&f.path, f.entry});
-    return Walker(body, *m_plan, fields).run();
+    if (m_custom)
+        return Walker(body, *m_plan, fields, nullptr).run();
+    std::vector<MaskPlan::Span> candidates;
+    m_plan->findSpans(body, 0, candidates);
+    return Walker(body, *m_plan, fields, &candidates).run();
+}
+
+Result<MaskResult> JsonFieldMasker::maskBody(QByteArrayView body) const
+{
+    auto decoded = mask(body);
+    if (!decoded || !m_custom)
+        return decoded;
+    // A custom pattern may match across the JSON syntax ("password":"...), as raw masking found it.
+    const QByteArray &in = decoded->data;
+    std::vector<MaskPlan::Span> spans;
+    m_plan->findSpans(in, 0, spans);
+    JsonStringCursor cursor(in, 0, in.size());
+    MaskResult out;
+    qsizetype copied = 0;
+    qint64 shift = 0; // output size minus input size so far
+    qsizetype k = 0;  // decoded->hits before `copied` are placed
+    for (const MaskPlan::Span &sp : spans) {
+        if (sp.entry < 0 || sp.maskBegin < copied || cursor.insideString(sp.begin, sp.end))
+            continue;
+        for (; k < decoded->hits.size() && decoded->hits[k].offset < sp.maskBegin; ++k) {
+            MaskHit h = decoded->hits[k];
+            if (h.offset + h.length > sp.maskBegin)
+                continue; // cut by this replacement, which is reported instead
+            h.offset += shift;
+            out.hits.append(h);
+        }
+        while (k < decoded->hits.size() && decoded->hits[k].offset < sp.end)
+            ++k; // replaced with the span, which is reported instead
+        const MaskPlan::Entry &e = m_plan->entry(sp.entry);
+        out.data.append(in.constData() + copied, sp.maskBegin - copied);
+        out.hits.append(MaskHit{e.rule, e.detector, out.data.size(), e.replace.size(), -1, 0});
+        out.data += e.replace;
+        shift += e.replace.size() - (sp.end - sp.maskBegin);
+        copied = sp.end;
+    }
+    if (copied == 0)
+        return decoded;
+    out.data.append(in.constData() + copied, in.size() - copied);
+    for (; k < decoded->hits.size(); ++k) {
+        MaskHit h = decoded->hits[k];
+        h.offset += shift;
+        out.hits.append(h);
+    }
+    return out;
 }
 
 } // namespace gh

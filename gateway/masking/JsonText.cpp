@@ -200,4 +200,50 @@ void JsonText::appendEscaped(QByteArray &out, QByteArrayView text)
     out.append(text.data() + plain, text.size() - plain);
 }
 
+JsonStringCursor::JsonStringCursor(QByteArrayView json, qsizetype begin, qsizetype end)
+    : m_in(json), m_begin(begin), m_end(end), m_pos(begin)
+{
+}
+
+void JsonStringCursor::advance(qsizetype to)
+{
+    for (; m_pos < to; ++m_pos) {
+        const char c = m_in[m_pos];
+        if (!m_inString) {
+            if (c == '"') {
+                m_inString = true;
+                m_close = -1;
+            }
+        } else if (m_escape) {
+            m_escape = false;
+        } else if (c == '\\') {
+            m_escape = true;
+        } else if (c == '"') {
+            m_inString = false;
+        }
+    }
+}
+
+bool JsonStringCursor::insideString(qsizetype from, qsizetype to)
+{
+    if (from < m_begin || to > m_end || from < m_pos)
+        return false;
+    advance(from);
+    if (!m_inString)
+        return false;
+    if (m_close < 0) {
+        bool escape = m_escape;
+        for (m_close = m_pos; m_close < m_end; ++m_close) {
+            const char c = m_in[m_close];
+            if (escape)
+                escape = false;
+            else if (c == '\\')
+                escape = true;
+            else if (c == '"')
+                break;
+        }
+    }
+    return to <= m_close;
+}
+
 } // namespace gh

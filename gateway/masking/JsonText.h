@@ -27,4 +27,27 @@ public:
     static void appendEscaped(QByteArray &out, QByteArrayView text);
 };
 
+// Walks a valid JSON text forward and tells whether a range of it lies inside one string token, so
+// a raw pattern match there (which may start at an escape's letter) can be told from one across the
+// JSON syntax. Queries must come in order of their start; each byte is looked at about once.
+class JsonStringCursor final {
+public:
+    // The JSON text is json[begin, end); positions are in `json`.
+    JsonStringCursor(QByteArrayView json, qsizetype begin, qsizetype end);
+
+    // True when [from, to) lies between the quotes of one string token.
+    bool insideString(qsizetype from, qsizetype to);
+
+private:
+    void advance(qsizetype to);
+
+    QByteArrayView m_in;
+    qsizetype m_begin;
+    qsizetype m_end;
+    qsizetype m_pos;
+    bool m_inString = false;
+    bool m_escape = false;
+    qsizetype m_close = -1; // the closing quote of the string m_pos is in, once looked for
+};
+
 } // namespace gh

@@ -43,6 +43,15 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
                              .arg(jsonBound));
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
+    } else if (isJson(type) && !m->m_decoder && head.hasContentLength && head.contentLength <= quint64(jsonBound)) {
+        // Raw masking does not know JSON escapes: it can cut "\nada@example.org" after the
+        // backslash (an invalid escape) and miss "a\u0040example.org". Read whole, the strings are
+        // masked decoded; chunked, compressed or larger JSON is masked raw as it streams.
+        m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
+        m->m_jsonBound = jsonBound;
+        m->m_rawFallback = true;
+        m->m_plan = plan;
+        m->m_whole.reserve(qsizetype(head.contentLength));
     } else if (!m->m_decoder && head.hasContentLength && head.contentLength <= quint64(kSmallBody)
                && !isEventStream(type)) {
         m->m_small = true;
@@ -121,7 +130,14 @@ Result<QByteArray> ResponseMasker::finish()
         m_jsonHits = std::move(masked.hits);
         return std::move(masked.data);
     }
-    auto masked = m_json->mask(m_whole);
+    auto masked = m_rawFallback ? m_json->maskBody(m_whole) : m_json->mask(m_whole);
+    if (!masked && m_rawFallback) {
+        // Not JSON after all (or nested too deeply): masked as raw bytes, as any other body.
+        MaskResult raw = m_plan->maskBuffer(QByteArrayView(m_whole));
+        m_whole.clear();
+        m_jsonHits = std::move(raw.hits);
+        return std::move(raw.data);
+    }
     if (!masked)
         return Error(QStringLiteral("the JSON response cannot be masked: ") + masked.error().message);
     m_whole.clear();

@@ -19,8 +19,10 @@ namespace gh {
 struct UpstreamResponseHead;
 
 // Masks one response body for the proxy (contract §3 mask rules): decodes gzip/deflate, masks as
-// the body streams (SSE event by event, with the text an LLM streams across events masked as one) or, for a JSON response a json_fields rule covers, whole
-// within a bound; and fails closed — an error — where it cannot mask safely.
+// the body streams (SSE event by event, with the text an LLM streams across events masked as one)
+// or, for a JSON response, whole within a bound with its strings masked decoded (a json_fields rule
+// needs that; without one only a body framed by a Content-Length within the bound is read whole);
+// and fails closed — an error — where it cannot mask safely.
 class ResponseMasker final {
     Q_DISABLE_COPY_MOVE(ResponseMasker)
 public:
@@ -31,7 +33,8 @@ public:
     ~ResponseMasker();
 
     // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length):
-    // a JSON body a json_fields rule covers, or a small framed one (one pass, one write, no chunks).
+    // a JSON body (a json_fields rule covers it, or it is framed within the bound), or a small
+    // framed one (one pass, one write, no chunks).
     bool wholeBody() const { return bool(m_json) || m_small; }
 
     // Framed bodies up to this size are masked whole rather than streamed: most API answers are
@@ -52,6 +55,7 @@ private:
     std::unique_ptr<StreamingMasker> m_stream;        // streaming a body that is not an event stream
     std::unique_ptr<SseDeltaMasker> m_events;         // text/event-stream
     std::unique_ptr<JsonFieldMasker> m_json;          // whole-body JSON mode
+    bool m_rawFallback = false;                       // no json_fields: a body that is not JSON is masked raw
     QByteArray m_whole;                               // the JSON body collected so far
     qint64 m_jsonBound = 0;
     bool m_small = false;

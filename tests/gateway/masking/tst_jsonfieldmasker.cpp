@@ -3,7 +3,9 @@
 #include "masking/JsonFieldMasker.h"
 
 #include <QJsonDocument>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QRandomGenerator>
 #include <QTest>
 
 using gh::JsonFieldMasker;
@@ -24,6 +26,8 @@ private slots:
     void parsePath_data();
     void parsePath();
     void badPathFailsClosed();
+    void detectorModeEqualsMaskingDecodedStrings();
+    void customPatternAcrossSyntax();
 };
 
 void TestJsonFieldMasker::masks_data()
@@ -102,8 +106,20 @@ void TestJsonFieldMasker::hitsNameRuleAndRange()
     QCOMPARE(r->hits[0].detector, QStringLiteral("json_field"));
     QCOMPARE(r->data.mid(r->hits[0].offset, r->hits[0].length), QByteArray("\"[US_SSN]\""));
     QCOMPARE(in.mid(r->hits[0].inputOffset, r->hits[0].inputLength), QByteArray("5"));
+    // A detector's hit is its replacement inside the re-escaped string, the input range the string.
+    QCOMPARE(r->hits[1].detector, QStringLiteral("email"));
     QCOMPARE(r->hits[2].detector, QStringLiteral("email"));
-    QCOMPARE(r->data.mid(r->hits[2].offset, r->hits[2].length), QByteArray("\"[EMAIL] [EMAIL]\""));
+    QCOMPARE(r->hits[1].offset, r->data.indexOf("[EMAIL]"));
+    QCOMPARE(r->hits[2].offset, r->data.lastIndexOf("[EMAIL]"));
+    QCOMPARE(r->hits[2].length, 7);
+    QCOMPARE(in.mid(r->hits[2].inputOffset, r->hits[2].inputLength), QByteArray("\"a@b.io c@d.io\""));
+    // Escaped on the way out, the range covers the escaped spelling.
+    auto quoting = compileOrFail({detectorRule(QStringLiteral("email"), QStringLiteral("<\"@\">"))});
+    QVERIFY(quoting);
+    const auto q = JsonFieldMasker(quoting).mask("[\"x\\ta@b.io\"]");
+    QVERIFY(q.ok());
+    QCOMPARE(q->data, QByteArray("[\"x\\t<\\\"@\\\">\"]"));
+    QCOMPARE(q->data.mid(q->hits[0].offset, q->hits[0].length), QByteArray("<\\\"@\\\">"));
 }
 
 void TestJsonFieldMasker::invalidJsonIsAnError_data()
@@ -188,6 +204,136 @@ void TestJsonFieldMasker::badPathFailsClosed()
     const auto r = JsonFieldMasker(plan).mask("{}");
     QVERIFY(!r.ok());
     QCOMPARE(r.error().key, u"rule \"mask-email\": json_fields"_qs);
+}
+
+namespace {
+
+// `s` as a JSON string, each character spelled at random as itself, a short escape or \uXXXX.
+QByteArray spell(const QString &s, QRandomGenerator &r)
+{
+    QByteArray out = "\"";
+    for (qsizetype i = 0; i < s.size(); ++i) {
+        const char16_t u = s[i].unicode();
+        const int how = r.bounded(4);
+        if (s[i].isHighSurrogate()) { // a surrogate pair: both halves escaped, or the character as UTF-8
+            const char16_t lo = s[++i].unicode();
+            out += how == 0 ? "\\u" + QByteArray::number(u, 16) + "\\u" + QByteArray::number(lo, 16)
+                            : QString(QList<QChar>{QChar(u), QChar(lo)}.constData(), 2).toUtf8();
+        } else if (u == '"' || u == '\\' || u < 0x20 || how == 0) {
+            if (how == 1 && u == '\n')
+                out += "\\n";
+            else if (how == 1 && u == '"')
+                out += "\\\"";
+            else if (how == 1 && u == '\\')
+                out += "\\\\";
+            else
+                out += "\\u" + QByteArray::number(u, 16).rightJustified(4, '0');
+        } else if (u == '/' && how == 1) {
+            out += "\\/";
+        } else {
+            out += QString(s[i]).toUtf8();
+        }
+    }
+    return out + '"';
+}
+
+// A random JSON value of strings made of pieces that are (or touch) values, and numbers.
+QByteArray randomJson(QRandomGenerator &r, int depth, QJsonValue &decoded, const gh::MaskPlan &plan)
+{
+    static const QStringList pieces{u"ada@example.org"_qs, u"\n"_qs, u"\t"_qs, u"\""_qs, u"\\"_qs, u"/"_qs,
+                                    u" "_qs, u"Contact:"_qs, u"a"_qs, u"@"_qs, u"example.org"_qs, u"é"_qs,
+                                    u"😀"_qs, u"123-45-6789"_qs, u"4111 1111 1111 1111"_qs, u"x"_qs};
+    auto text = [&] {
+        QString s;
+        for (int i = r.bounded(0, 6); i > 0; --i)
+            s += pieces.at(r.bounded(int(pieces.size())));
+        return s;
+    };
+    auto masked = [&](const QString &s) { return QString::fromUtf8(plan.maskBuffer(QByteArrayView(s.toUtf8())).data); };
+    const int kind = depth > 3 ? r.bounded(2) : r.bounded(4);
+    if (kind == 0) {
+        const QString s = text();
+        decoded = masked(s);
+        return spell(s, r);
+    }
+    if (kind == 1) {
+        const QByteArray n = r.bounded(2) ? QByteArray("4111111111111111") : QByteArray::number(r.bounded(1000));
+        const QString m = masked(QString::fromLatin1(n));
+        decoded = m == QString::fromLatin1(n) ? QJsonValue(n.toDouble()) : QJsonValue(m);
+        return n;
+    }
+    QByteArray out = kind == 2 ? "[" : "{";
+    QJsonArray array;
+    QJsonObject object;
+    for (int i = r.bounded(0, 4); i > 0; --i) {
+        if (out.size() > 1)
+            out += r.bounded(2) ? "," : " ,\n ";
+        QJsonValue v;
+        if (kind == 3) {
+            const QString key = text() + QString::number(i); // keys stay distinct once masked
+            out += spell(key, r) + ":";
+            const QByteArray value = randomJson(r, depth + 1, v, plan);
+            out += value;
+            object.insert(masked(key), v);
+        } else {
+            out += randomJson(r, depth + 1, v, plan);
+            array.append(v);
+        }
+    }
+    out += kind == 2 ? "]" : "}";
+    decoded = kind == 2 ? QJsonValue(array) : QJsonValue(object);
+    return out;
+}
+
+} // namespace
+
+// The output is valid JSON (strictly: JsonFieldMasker's own parser, not only Qt's lenient one) and
+// says what the input says with each decoded string and number masked on its own. With and without
+// a custom pattern in the plan (which turns the raw pre-scan off), the same.
+void TestJsonFieldMasker::detectorModeEqualsMaskingDecodedStrings()
+{
+    auto builtins = compileOrFail(allDetectorRules());
+    QList<gh::Rule> withCustom = allDetectorRules();
+    withCustom.append(patternRule(u"never"_qs, u"zzzq{9}"_qs));
+    auto custom = compileOrFail(withCustom);
+    auto strict = compileOrFail({});
+    QVERIFY(builtins && custom && strict);
+    QRandomGenerator r(4711);
+    for (int round = 0; round < 1500; ++round) {
+        QJsonValue expected;
+        const QByteArray in = randomJson(r, 0, expected, *builtins);
+        const auto out = JsonFieldMasker(builtins).mask(in);
+        QVERIFY2(out.ok(), in.constData());
+        QVERIFY2(JsonFieldMasker(strict).mask(out->data).ok(), out->data.constData());
+        QJsonParseError err;
+        const QJsonDocument doc = QJsonDocument::fromJson("[" + out->data + "]", &err);
+        QVERIFY2(err.error == QJsonParseError::NoError, out->data.constData());
+        if (doc.array().at(0) != expected)
+            QFAIL(qPrintable(u"in:  %1\nout: %2"_qs.arg(QString::fromUtf8(in), QString::fromUtf8(out->data))));
+        const auto viaCustom = JsonFieldMasker(custom).maskBody(in);
+        QVERIFY(viaCustom.ok());
+        QCOMPARE(viaCustom->data, out->data);
+        for (const gh::MaskHit &h : out->hits)
+            QVERIFY(out->data.mid(h.offset, h.length).startsWith('['));
+    }
+}
+
+// maskBody(): a custom pattern that spans JSON syntax is applied to the raw text, as raw masking did;
+// inside strings only the decoded pass counts.
+void TestJsonFieldMasker::customPatternAcrossSyntax()
+{
+    auto plan = compileOrFail({detectorRule(QStringLiteral("email")),
+                               patternRule(u"password"_qs, u"\"password\":\\s*\"[^\"]*\""_qs, u"\"password\":\"***\""_qs)});
+    QVERIFY(plan);
+    const QByteArray in = R"({"m":"x\nada@example.org","password": "hunter2","n":"b@c.io"})";
+    const auto r = JsonFieldMasker(plan).maskBody(in);
+    QVERIFY(r.ok());
+    QCOMPARE(r->data, QByteArray(R"({"m":"x\n[EMAIL]","password":"***","n":"[EMAIL]"})"));
+    QCOMPARE(r->hits.size(), 3);
+    for (const gh::MaskHit &h : r->hits)
+        QCOMPARE(r->data.mid(h.offset, h.length), h.rule == u"password" ? QByteArray(R"("password":"***")") : QByteArray("[EMAIL]"));
+    // mask() (json_fields mode) reads strings only.
+    QCOMPARE(JsonFieldMasker(plan).mask(in)->data, QByteArray(R"({"m":"x\n[EMAIL]","password": "hunter2","n":"[EMAIL]"})"));
 }
 
 QTEST_GUILESS_MAIN(TestJsonFieldMasker)

@@ -1,0 +1,219 @@
+// ResponseMasker: which way a response body is masked, decided from its head, and what comes out.
+#include "../masking/MaskRules.h"
+#include "proxy/ResponseMasker.h"
+#include "proxy/UpstreamConnection.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+using gh::MaskSummary;
+using gh::ResponseMasker;
+using gh::UpstreamResponseHead;
+using namespace masktest;
+
+namespace {
+
+UpstreamResponseHead head(const QByteArray &contentType, qint64 contentLength)
+{
+    UpstreamResponseHead h;
+    h.status = 200;
+    h.headers.append({QByteArray("Content-Type"), contentType});
+    if (contentLength >= 0) {
+        h.hasContentLength = true;
+        h.contentLength = quint64(contentLength);
+    } else {
+        h.chunked = true;
+    }
+    return h;
+}
+
+struct Masked {
+    bool ok = false;
+    bool whole = false;
+    QByteArray body;
+    QList<MaskSummary> summary;
+};
+
+// Feeds `body` in reads of `step` bytes, as the proxy does.
+Masked run(const std::shared_ptr<const gh::MaskPlan> &plan, const QByteArray &contentType, const QByteArray &body,
+           qint64 bound = 8 << 20, bool framed = true, qsizetype step = 7)
+{
+    Masked m;
+    auto masker = ResponseMasker::create(plan, head(contentType, framed ? body.size() : -1), bound);
+    if (!masker)
+        return m;
+    m.whole = (*masker)->wholeBody();
+    for (qsizetype i = 0; i < body.size(); i += step) {
+        auto out = (*masker)->feed(QByteArrayView(body).sliced(i, std::min(step, body.size() - i)));
+        if (!out)
+            return m;
+        m.body += *out;
+    }
+    auto rest = (*masker)->finish();
+    if (!rest)
+        return m;
+    m.body += *rest;
+    m.summary = (*masker)->summary();
+    m.ok = true;
+    return m;
+}
+
+QJsonObject parsed(const QByteArray &json)
+{
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
+    if (err.error != QJsonParseError::NoError)
+        qWarning("not valid JSON (%s): %s", qPrintable(err.errorString()), json.constData());
+    return doc.object();
+}
+
+std::shared_ptr<const gh::MaskPlan> builtins()
+{
+    return compileOrFail(allDetectorRules());
+}
+
+} // namespace
+
+class TestResponseMasker final : public QObject {
+    Q_OBJECT
+
+private slots:
+    void jsonValueAfterAnEscape();
+    void jsonValueSpelledWithEscapes();
+    void jsonNextToEveryEscape_data();
+    void jsonNextToEveryEscape();
+    void summaryPointsAtReplacements();
+    void invalidJsonFallsBackToRawMasking();
+    void jsonOverTheBoundOrChunkedStreamsRaw();
+    void otherTypesAreNotParsed();
+};
+
+// The e-mail detector, run over the raw bytes, starts at the `n` of `\n`: "Contact:\[EMAIL]" is an
+// invalid escape, and the client's parser fails.
+void TestResponseMasker::jsonValueAfterAnEscape()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"note":"Contact:\nada@example.org"})";
+    const Masked m = run(plan, "application/json", body);
+    QVERIFY(m.ok);
+    QCOMPARE(m.body, QByteArray(R"({"note":"Contact:\n[EMAIL]"})"));
+    QCOMPARE(parsed(m.body).value(u"note").toString(), u"Contact:\n[EMAIL]"_qs);
+}
+
+// "a\u0040example.org" is an address once decoded; raw bytes hide it.
+void TestResponseMasker::jsonValueSpelledWithEscapes()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const Masked m = run(plan, "application/json; charset=utf-8", R"({"note":"mail a\u0040example.org"})");
+    QVERIFY(m.ok);
+    QCOMPARE(parsed(m.body).value(u"note").toString(), u"mail [EMAIL]"_qs);
+}
+
+void TestResponseMasker::jsonNextToEveryEscape_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("expected");
+    auto row = [](const char *name, const QByteArray &in, const QByteArray &out) { QTest::newRow(name) << in << out; };
+    row("\\n before", R"({"a":"x\nada@example.org"})", R"({"a":"x\n[EMAIL]"})");
+    row("\\t before, \\r after", R"({"a":"\tada@example.org\r"})", R"({"a":"\t[EMAIL]\r"})");
+    row("\\\" around", R"({"a":"\"ada@example.org\""})", R"({"a":"\"[EMAIL]\""})");
+    row("\\\\ before", R"({"a":"C:\\ada@example.org"})", R"({"a":"C:\\[EMAIL]"})");
+    row("\\/ inside", R"({"a":"ada@example.org\/x"})", R"({"a":"[EMAIL]/x"})");
+    row("\\u inside", R"({"a":"ada\u0040ex\u0061mple.org"})", R"({"a":"[EMAIL]"})");
+    row("\\u before", R"({"a":"\u00e9 ada@example.org"})", R"({"a":"é [EMAIL]"})");
+    row("surrogate pair before", R"({"a":"\ud83d\ude00ada@example.org"})", R"({"a":"😀[EMAIL]"})");
+    row("key", R"({"ada@example.org":{"k\nada@example.org":1}})", R"({"[EMAIL]":{"k\n[EMAIL]":1}})");
+    row("card as a number", R"({"card":4111111111111111,"n":4111111111111112})",
+        R"({"card":"[CREDIT_CARD]","n":4111111111111112})");
+    row("nested arrays and objects", R"([[{"a":["x\nada@example.org",{"b":"123-45-6789"}]}],[]])",
+        R"([[{"a":["x\n[EMAIL]",{"b":"[US_SSN]"}]}],[]])");
+    row("nothing to mask, escapes kept", R"({ "a" : "caf\u00e9 \/ \"q\"" , "b": [1.5e3, true, null] })",
+        R"({ "a" : "caf\u00e9 \/ \"q\"" , "b": [1.5e3, true, null] })");
+}
+
+void TestResponseMasker::jsonNextToEveryEscape()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    auto plan = builtins();
+    QVERIFY(plan);
+    const Masked m = run(plan, "application/problem+json", body);
+    QVERIFY(m.ok);
+    QVERIFY(m.whole);
+    QCOMPARE(QString::fromUtf8(m.body), QString::fromUtf8(expected));
+    // Valid JSON: Qt's parser (lenient about escapes) and the gateway's own (strict).
+    QJsonParseError err;
+    QJsonDocument::fromJson(m.body, &err);
+    QCOMPARE(err.error, QJsonParseError::NoError);
+    auto strict = compileOrFail({});
+    QVERIFY(gh::JsonFieldMasker(strict).mask(m.body).ok());
+}
+
+void TestResponseMasker::summaryPointsAtReplacements()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"a":"x\nada@example.org and b\u0040c.io","ssn":"123-45-6789"})";
+    const Masked m = run(plan, "application/json", body);
+    QVERIFY(m.ok);
+    qint64 count = 0;
+    for (const MaskSummary &s : m.summary) {
+        count += s.count;
+        for (const auto &[offset, length] : s.ranges)
+            QCOMPARE(m.body.mid(offset, length), s.detector == u"email" ? QByteArray("[EMAIL]") : QByteArray("[US_SSN]"));
+    }
+    QCOMPARE(count, 3);
+}
+
+// Declared JSON but not: masked as raw bytes, never passed unmasked and never refused.
+void TestResponseMasker::invalidJsonFallsBackToRawMasking()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"a":"mail ada@example.org",} trailing b@c.io)";
+    const Masked m = run(plan, "application/json", body);
+    QVERIFY(m.ok);
+    QCOMPARE(m.body, QByteArray(R"({"a":"mail [EMAIL]",} trailing [EMAIL])"));
+    QCOMPARE(m.summary.size(), 1);
+    QCOMPARE(m.summary[0].count, 2);
+}
+
+// JSON over mask_body_limit, or without a Content-Length, streams and is masked raw, as before.
+void TestResponseMasker::jsonOverTheBoundOrChunkedStreamsRaw()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"a":"mail ada@example.org","pad":")" + QByteArray(2000, 'x') + "\"}";
+    const Masked over = run(plan, "application/json", body, 1024);
+    QVERIFY(over.ok);
+    QVERIFY(over.body.contains(R"("mail [EMAIL]")"));
+    QVERIFY(!over.body.contains("ada@"));
+    const Masked chunked = run(plan, "application/json", body, 8 << 20, false);
+    QVERIFY(chunked.ok);
+    QVERIFY(!chunked.whole);
+    QCOMPARE(chunked.body, over.body);
+    // Within the bound it is read whole.
+    const Masked within = run(plan, "application/json", body, body.size());
+    QVERIFY(within.whole);
+    QCOMPARE(within.body, over.body);
+}
+
+// Only JSON is parsed: another type is masked raw, whatever it looks like.
+void TestResponseMasker::otherTypesAreNotParsed()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"a":"b\u0040c.io"} ada@example.org)";
+    for (const QByteArray &type : {QByteArray("application/octet-stream"), QByteArray("text/plain"), QByteArray("application/jsonx")}) {
+        const Masked m = run(plan, type, body);
+        QVERIFY(m.ok);
+        QCOMPARE(m.body, QByteArray(R"({"a":"b\u0040c.io"} [EMAIL])"));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestResponseMasker)
+#include "tst_responsemasker.moc"
