@@ -1397,8 +1397,8 @@ Content-Type: application/json
         <translation>Die Verbindung zum Gateway hat sich während des Exports geändert.</translation>
     </message>
     <message>
-        <source>The gateway sent an event without a sequence number.</source>
-        <translation>Das Gateway hat ein Ereignis ohne Sequenznummer gesendet.</translation>
+        <source>The gateway broke the export off: %1</source>
+        <translation>Das Gateway hat den Export abgebrochen: %1</translation>
     </message>
     <message>
         <source>Writing the file failed: %1</source>
