@@ -163,6 +163,7 @@ const ResponsesShape *responsesShape(Kind k)
 struct SseDeltaMasker::Parsed {
     bool done = false;      // data: [DONE]
     bool untracked = false; // a non-empty text field past the per-event bounds
+    Range json;             // the data line's JSON object
     Range type, index, aText, aJson, aThinking;
     // Responses API: root members. item is the whole "item_id": ... member; text, arguments and
     // refusal are the whole text a .done event carries.
@@ -181,8 +182,8 @@ namespace {
 class SseJsonScanner {
 public:
     SseJsonScanner(QByteArrayView ev, qsizetype begin, qsizetype end, int maxDepth, SseDeltaMasker::Parsed &p,
-                   QByteArray &scratch)
-        : m_in(ev.first(end)), m_pos(begin), m_maxDepth(maxDepth), m_p(p), m_scratch(scratch)
+                   QByteArray &scratch, std::vector<std::pair<qsizetype, qsizetype>> &tokens)
+        : m_in(ev.first(end)), m_pos(begin), m_maxDepth(maxDepth), m_p(p), m_scratch(scratch), m_tokens(tokens)
     {
     }
 
@@ -327,6 +328,7 @@ private:
         const char c = m_in[m_pos];
         bool ok = false;
         bool isString = false;
+        bool isNumber = false;
         if (c == '{') {
             ok = object(depth, where);
         } else if (c == '[') {
@@ -339,6 +341,7 @@ private:
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             const char *error = nullptr;
             ok = JsonText::readNumber(m_in, m_pos, error);
+            isNumber = true;
         } else {
             for (const char *lit : {"true", "false", "null"}) {
                 if (m_in.sliced(m_pos).startsWith(QByteArrayView(lit))) {
@@ -348,6 +351,8 @@ private:
                 }
             }
         }
+        if (ok && (isString || isNumber))
+            m_tokens.emplace_back(begin, m_pos);
         if (ok && role != Role::None)
             note(role, Range{begin, m_pos}, isString, memberBegin);
         return ok;
@@ -373,6 +378,7 @@ private:
             const char *error = nullptr;
             if (!JsonText::readString(m_in, m_pos, m_scratch, key, error))
                 return false;
+            m_tokens.emplace_back(keyBegin, m_pos);
             // Keys are matched as sent: a key spelled with escapes is not one the masker tracks,
             // and its value is then masked per event like any other.
             const QByteArrayView rawKey = m_in.sliced(keyBegin + 1, m_pos - keyBegin - 2);
@@ -469,6 +475,7 @@ private:
     int m_maxDepth;
     SseDeltaMasker::Parsed &m_p;
     QByteArray &m_scratch;
+    std::vector<std::pair<qsizetype, qsizetype>> &m_tokens; // every string (keys too) and number
     int m_choice = -1;
     int m_tool = -1;
     int m_cand = -1;
@@ -525,6 +532,8 @@ SseDeltaMasker::SseDeltaMasker(std::shared_ptr<const MaskPlan> plan, Options opt
     m_options.sseEventBound = std::max<qsizetype>(m_options.sseEventBound, 1);
     m_options.maxStreams = std::max(m_options.maxStreams, 0);
     m_summary.resize(m_plan->entries().size());
+    m_builtinOnly = std::all_of(m_plan->entries().begin(), m_plan->entries().end(),
+                                [](const MaskPlan::Entry &e) { return e.builtin != nullptr; });
 }
 
 SseDeltaMasker::~SseDeltaMasker() = default;
@@ -711,7 +720,9 @@ bool SseDeltaMasker::parse(QByteArrayView ev, Parsed &p)
         ++first;
     if (first == data.size() || data[first] != '{')
         return false;
-    return SseJsonScanner(ev, dataBegin + first, dataEnd, m_options.maxDepth, p, m_scratch).run();
+    m_tokens.clear();
+    p.json = Range{dataBegin + first, dataEnd};
+    return SseJsonScanner(ev, dataBegin + first, dataEnd, m_options.maxDepth, p, m_scratch, m_tokens).run();
 }
 
 // The stream for a key, started on first use. nullptr when the key's stream has ended in this
@@ -972,7 +983,13 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
     m_spliced.clear();
     m_eventHits.clear();
     auto &edits = plan.edits;
+    if (p.json.present())
+        planTokens(ev, p, plan);
     if (edits.isEmpty()) {
+        if (p.json.present()) {
+            m_jsonBegin = p.json.begin;
+            m_jsonEnd = p.json.end;
+        }
         emitEvent(out, ev);
         sweep();
         return;
@@ -985,7 +1002,9 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
         if (e.begin < copied)
             continue; // cannot happen with distinct tokens; never write twice
         QByteArrayView piece;
-        if (e.piece.present()) {
+        if (e.piece.present() && ev[e.piece.begin] != '"') {
+            piece = ev.sliced(e.piece.begin, e.piece.end - e.piece.begin); // a number (Whole)
+        } else if (e.piece.present()) {
             const char *error = nullptr;
             qsizetype pos = e.piece.begin;
             if (!JsonText::readString(ev, pos, m_scratch, piece, error))
@@ -1014,8 +1033,52 @@ void SseDeltaMasker::event(QByteArray &out, QByteArrayView ev)
         }
     }
     rewritten.append(ev.data() + copied, ev.size() - copied);
+    if (p.json.present()) {
+        // Every edit is inside the JSON: it starts where it did and ends moved by what they changed.
+        m_jsonBegin = p.json.begin;
+        m_jsonEnd = p.json.end + (rewritten.size() - ev.size());
+    }
     emitEvent(out, rewritten);
     sweep();
+}
+
+// Every other string (keys too) and number of the event's JSON is masked as its decoded text, so an
+// escape neither hides a value ("a\u0040b.io") nor is cut in two by a replacement ("\nada@..."
+// masked from its `n` is an invalid escape). A string with a hit is written back re-escaped (an
+// Edit of type Whole); the rest stay byte for byte.
+void SseDeltaMasker::planTokens(QByteArrayView ev, const Parsed &p, Plan &plan)
+{
+    // A plan of built-in detectors cannot match across a quote, so a token without escapes can hold
+    // a match only where the raw scan of the JSON finds a candidate: most tokens are not scanned.
+    m_candidates.clear();
+    if (m_builtinOnly)
+        m_plan->findSpans(ev.first(p.json.end), p.json.begin, m_candidates);
+    size_t c = 0;
+    const qsizetype tracked = plan.edits.size();
+    for (const auto &[begin, end] : m_tokens) {
+        const bool taken = std::any_of(plan.edits.begin(), plan.edits.begin() + tracked, [&](const Edit &e) {
+            return e.type != Edit::Type::Insert && e.begin == begin;
+        });
+        if (taken)
+            continue; // a stream's field, masked as part of its stream
+        QByteArrayView decoded = ev.sliced(begin, end - begin);
+        bool escaped = false;
+        if (ev[begin] == '"') {
+            const char *error = nullptr;
+            qsizetype pos = begin;
+            if (!JsonText::readString(ev, pos, m_scratch, decoded, error))
+                continue; // validated by the scan already
+            escaped = decoded.data() < ev.data() || decoded.data() >= ev.data() + ev.size();
+        }
+        if (m_builtinOnly && !escaped) {
+            while (c < m_candidates.size() && m_candidates[c].end <= begin)
+                ++c;
+            if (c == m_candidates.size() || m_candidates[c].begin >= end)
+                continue;
+        }
+        if (!maskWhole(decoded).hits.isEmpty())
+            plan.edits.append(Edit{Edit::Type::Whole, begin, end, nullptr, Range{begin, end}, false, false, nullptr});
+    }
 }
 
 // Anthropic messages: content_block_delta carries the text, content_block_stop ends it.
@@ -1204,6 +1267,11 @@ void SseDeltaMasker::emitEvent(QByteArray &out, QByteArrayView ev)
 {
     m_spans.clear();
     m_plan->findSpans(ev, 0, m_spans);
+    // Inside the strings of the event's JSON the decoded text was masked (planTokens()): a raw match
+    // there may start at an escape's letter. Across the JSON syntax raw matches apply as before.
+    const bool json = m_jsonBegin >= 0;
+    JsonStringCursor strings(ev, json ? m_jsonBegin : 0, json ? m_jsonEnd : 0);
+    m_jsonBegin = m_jsonEnd = -1;
     auto inSpliced = [&](const MaskPlan::Span &s) {
         return std::any_of(m_spliced.begin(), m_spliced.end(),
                            [&](const Spliced &r) { return r.begin <= s.begin && s.end <= r.end; });
@@ -1217,7 +1285,7 @@ void SseDeltaMasker::emitEvent(QByteArray &out, QByteArrayView ev)
                 record(m_eventHits[k].entry, m_outPos + (m_eventHits[k].pos - copied), m_eventHits[k].length);
     };
     for (const MaskPlan::Span &s : m_spans) {
-        if (s.entry < 0 || inSpliced(s))
+        if (s.entry < 0 || inSpliced(s) || (json && strings.insideString(s.begin, s.end)))
             continue;
         hitsBefore(s.maskBegin);
         const QByteArray &replace = m_plan->entry(s.entry).replace;

@@ -32,8 +32,10 @@ namespace gh {
 // (in that event's last part of the stream, else an event just before it), `data: [DONE]` and the
 // end of the body. A Responses API `.done` event's whole text/arguments/refusal is masked as one
 // JSON string, so it equals what the deltas delivered. Everything else in every event is masked
-// per event as StreamingMasker's Sse mode does; an event longer than sseEventBound falls back to
-// its window.
+// per event: in an event whose data line is a JSON object every other string (keys too) and number
+// is masked as its decoded text and re-escaped, and the rest of the event (other lines, matches of a
+// custom pattern across the JSON syntax) raw as StreamingMasker's Sse mode does; an event longer
+// than sseEventBound falls back to its window.
 //
 // Fail-closed: invalid or too deeply nested JSON, anything that is not JSON and a field whose index
 // is not a small integer are masked per event, never passed unmasked. A text field that would need
@@ -102,6 +104,7 @@ private:
     void planChat(QByteArrayView ev, const Parsed &p, Plan &plan);
     void planResponses(QByteArrayView ev, const Parsed &p, Plan &plan);
     void planGemini(QByteArrayView ev, const Parsed &p, Plan &plan);
+    void planTokens(QByteArrayView ev, const Parsed &p, Plan &plan);
     void failClosed(QByteArray &out);
     Drained drain(Stream &s, QByteArrayView piece, bool finish);
     Drained maskWhole(QByteArrayView text);
@@ -125,6 +128,11 @@ private:
     std::vector<Spliced> m_spliced;                 // of the event being written
     std::vector<KeyHit> m_eventHits;
     std::vector<MaskPlan::Span> m_spans;
+    std::vector<MaskPlan::Span> m_candidates;                 // planTokens(): raw candidates in the JSON
+    std::vector<std::pair<qsizetype, qsizetype>> m_tokens;    // strings and numbers of the event's JSON
+    qsizetype m_jsonBegin = -1;                               // for emitEvent(): the event's JSON, if masked decoded
+    qsizetype m_jsonEnd = -1;
+    bool m_builtinOnly = true;                                // no custom pattern in the plan
     QByteArray m_scratch;
     QByteArrayView m_eol = "\n";
     qint64 m_outPos = 0;

@@ -286,6 +286,9 @@ private slots:
     void summaryPointsAtReplacementsInTheOutput();
     void customPatternHoldsTheWindow();
     void randomDamageNeverBreaksIt();
+    void jsonOutsideTheDeltasIsMaskedDecoded();
+    void nonJsonEventsStayRaw();
+    void customPatternAcrossJsonSyntax();
 
 private:
     std::shared_ptr<const MaskPlan> m_all;
@@ -1072,6 +1075,72 @@ void TestSseDeltaMasker::randomDamageNeverBreaksIt()
         if (body.contains("\"whole bob@example.net inside\""))
             QVERIFY2(!out.contains("bob@example.net inside"), body.toPercentEncoding(" {}:,\"[]").constData());
     }
+}
+
+// Outside the tracked fields an event's JSON is masked as decoded strings too: a value right after
+// an escape does not take the escape's letter with it (an invalid escape), and one spelled with
+// \u escapes is seen. Qt's parser accepts "\[" (it drops the backslash), so the bytes are compared.
+void TestSseDeltaMasker::jsonOutsideTheDeltasIsMaskedDecoded()
+{
+    const QByteArray body = "event: note\ndata: {\"note\":\"Contact:\\nada@example.org\",\"alt\":\"a\\u0040example.org\","
+                            "\"k\\tb@c.io\":[4111111111111111,{\"q\":\"\\\"x@y.io\\\"\"}]}\n\n"
+        + chat(0, "mail ") + chat(0, "ada@example.org\\n") // tracked: masked as one text, as before
+        + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":{\"t\":\"\\tada@example.org\"},\"finish_reason\":\"stop\"}]}\n\n"
+        + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
+          "\"text\":\"hi\"},\"meta\":\"\\u0061da@example.org\"}\n\n"
+        + kDone;
+    for (qsizetype k = 0; k <= body.size(); k += 5) {
+        SseDeltaMasker m(m_all);
+        const QByteArray out = run(m, body, {k});
+        QVERIFY2(out.startsWith("event: note\ndata: {\"note\":\"Contact:\\n[EMAIL]\",\"alt\":\"[EMAIL]\","
+                                "\"k\\t[EMAIL]\":[\"[CREDIT_CARD]\",{\"q\":\"\\\"[EMAIL]\\\"\"}]}\n\n"),
+                 out.constData());
+        QVERIFY2(out.contains("\"logprobs\":{\"t\":\"\\t[EMAIL]\"}"), out.constData());
+        QVERIFY2(out.contains("\"meta\":\"[EMAIL]\""), out.constData());
+        QVERIFY(!out.contains("\\[") && !out.contains("example.org") && !out.contains("u0040"));
+        const Events e = events(out);
+        QVERIFY2(e.ok, out.constData());
+        QCOMPARE(textOf(e, 0), u"mail [EMAIL]\\n"_qs);
+        QCOMPARE(anthropicText(e, 0), u"hi"_qs);
+        // Every recorded range is a replacement in the output.
+        qint64 count = 0;
+        for (const gh::MaskSummary &s : m.summary()) {
+            count += s.count;
+            for (const auto &[offset, length] : s.ranges)
+                QVERIFY2(out.mid(offset, length).startsWith('[') || out.mid(offset, length).startsWith("\"["),
+                         out.mid(offset, length).constData());
+        }
+        QCOMPARE(count, 8);
+    }
+}
+
+// An event that is not one JSON object stays masked raw, as StreamingMasker's Sse mode masks it.
+void TestSseDeltaMasker::nonJsonEventsStayRaw()
+{
+    const QByteArray body = "data: x\\nada@example.org\n\n"
+                            "data: {\"a\":\"x\\nada@example.org\",}\n\n"
+                            "data: {\"a\":1}\ndata: {\"b\":\"x\\nada@example.org\"}\n\n";
+    StreamingMasker sse(m_all, [] {
+        StreamingMasker::Options o;
+        o.mode = StreamingMasker::Mode::Sse;
+        return o;
+    }());
+    SseDeltaMasker m(m_all);
+    const QByteArray out = run(m, body);
+    QCOMPARE(out, sse.feed(body) + sse.finish());
+    QCOMPARE(out.count("\\[EMAIL]"), 3);
+}
+
+// A custom pattern across the JSON syntax still applies to the event's raw text; inside strings
+// only the decoded text counts.
+void TestSseDeltaMasker::customPatternAcrossJsonSyntax()
+{
+    auto plan = compileOrFail({detectorRule(QStringLiteral("email")),
+                               patternRule(u"pw"_qs, u"\"password\":\"[^\"]*\""_qs, u"\"password\":\"***\""_qs)});
+    QVERIFY(plan);
+    SseDeltaMasker m(plan);
+    const QByteArray out = run(m, "data: {\"password\":\"hunter2\",\"m\":\"x\\nada@example.org\"}\n\n");
+    QCOMPARE(out, QByteArray("data: {\"password\":\"***\",\"m\":\"x\\n[EMAIL]\"}\n\n"));
 }
 
 QTEST_GUILESS_MAIN(TestSseDeltaMasker)
