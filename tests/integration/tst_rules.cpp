@@ -76,6 +76,7 @@ private slots:
     void responsesApiDeltasAreMaskedAcrossEvents();
     void compressedResponsesAreDecodedOrRefused();
     void jsonFieldsAreMaskedWholeWithinTheBound();
+    void jsonAnswersStayValidJson();
     void maskingIsRecordedWithoutTheOriginalValues();
     void approverSeesAMaskedBodyExcerpt();
     void sessionsStartAndEndOnTheLiveStream();
@@ -854,6 +855,53 @@ void TestRules::jsonFieldsAreMaskedWholeWithinTheBound()
                                {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
     QCOMPARE(broken.status, 502);
     QVERIFY(!broken.body.contains("123-45-6789"));
+}
+
+namespace {
+
+// Python's parser, which unlike Qt's refuses an invalid escape such as "\[".
+bool strictJson(const QByteArray &json)
+{
+    QProcess py;
+    py.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral("import json,sys; json.loads(sys.stdin.buffer.read())")});
+    py.write(json);
+    py.closeWriteChannel();
+    return py.waitForFinished(10000) && py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0;
+}
+
+} // namespace
+
+// A JSON answer no json_fields rule covers: a value right after an escape and one spelled with
+// \u escapes come back masked, and the JSON stays valid; in a JSON answer and in an SSE event.
+void TestRules::jsonAnswersStayValidJson()
+{
+    QVERIFY(apply("[[connection]]\nname = \"plainjson\"\ntype = \"http\"\nupstream = \"" + m_upstream.url()
+                  + "\"\nallow_groups = [\"ml-eng\"]\n\n[[rule]]\nname = \"mask-email-plainjson\"\nkind = \"mask\"\n"
+                    "connections = [\"plainjson\"]\ndetector = \"email\"\n"));
+    const QByteArray json = R"({"note":"Contact:\nada@example.org","alt":"a\u0040example.org","n":[1.50,true]})";
+    const QByteArray masked = R"({"note":"Contact:\n[EMAIL]","alt":"[EMAIL]","n":[1.50,true]})";
+    const QString file = m_tmp.filePath(QStringLiteral("plain.json"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(json);
+    f.close();
+    const QStringList data{QStringLiteral("--data-binary"), QLatin1Char('@') + file};
+    Answer a;
+    QTRY_VERIFY_WITH_TIMEOUT((a = send(m_alice, QStringLiteral("/plainjson/reflect?split=9&type=application/json"), data)).status == 200,
+                             5000);
+    QCOMPARE(a.body, masked);
+    QCOMPARE(header(a.head, "Content-Length").toInt(), masked.size());
+    QVERIFY(strictJson(a.body));
+    QVERIFY(!strictJson(R"({"note":"Contact:\[EMAIL]"})")); // the check can fail
+
+    // The same object as an SSE event's data, read in 7-byte pieces.
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("event: note\ndata: " + json + "\n\ndata: [DONE]\n\n");
+    f.close();
+    const Answer sse = send(m_alice, QStringLiteral("/plainjson/reflect?mode=sse&split=7&pause=0.002"), data);
+    QCOMPARE(sse.status, 200);
+    QCOMPARE(sse.body, "event: note\ndata: " + masked + "\n\ndata: [DONE]\n\n");
+    QVERIFY(strictJson(sse.body.split('\n').at(1).mid(6)));
 }
 
 void TestRules::maskingIsRecordedWithoutTheOriginalValues()
