@@ -1062,19 +1062,18 @@ void SseDeltaMasker::planTokens(QByteArrayView ev, const Parsed &p, Plan &plan)
         if (taken)
             continue; // a stream's field, masked as part of its stream
         QByteArrayView decoded = ev.sliced(begin, end - begin);
-        bool escaped = false;
-        if (ev[begin] == '"') {
-            const char *error = nullptr;
-            qsizetype pos = begin;
-            if (!JsonText::readString(ev, pos, m_scratch, decoded, error))
-                continue; // validated by the scan already
-            escaped = decoded.data() < ev.data() || decoded.data() >= ev.data() + ev.size();
-        }
-        if (m_builtinOnly && !escaped) {
+        const bool isString = ev[begin] == '"';
+        if (m_builtinOnly && !(isString && decoded.contains('\\'))) {
             while (c < m_candidates.size() && m_candidates[c].end <= begin)
                 ++c;
             if (c == m_candidates.size() || m_candidates[c].begin >= end)
                 continue;
+        }
+        if (isString) {
+            const char *error = nullptr;
+            qsizetype pos = begin;
+            if (!JsonText::readString(ev, pos, m_scratch, decoded, error))
+                continue; // validated by the scan already
         }
         if (!maskWhole(decoded).hits.isEmpty())
             plan.edits.append(Edit{Edit::Type::Whole, begin, end, nullptr, Range{begin, end}, false, false, nullptr});
