@@ -172,14 +172,24 @@ void AdminPreview::handle(const HttpRequest &req, const HttpResponder &res, Stor
         auto maskPlan = MaskPlan::compile(selection.rules);
         if (!maskPlan)
             return invalid(res, maskPlan.error().message, maskPlan.error().key);
-        if (side == QLatin1String("response") && (*maskPlan)->hasJsonFields() && isJsonType(contentType)) {
+        if (side == QLatin1String("response") && isJsonType(contentType)) {
+            // As ResponseMasker does: a JSON answer is masked on its decoded strings; with a
+            // json_fields rule it must be valid JSON, without one it falls back to raw masking.
             mode = QStringLiteral("json");
-            auto json = JsonFieldMasker(*maskPlan, kMaxSampleBytes).mask(body);
-            if (!json) {
-                // The proxy would refuse this response 502 unmaskable rather than pass it on.
-                out.insert(QStringLiteral("mask_error"), json.error().message);
+            const JsonFieldMasker json(*maskPlan, kMaxSampleBytes);
+            if ((*maskPlan)->hasJsonFields()) {
+                auto r = json.mask(body);
+                if (!r) {
+                    // The proxy would refuse this response 502 unmaskable rather than pass it on.
+                    out.insert(QStringLiteral("mask_error"), r.error().message);
+                } else {
+                    masked = std::move(*r);
+                }
+            } else if (auto r = json.maskBody(body); r) {
+                masked = std::move(*r);
             } else {
-                masked = std::move(*json);
+                mode = QStringLiteral("text");
+                masked = (*maskPlan)->maskBuffer(body);
             }
         } else {
             masked = (*maskPlan)->maskBuffer(body);
@@ -191,13 +201,17 @@ void AdminPreview::handle(const HttpRequest &req, const HttpResponder &res, Stor
     const std::vector<qint64> out16 = utf16Offsets(masked.data);
     QJsonArray matches;
     for (const MaskHit &h : masked.hits) {
+        // A custom pattern found across the JSON syntax after the strings were masked has no
+        // place in the sample: null there.
+        const bool placed = h.inputOffset >= 0;
+        auto inSample = [&](qint64 v) { return placed ? QJsonValue(double(v)) : QJsonValue(QJsonValue::Null); };
         matches.append(QJsonObject{
             {QStringLiteral("rule"), h.rule},
             {QStringLiteral("detector"), h.detector},
-            {QStringLiteral("start"), double(at(in16, h.inputOffset))},
-            {QStringLiteral("end"), double(at(in16, h.inputOffset + h.inputLength))},
-            {QStringLiteral("byte_start"), double(h.inputOffset)},
-            {QStringLiteral("byte_end"), double(h.inputOffset + h.inputLength)},
+            {QStringLiteral("start"), inSample(at(in16, h.inputOffset))},
+            {QStringLiteral("end"), inSample(at(in16, h.inputOffset + h.inputLength))},
+            {QStringLiteral("byte_start"), inSample(h.inputOffset)},
+            {QStringLiteral("byte_end"), inSample(h.inputOffset + h.inputLength)},
             {QStringLiteral("masked_start"), double(at(out16, h.offset))},
             {QStringLiteral("masked_end"), double(at(out16, h.offset + h.length))},
         });

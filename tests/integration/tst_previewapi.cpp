@@ -27,6 +27,7 @@ private slots:
     void draftRuleReplacesItsStoredNamesake();
     void requestSideDecidesDenyApproveAllow();
     void jsonFieldsAreMaskedWholeForJsonResponses();
+    void jsonAnswersAreMaskedOnTheirDecodedStrings();
     void badDraftIsRefusedWithItsKey_data();
     void badDraftIsRefusedWithItsKey();
     void oversizedSampleIsRefused();
@@ -166,6 +167,33 @@ void TestPreviewApi::jsonFieldsAreMaskedWholeForJsonResponses()
     QCOMPARE(o.value(QLatin1String("masked_body")).toString(),
              QStringLiteral("{\"user\":{\"id\":\"[US_SSN]\",\"mail\":\"[EMAIL]\"}}"));
     QCOMPARE(o.value(QLatin1String("matches")).toArray().size(), 2);
+}
+
+// As the proxy does: a JSON answer without json_fields rules is masked on its decoded strings, so
+// an escape next to a value stays an escape and an escaped value is found; not JSON: as text.
+void TestPreviewApi::jsonAnswersAreMaskedOnTheirDecodedStrings()
+{
+    const QJsonObject draft{{QStringLiteral("name"), QStringLiteral("mask-mail")},
+                            {QStringLiteral("kind"), QStringLiteral("mask")},
+                            {QStringLiteral("detector"), QStringLiteral("email")}};
+    const QString body = QStringLiteral(R"({"note":"Contact:\nada@example.org","other":"a\u0040example.org"})");
+    const auto r = preview({{QStringLiteral("rule"), draft},
+                            {QStringLiteral("use_stored_rules"), false},
+                            {QStringLiteral("sample"), sample(body, {{QStringLiteral("Content-Type"), QStringLiteral("application/json")}})}});
+    QCOMPARE(r.status, 200);
+    const QJsonObject o = r.json().object();
+    QCOMPARE(o.value(QLatin1String("mode")).toString(), QStringLiteral("json"));
+    QCOMPARE(o.value(QLatin1String("masked_body")).toString(),
+             QStringLiteral(R"({"note":"Contact:\n[EMAIL]","other":"[EMAIL]"})"));
+    QCOMPARE(o.value(QLatin1String("matches")).toArray().size(), 2);
+
+    const auto text = preview({{QStringLiteral("rule"), draft},
+                               {QStringLiteral("use_stored_rules"), false},
+                               {QStringLiteral("sample"), sample(QStringLiteral("{not json: ada@example.org"),
+                                                                 {{QStringLiteral("Content-Type"), QStringLiteral("application/json")}})}});
+    QCOMPARE(text.status, 200);
+    QCOMPARE(text.json().object().value(QLatin1String("mode")).toString(), QStringLiteral("text"));
+    QCOMPARE(text.json().object().value(QLatin1String("masked_body")).toString(), QStringLiteral("{not json: [EMAIL]"));
 }
 
 void TestPreviewApi::badDraftIsRefusedWithItsKey_data()
