@@ -527,11 +527,10 @@ struct SseDeltaMasker::Plan {
 SseDeltaMasker::SseDeltaMasker(std::shared_ptr<const MaskPlan> plan) : SseDeltaMasker(std::move(plan), Options{}) {}
 
 SseDeltaMasker::SseDeltaMasker(std::shared_ptr<const MaskPlan> plan, Options options)
-    : m_plan(std::move(plan)), m_options(options)
+    : m_plan(std::move(plan)), m_options(options), m_tally(*m_plan)
 {
     m_options.sseEventBound = std::max<qsizetype>(m_options.sseEventBound, 1);
     m_options.maxStreams = std::max(m_options.maxStreams, 0);
-    m_summary.resize(m_plan->entries().size());
     m_builtinOnly = std::all_of(m_plan->entries().begin(), m_plan->entries().end(),
                                 [](const MaskPlan::Entry &e) { return e.builtin != nullptr; });
 }
@@ -581,23 +580,12 @@ QByteArray SseDeltaMasker::finish()
 
 QList<MaskSummary> SseDeltaMasker::summary() const
 {
-    QList<MaskSummary> out;
-    for (const MaskSummary &s : m_summary)
-        if (s.count > 0)
-            out.append(s);
-    return out;
+    return m_tally.summary();
 }
 
 void SseDeltaMasker::record(int entry, qint64 outOffset, qint64 outLength)
 {
-    MaskSummary &s = m_summary[size_t(entry)];
-    if (s.count == 0) {
-        s.rule = m_plan->entry(entry).rule;
-        s.detector = m_plan->entry(entry).detector;
-    }
-    ++s.count;
-    if (s.ranges.size() < MaskSummary::kMaxRanges)
-        s.ranges.append({outOffset, outLength});
+    m_tally.record(*m_plan, entry, outOffset, outLength);
 }
 
 void SseDeltaMasker::processEvents(QByteArray &out, bool final)

@@ -137,7 +137,7 @@ private:
     QByteArrayView m_eol = "\n";
     qint64 m_outPos = 0;
     bool m_failed = false; // broken off (failClosed): the rest of the body is dropped
-    std::vector<MaskSummary> m_summary; // by plan entry
+    MaskTally m_tally;
 };
 
 } // namespace gh

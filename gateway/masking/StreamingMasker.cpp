@@ -26,11 +26,10 @@ StreamingMasker::StreamingMasker(std::shared_ptr<const MaskPlan> plan) : Streami
 
 StreamingMasker::StreamingMasker(std::shared_ptr<const MaskPlan> plan, Options options)
     : m_plan(std::move(plan)), m_options(options),
-      m_window(options.window > 0 ? options.window : m_plan->maxMatchLength())
+      m_window(options.window > 0 ? options.window : m_plan->maxMatchLength()), m_tally(*m_plan)
 {
     m_options.privateKeyWindow = std::max(m_options.privateKeyWindow, m_window);
     m_options.sseEventBound = std::max<qsizetype>(m_options.sseEventBound, 1);
-    m_summary.resize(m_plan->entries().size());
 }
 
 QByteArray StreamingMasker::feed(QByteArrayView chunk)
@@ -56,25 +55,35 @@ QByteArray StreamingMasker::finish()
     return out;
 }
 
-QList<MaskSummary> StreamingMasker::summary() const
+void MaskTally::record(const MaskPlan &plan, int entry, qint64 outOffset, qint64 outLength)
+{
+    MaskSummary &s = m_byEntry[size_t(entry)];
+    if (s.count == 0) {   // named on first use: most entries of a plan never mask a given response
+        s.rule = plan.entry(entry).rule;
+        s.detector = plan.entry(entry).detector;
+    }
+    ++s.count;
+    if (s.ranges.size() < MaskSummary::kMaxRanges)
+        s.ranges.append({outOffset, outLength});
+}
+
+QList<MaskSummary> MaskTally::summary() const
 {
     QList<MaskSummary> out;
-    for (const MaskSummary &s : m_summary)
+    for (const MaskSummary &s : m_byEntry)
         if (s.count > 0)
             out.append(s);
     return out;
 }
 
+QList<MaskSummary> StreamingMasker::summary() const
+{
+    return m_tally.summary();
+}
+
 void StreamingMasker::record(int entry, qint64 outOffset, qint64 outLength)
 {
-    MaskSummary &s = m_summary[size_t(entry)];
-    if (s.count == 0) {
-        s.rule = m_plan->entry(entry).rule;
-        s.detector = m_plan->entry(entry).detector;
-    }
-    ++s.count;
-    if (s.ranges.size() < MaskSummary::kMaxRanges)
-        s.ranges.append({outOffset, outLength});
+    m_tally.record(*m_plan, entry, outOffset, outLength);
     if (m_hitLog)
         m_hitLog->push_back(Hit{entry, outOffset, outLength});
 }

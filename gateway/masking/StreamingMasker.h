@@ -25,6 +25,17 @@ struct MaskSummary {
     friend bool operator==(const MaskSummary &, const MaskSummary &) = default;
 };
 
+// What one masker replaced so far, by plan entry: the MaskSummary list its summary() reports.
+class MaskTally {
+public:
+    explicit MaskTally(const MaskPlan &plan) : m_byEntry(plan.entries().size()) {}
+    void record(const MaskPlan &plan, int entry, qint64 outOffset, qint64 outLength);
+    QList<MaskSummary> summary() const;   // the entries that masked something, in plan order
+
+private:
+    std::vector<MaskSummary> m_byEntry;
+};
+
 // Masks one response body as it streams, on one thread. Output equals MaskPlan::maskBuffer() of
 // the whole body however the body is split into reads, for every match up to window() bytes.
 //
@@ -101,7 +112,7 @@ private:
     // m_ctx), and the first m_keptSpans of m_spans are the candidates found before it.
     qsizetype m_resumeAt = -1;
     size_t m_keptSpans = 0;
-    std::vector<MaskSummary> m_summary;  // by plan entry
+    MaskTally m_tally;
     std::vector<Hit> *m_hitLog = nullptr;
 };
 
