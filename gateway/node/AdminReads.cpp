@@ -1,5 +1,7 @@
 #include "node/AdminReads.h"
 
+#include <openssl/crypto.h>
+
 namespace gh {
 
 void DeferredReply::send(int status, const QByteArray &contentType, const QByteArray &body, const HttpHeaders &extra)
@@ -29,6 +31,11 @@ void DeferredReply::storeError(const QString &message)
 void DeferredReply::deliver(const HttpResponder &res) const
 {
     res.send(m_status, m_contentType, m_body, m_extra);
+}
+
+void AdminReads::releaseThreadState()
+{
+    OPENSSL_thread_stop();
 }
 
 AdminReads::AdminReads(QObject *parent) : QObject(parent)

@@ -52,6 +52,7 @@ public:
     {
         auto task = [this, work = std::move(work), done = std::move(done)]() {
             auto result = std::make_shared<Result>(work());
+            releaseThreadState();
             // `this` outlives the task: the destructor waits for the pool first.
             QMetaObject::invokeMethod(this, [done, result]() { done(std::move(*result)); }, Qt::QueuedConnection);
         };
@@ -62,6 +63,10 @@ public:
     void reply(const HttpResponder &res, std::function<void(DeferredReply &)> work);
 
 private:
+    // OpenSSL keeps per-thread state (its error queue) for a thread that verified a signature or
+    // hashed a chain; a pool thread may outlive the reads that made it, so it goes after each one.
+    static void releaseThreadState();
+
     QThreadPool m_pool;
 };
 
