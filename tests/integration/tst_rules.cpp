@@ -83,6 +83,8 @@ private slots:
 
 private:
     Answer send(const QByteArray &token, const QString &path, const QStringList &extra = {});
+    // curl's arguments to upload `body` as it is (written to a file of the test's own).
+    QStringList upload(const QString &name, const QByteArray &body);
     bool apply(const QByteArray &toml);
     QByteArray issue(const char *subject, const char *groups);
     QJsonArray eventsOf(const QString &subject);
@@ -171,6 +173,15 @@ QByteArray TestRules::issue(const char *subject, const char *groups)
     return r.exitCode == 0 ? r.out.trimmed() : QByteArray();
 }
 
+QStringList TestRules::upload(const QString &name, const QByteArray &body)
+{
+    const QString file = m_tmp.filePath(name);
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(body) != body.size())
+        QTest::qFail(qPrintable(QStringLiteral("cannot write ") + file), __FILE__, __LINE__);
+    return {QStringLiteral("--data-binary"), QLatin1Char('@') + file};
+}
+
 Answer TestRules::send(const QByteArray &token, const QString &path, const QStringList &extra)
 {
     return parse(curl(QStringList{QStringLiteral("-i"), QStringLiteral("-H"),
@@ -240,13 +251,9 @@ void TestRules::bodyRuleReadsTheBodyAndForwardsItIntact()
     QByteArray body(20 * 1024, 'a');
     for (int i = 0; i < body.size(); i += 100)
         body[i] = char('0' + (i / 100) % 10);
-    const QString file = m_tmp.filePath(QStringLiteral("upload.bin"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(body);
-    f.close();
+    const QStringList data = upload(QStringLiteral("upload.bin"), body);
     for (const bool chunked : {false, true}) {
-        QStringList args{QStringLiteral("--data-binary"), QLatin1Char('@') + file};
+        QStringList args = data;
         if (chunked)
             args << QStringLiteral("-H") << QStringLiteral("Transfer-Encoding: chunked");
         const Answer a = send(m_alice, QStringLiteral("/llm/v1/upload"), args);
@@ -260,13 +267,9 @@ void TestRules::bodyRuleReadsTheBodyAndForwardsItIntact()
 void TestRules::bodyOverTheRuleBoundIsRefused()
 {
     // The rules cannot see past rule_body_limit (64 KiB here), so such a request is not forwarded.
-    const QString file = m_tmp.filePath(QStringLiteral("big.bin"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray(100 * 1024, 'b'));
-    f.close();
+    const QStringList data = upload(QStringLiteral("big.bin"), QByteArray(100 * 1024, 'b'));
     const int before = m_upstream.requests();
-    const Answer a = send(m_alice, QStringLiteral("/llm/v1/upload"), {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    const Answer a = send(m_alice, QStringLiteral("/llm/v1/upload"), data);
     QCOMPARE(a.status, 413);
     QCOMPARE(a.json().value(QStringLiteral("error")).toString(), QStringLiteral("body_too_large"));
     QCOMPARE(m_upstream.requests(), before);
@@ -623,13 +626,9 @@ void TestRules::responsesAreMaskedAsTheyStream()
     QFETCH(QByteArray, body);
     QFETCH(QByteArray, expected);
     QFETCH(bool, chunkedToClient);
-    const QString file = m_tmp.filePath(QStringLiteral("reflect.txt"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(body);
-    f.close();
+    const QStringList data = upload(QStringLiteral("reflect.txt"), body);
     const Answer a = send(m_alice, QStringLiteral("/pii/reflect?") + query,
-                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file, QStringLiteral("--raw")});
+                          data + QStringList{QStringLiteral("--raw")});
     QCOMPARE(a.status, 200);
     if (chunkedToClient) {
         // The length changed as the body was masked: the client gets chunks, not a stale length.
@@ -670,13 +669,8 @@ void TestRules::llmDeltasAreMaskedAcrossEvents()
             + "\"},\"finish_reason\":null}]}\n\n";
     body += "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"
             "\n\ndata: [DONE]\n\n";
-    const QString file = m_tmp.filePath(QStringLiteral("deltas.txt"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(body);
-    f.close();
     const Answer a = send(m_alice, QStringLiteral("/pii/reflect?mode=sse&split=13&pause=0.002"),
-                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+                          upload(QStringLiteral("deltas.txt"), body));
     QCOMPARE(a.status, 200);
     // Not one piece of the address or the card reached the client.
     for (const char *piece : {"ada.", "love", "lace", "exam", "ple.com", "4111"})
@@ -749,13 +743,9 @@ void TestRules::responsesApiDeltasAreMaskedAcrossEvents()
     body += event("response.output_text.done", "\"sequence_number\":" + QByteArray::number(seq++) + "," + where + ",\"text\":\"" + whole + "\"");
     body += event("response.completed", "\"sequence_number\":" + QByteArray::number(seq++)
                                             + ",\"response\":{\"output\":[{\"content\":[{\"text\":\"" + whole + "\"}]}]}");
-    const QString file = m_tmp.filePath(QStringLiteral("responses-deltas.txt"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(body);
-    f.close();
+    const QStringList data = upload(QStringLiteral("responses-deltas.txt"), body);
     const Answer a = send(m_alice, QStringLiteral("/pii/reflect?mode=sse&split=13&pause=0.002"),
-                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+                          data);
     QCOMPARE(a.status, 200);
     for (const char *piece : {"ada.", "love", "lace", "exam", "ple.com", "4111"})
         QVERIFY2(!a.body.contains(piece), a.body.constData());
@@ -793,15 +783,11 @@ void TestRules::responsesApiDeltasAreMaskedAcrossEvents()
 
 void TestRules::compressedResponsesAreDecodedOrRefused()
 {
-    const QString file = m_tmp.filePath(QStringLiteral("gz.txt"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(kPlain.repeated(3));
-    f.close();
+    const QStringList data = upload(QStringLiteral("gz.txt"), kPlain.repeated(3));
     for (const char *encoding : {"gzip", "deflate"}) {
         // The client asks for gzip; the upstream answers compressed; the client gets it masked and plain.
         const Answer a = send(m_alice, QStringLiteral("/pii/reflect?split=20&encoding=") + QLatin1String(encoding),
-                              {QStringLiteral("--data-binary"), QLatin1Char('@') + file, QStringLiteral("-H"),
+                              data + QStringList{QStringLiteral("-H"),
                                QStringLiteral("Accept-Encoding: gzip")});
         QCOMPARE(a.status, 200);
         QVERIFY(header(a.head, "Content-Encoding").isEmpty());
@@ -812,7 +798,7 @@ void TestRules::compressedResponsesAreDecodedOrRefused()
     QCOMPARE(echo.status, 200);
     QVERIFY2(echo.body.contains("[\"Accept-Encoding\", \"identity\"]"), echo.body.constData());
     // A coding the gateway cannot read is never passed on.
-    const Answer br = send(m_alice, QStringLiteral("/pii/reflect?encoding=br"), {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+    const Answer br = send(m_alice, QStringLiteral("/pii/reflect?encoding=br"), data);
     QCOMPARE(br.status, 502);
     QCOMPARE(br.json().value(QStringLiteral("error")).toString(), QStringLiteral("unmaskable"));
     QVERIFY(!br.body.contains("lovelace"));
@@ -822,13 +808,9 @@ void TestRules::jsonFieldsAreMaskedWholeWithinTheBound()
 {
     const QByteArray json = "{\"user\": {\"name\": \"Ada\", \"ssn\": \"123-45-6789\", \"mail\": \"ada\\u0040example.com\"},"
                             " \"note\": \"caf\\u00e9 EMP-000042\", \"n\": 1.50}";
-    const QString file = m_tmp.filePath(QStringLiteral("doc.json"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(json);
-    f.close();
+    const QStringList data = upload(QStringLiteral("doc.json"), json);
     const Answer a = send(m_alice, QStringLiteral("/pii/reflect?split=9&mode=chunked&type=application/json"),
-                          {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+                          data);
     QCOMPARE(a.status, 200);
     // Masked whole, so it goes out with its new length.
     QCOMPARE(header(a.head, "Content-Length").toInt(), a.body.size());
@@ -840,19 +822,14 @@ void TestRules::jsonFieldsAreMaskedWholeWithinTheBound()
     QVERIFY(a.body.contains("1.50"));   // untouched bytes stay as sent
 
     // Over mask_body_limit (16 KiB here), and not JSON at all: refused, never passed on unmasked.
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write("{\"user\": {\"ssn\": \"123-45-6789\"}, \"pad\": \"" + QByteArray(20 * 1024, 'x') + "\"}");
-    f.close();
     const Answer big = send(m_alice, QStringLiteral("/pii/reflect?mode=chunked&split=8192&type=application/json"),
-                            {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+                            upload(QStringLiteral("doc.json"), "{\"user\": {\"ssn\": \"123-45-6789\"}, \"pad\": \""
+                                                                    + QByteArray(20 * 1024, 'x') + "\"}"));
     QCOMPARE(big.status, 502);
     QCOMPARE(big.json().value(QStringLiteral("error")).toString(), QStringLiteral("unmaskable"));
     QVERIFY(!big.body.contains("123-45-6789"));
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write("{\"user\": {\"ssn\": \"123-45-6789\"");
-    f.close();
     const Answer broken = send(m_alice, QStringLiteral("/pii/reflect?type=application/json"),
-                               {QStringLiteral("--data-binary"), QLatin1Char('@') + file});
+                               upload(QStringLiteral("doc.json"), "{\"user\": {\"ssn\": \"123-45-6789\""));
     QCOMPARE(broken.status, 502);
     QVERIFY(!broken.body.contains("123-45-6789"));
 }
@@ -880,12 +857,7 @@ void TestRules::jsonAnswersStayValidJson()
                     "connections = [\"plainjson\"]\ndetector = \"email\"\n"));
     const QByteArray json = R"({"note":"Contact:\nada@example.org","alt":"a\u0040example.org","n":[1.50,true]})";
     const QByteArray masked = R"({"note":"Contact:\n[EMAIL]","alt":"[EMAIL]","n":[1.50,true]})";
-    const QString file = m_tmp.filePath(QStringLiteral("plain.json"));
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(json);
-    f.close();
-    const QStringList data{QStringLiteral("--data-binary"), QLatin1Char('@') + file};
+    const QStringList data = upload(QStringLiteral("plain.json"), json);
     Answer a;
     QTRY_VERIFY_WITH_TIMEOUT((a = send(m_alice, QStringLiteral("/plainjson/reflect?split=9&type=application/json"), data)).status == 200,
                              5000);
@@ -895,10 +867,8 @@ void TestRules::jsonAnswersStayValidJson()
     QVERIFY(!strictJson(R"({"note":"Contact:\[EMAIL]"})")); // the check can fail
 
     // The same object as an SSE event's data, read in 7-byte pieces.
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write("event: note\ndata: " + json + "\n\ndata: [DONE]\n\n");
-    f.close();
-    const Answer sse = send(m_alice, QStringLiteral("/plainjson/reflect?mode=sse&split=7&pause=0.002"), data);
+    const Answer sse = send(m_alice, QStringLiteral("/plainjson/reflect?mode=sse&split=7&pause=0.002"),
+                            upload(QStringLiteral("plain.json"), "event: note\ndata: " + json + "\n\ndata: [DONE]\n\n"));
     QCOMPARE(sse.status, 200);
     QCOMPARE(sse.body, "event: note\ndata: " + masked + "\n\ndata: [DONE]\n\n");
     QVERIFY(strictJson(sse.body.split('\n').at(1).mid(6)));
