@@ -92,16 +92,20 @@ AdminReply AdminClient::toReply(QNetworkReply *reply)
             r.errorText = QStringLiteral("no answer");
         return r;
     }
-    if (!r.ok()) {
-        const QJsonObject o = r.json.object();
-        r.errorCode = o.value(QStringLiteral("error")).toString();
-        r.errorText = o.value(QStringLiteral("message")).toString();
-        if (r.errorText.isEmpty()) {
-            const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
-            r.errorText = QString(QStringLiteral("HTTP ") + QString::number(r.status) + QLatin1Char(' ') + reason).trimmed();
-        }
-    }
+    if (!r.ok())
+        explainRefusal(r, reply);
     return r;
+}
+
+void AdminClient::explainRefusal(AdminReply &r, QNetworkReply *reply)
+{
+    const QJsonObject o = r.json.object();
+    r.errorCode = o.value(QStringLiteral("error")).toString();
+    r.errorText = o.value(QStringLiteral("message")).toString();
+    if (r.errorText.isEmpty()) {
+        const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+        r.errorText = QString(QStringLiteral("HTTP ") + QString::number(r.status) + QLatin1Char(' ') + reason).trimmed();
+    }
 }
 
 void AdminClient::call(const QByteArray &method, const QString &path, const QByteArray &body,
@@ -252,12 +256,8 @@ void AdminDownload::onFinished()
     }
     if (r.status != 0 && !(r.status >= 200 && r.status < 300)) {
         r.body = m_errorBody;
-        const QJsonObject o = QJsonDocument::fromJson(m_errorBody).object();
-        r.json = QJsonDocument(o);
-        r.errorCode = o.value(QStringLiteral("error")).toString();
-        r.errorText = o.value(QStringLiteral("message")).toString();
-        if (r.errorText.isEmpty())
-            r.errorText = QStringLiteral("HTTP %1").arg(r.status);
+        r.json = QJsonDocument::fromJson(m_errorBody);
+        AdminClient::explainRefusal(r, m_reply);
     }
     deleteLater();
     if (auto done = std::exchange(m_done, nullptr))

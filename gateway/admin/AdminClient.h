@@ -178,9 +178,12 @@ public:
 
 private:
     friend class AdminEventStream;
+    friend class AdminDownload;
     QNetworkRequest makeRequest(const QString &path, const QByteArray &contentType,
                                 const HttpHeaders &extraHeaders) const;
     static AdminReply toReply(QNetworkReply *reply);
+    // A refusal's code and message from its JSON body, else "HTTP 404 Not Found".
+    static void explainRefusal(AdminReply &r, QNetworkReply *reply);
 
     QUrl m_server;
     QString m_token;

@@ -24,7 +24,6 @@ public:
     void storeError(const QString &message);
 
     void deliver(const HttpResponder &res) const;
-    int status() const { return m_status; }
 
 private:
     int m_status = 500;
