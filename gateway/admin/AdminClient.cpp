@@ -210,20 +210,27 @@ void AdminDownload::abort()
 void AdminDownload::take()
 {
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray data = m_reply->readAll();
-    if (data.isEmpty() || m_stopped)
-        return;
-    if (status >= 200 && status < 300) {
-        m_lines += data.count('\n');
-        if (!m_onData(data)) {
-            m_stopped = true;
-            m_reply->abort();
-            return;
+    bool took = false;
+    // The read buffer size is Qt's aim, not a bound (its HTTP thread can hand over more at once,
+    // above all as the reply finishes): onData gets pieces of at most kReadBuffer either way.
+    while (!m_stopped && m_reply->bytesAvailable() > 0) {
+        const QByteArray data = m_reply->read(kReadBuffer);
+        if (data.isEmpty())
+            break;
+        took = true;
+        if (status >= 200 && status < 300) {
+            m_lines += data.count('\n');
+            if (!m_onData(data)) {
+                m_stopped = true;
+                m_reply->abort();
+                return;
+            }
+        } else if (m_errorBody.size() < kErrorBody) {
+            m_errorBody += data.left(kErrorBody - m_errorBody.size());
         }
-    } else if (m_errorBody.size() < kErrorBody) {
-        m_errorBody += data.left(kErrorBody - m_errorBody.size());
     }
-    m_idle.start();   // from now on the wait is for the server again
+    if (took)
+        m_idle.start();   // from now on the wait is for the server again
 }
 
 void AdminDownload::onFinished()

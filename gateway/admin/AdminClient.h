@@ -96,7 +96,7 @@ class AdminDownload final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(AdminDownload)
 public:
-    static constexpr qint64 kReadBuffer = 1 << 20;   // what Qt reads ahead of onData, at most
+    static constexpr qint64 kReadBuffer = 1 << 20;   // the most onData gets at once, and what Qt is asked to read ahead
     static constexpr qint64 kErrorBody = 64 << 10;   // an error answer is a small JSON object
     // Stops reading; `done` follows (later, in this thread) with errorText "stopped".
     void abort();
