@@ -99,7 +99,7 @@ private:
     void endSession();   // signs the session's head and tells the live event stream
     void recordRefusal(int status, const QByteArray &code, const QString &message);
     void recordBody(const char *kind, const char *data, qsizetype size, qint64 &recorded);
-    void recordEnd(const char *kind, qint64 size, qint64 recorded);
+    void recordEnd(const char *kind, qint64 size, qint64 recorded, bool brokenOff = false);
     void connectUpstream();
     void forward();
     QByteArray upstreamHeadBytes(const QByteArray &credential) const;
@@ -170,6 +170,7 @@ private:
     qint64 m_responseRecorded = 0;
     bool m_requestBodyInline = false;  // the request event carries the whole body
     bool m_responseInline = false;     // a small response, recorded as one event at its end
+    bool m_brokenOff = false;          // the masker broke this response off (see ResponseMasker::brokenOff)
     int m_responseStatus = 0;
     EventJson m_responseHeaders;
     QByteArray m_responseBody;         // only while m_responseInline (bounded)

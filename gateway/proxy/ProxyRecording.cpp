@@ -61,13 +61,16 @@ void ProxyConnection::recordBody(const char *kind, const char *data, qsizetype s
                       QByteArray::fromRawData(data, take));
 }
 
-void ProxyConnection::recordEnd(const char *kind, qint64 size, qint64 recorded)
+void ProxyConnection::recordEnd(const char *kind, qint64 size, qint64 recorded, bool brokenOff)
 {
-    m_session->record(QLatin1String(kind), EventJson()
-                                               .addNumber(QLatin1StringView("body_recorded"), recorded)
-                                               .addNumber(QLatin1StringView("body_size"), size)
-                                               .addBool(QLatin1StringView("body_truncated"), size > recorded)
-                                               .addLatin1(QLatin1StringView("request_id"), m_requestId));
+    EventJson data;
+    data.addNumber(QLatin1StringView("body_recorded"), recorded)
+        .addNumber(QLatin1StringView("body_size"), size)
+        .addBool(QLatin1StringView("body_truncated"), size > recorded);
+    if (brokenOff)
+        data.addBool(QLatin1StringView("broken_off"), true);
+    data.addLatin1(QLatin1StringView("request_id"), m_requestId);
+    m_session->record(QLatin1String(kind), std::move(data));
 }
 
 void ProxyConnection::recordRefusal(int status, const QByteArray &code, const QString &message)

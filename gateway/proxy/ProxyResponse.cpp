@@ -24,6 +24,7 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
     if (!m_keepAlive || m_draining)
         m_closeAfterResponse = true;
     m_masker.reset();
+    m_brokenOff = false;
     m_deferredHead.reset();
     const bool masked = m_maskPlan && !head.bodyless && !m_headRequest;
     if (masked && !startMasking(head))
@@ -122,6 +123,17 @@ void ProxyConnection::upstreamBody(const char *data, qsizetype size)
         return;
     }
     writeBody(out->constData(), out->size());
+    if (m_masker->brokenOff()) {
+        // Nothing more of this body goes out: end the client's response here and let the upstream
+        // go, so an LLM stops generating (and billing) an answer nobody receives.
+        if (m_context.counters.maskFailures)
+            m_context.counters.maskFailures->inc();
+        qWarning("connection %s: a streamed response could not be masked across its events; broken off "
+                 "with an error event",
+                 qPrintable(m_route ? m_route->connection.name : QString()));
+        m_brokenOff = true;
+        upstreamComplete(false);
+    }
 }
 
 void ProxyConnection::writeBody(const char *data, qsizetype size)
@@ -184,7 +196,7 @@ void ProxyConnection::upstreamComplete(bool reusable)
             m_responseInline = false;
             m_responseBody.clear();
         } else {
-            recordEnd("http.response.end", m_responseBytes, m_responseRecorded);
+            recordEnd("http.response.end", m_responseBytes, m_responseRecorded, m_brokenOff);
         }
         if (masks)
             recordMasking(*masks);

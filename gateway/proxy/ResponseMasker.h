@@ -46,6 +46,9 @@ public:
     Result<QByteArray> finish();
     // What was masked, by rule and detector, with output ranges (never the original values).
     QList<MaskSummary> summary() const;
+    // The masker broke the response off (an event stream it cannot mask across events): what it
+    // gave so far ends with an error event, and nothing more of the body will go out.
+    bool brokenOff() const { return m_events && m_events->failedClosed(); }
 
 private:
     ResponseMasker() = default;

@@ -74,6 +74,7 @@ private slots:
     void responsesAreMaskedAsTheyStream();
     void llmDeltasAreMaskedAcrossEvents();
     void responsesApiDeltasAreMaskedAcrossEvents();
+    void anUnmaskableStreamIsBrokenOffAndTheUpstreamLetGo();
     void compressedResponsesAreDecodedOrRefused();
     void jsonFieldsAreMaskedWholeWithinTheBound();
     void jsonAnswersStayValidJson();
@@ -721,6 +722,59 @@ void TestRules::llmDeltasAreMaskedAcrossEvents()
     const QByteArray decision = QJsonDocument(masked).toJson();
     for (const char *piece : {"love", "lace", "exam", "4111"})
         QVERIFY(!decision.contains(piece));
+}
+
+void TestRules::anUnmaskableStreamIsBrokenOffAndTheUpstreamLetGo()
+{
+    // An event with more choices than the masker tracks across events: the stream cannot be masked,
+    // so the client gets an error event and the end of the body at once, and the upstream, still
+    // streaming for another 10 s, is let go rather than read to its end.
+    QByteArray body = "data: {\"marker\":\"sse-broken-off-marker\"}\n\n";
+    QByteArray wide = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[";
+    for (int i = 0; i < 17; ++i)
+        wide += QByteArray(i ? "," : "") + "{\"index\":" + QByteArray::number(i) + ",\"delta\":{\"content\":\"choice text\"}}";
+    body += wide + "]}\n\n";
+    const QByteArray later = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+                             "\"delta\":{\"content\":\"later text\"}}]}\n\n";
+    for (int i = 0; i < 100; ++i)
+        body += later;
+    const QString path = QStringLiteral("/reflect?mode=sse&split=%1&pause=0.1&tag=broken-off").arg(later.size());
+    QElapsedTimer t;
+    t.start();
+    const CurlResult c = curl(QStringList{QStringLiteral("-i"), QStringLiteral("-H"),
+                                          QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_alice)}
+                              + upload(QStringLiteral("broken-off.txt"), body)
+                              + QStringList{m_daemon.proxyUrl() + QStringLiteral("/pii") + path});
+    const qint64 took = t.elapsed();
+    QVERIFY2(c.exitCode == 0, c.err.constData());   // a whole response: the chunked body was ended
+    const Answer a = parse(c);
+    QCOMPARE(a.status, 200);
+    QVERIFY2(a.body.contains("\"type\":\"gatehouse_unmaskable_stream\""), a.body.constData());
+    QVERIFY(!a.body.contains("later text"));
+    QVERIFY(!a.body.contains("choice text"));
+    QVERIFY2(took < 5000, qPrintable(QString::number(took)));   // not the upstream's 10 s
+
+    // The upstream saw its answer cut off: the gateway closed the connection.
+    QTRY_VERIFY_WITH_TIMEOUT(curl({QString::fromLatin1(m_upstream.url() + "/aborts")}).out.contains("tag=broken-off"), 10000);
+
+    // The record says the response was broken off, and the next request on the connection works.
+    QJsonObject end;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        QString requestId;
+        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
+            const QJsonObject e = v.toObject();
+            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
+            const QString kind = e.value(QStringLiteral("kind")).toString();
+            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String("sse-broken-off-marker")))
+                requestId = data.value(QStringLiteral("request_id")).toString();
+            if (!requestId.isEmpty() && kind == u"http.response.end" && data.value(QStringLiteral("request_id")).toString() == requestId)
+                end = data;
+        }
+        return !end.isEmpty();
+    }()), 10000);
+    QCOMPARE(end.value(QStringLiteral("broken_off")).toBool(), true);
+    const Answer next = send(m_alice, QStringLiteral("/pii/echo"));
+    QCOMPARE(next.status, 200);
 }
 
 void TestRules::responsesApiDeltasAreMaskedAcrossEvents()

@@ -11,6 +11,8 @@ Listens on 127.0.0.1 (port 0 unless --port; HTTPS with --tls-cert/--tls-key), pr
   /close-mid-body              declares 1000 bytes, sends 100, closes
   /garbage                     answers with bytes that are not HTTP, then closes
   /status?code=C               an empty answer with status C
+  /aborts                      JSON list of the paths of /reflect answers the peer closed before
+                               they were whole (so a test can see the gateway let an upstream go)
   /reflect?split=B&pause=S&mode=M&type=T&encoding=E
                                answers with the request body itself (Content-Type T, default
                                text/plain): mode=length (default) one Content-Length body written in
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 LOG_LOCK = threading.Lock()
 LOG_PATH = None
+ABORTED = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -156,16 +159,30 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             pieces = [data[i:i + split] for i in range(0, len(data), split)]
-            for i, piece in enumerate(pieces):
-                if mode == "length":
-                    self.wfile.write(piece)
-                    self.wfile.flush()
-                else:
-                    self.send_chunk(piece)
-                if pause and i + 1 < len(pieces):
-                    time.sleep(pause)
-            if mode != "length":
-                self.wfile.write(b"0\r\n\r\n")
+            try:
+                for i, piece in enumerate(pieces):
+                    if mode == "length":
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                    else:
+                        self.send_chunk(piece)
+                    if pause and i + 1 < len(pieces):
+                        time.sleep(pause)
+                if mode != "length":
+                    self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                with LOG_LOCK:
+                    ABORTED.append(self.path)
+                self.close_connection = True
+            return
+        if route == "aborts":
+            with LOG_LOCK:
+                payload = json.dumps(ABORTED).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
             return
         if route == "status":
             self.send_response(int(q.get("code", "204")))
