@@ -1,5 +1,6 @@
 #include "proxy/ResponseMasker.h"
 
+#include "masking/JsonText.h"
 #include "proxy/UpstreamConnection.h"
 
 namespace gh {
@@ -43,15 +44,18 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
                              .arg(jsonBound));
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
-    } else if (isJson(type) && !m->m_decoder && head.hasContentLength && head.contentLength <= quint64(jsonBound)) {
+    } else if (isJson(type) && !(head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))) {
         // Raw masking does not know JSON escapes: it can cut "\nada@example.org" after the
         // backslash (an invalid escape) and miss "a\u0040example.org". Read whole, the strings are
-        // masked decoded; chunked, compressed or larger JSON is masked raw as it streams.
+        // masked decoded. A body of unknown size (chunked, compressed) is read whole too, up to the
+        // bound; past it, or when the caller spills it, it streams masked raw.
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
         m->m_rawFallback = true;
         m->m_plan = plan;
-        m->m_whole.reserve(qsizetype(head.contentLength));
+        m->m_mayStream = !(head.hasContentLength && !m->m_decoder);
+        if (!m->m_mayStream)
+            m->m_whole.reserve(qsizetype(head.contentLength));
     } else if (!m->m_decoder && head.hasContentLength && head.contentLength <= quint64(kSmallBody)
                && !isEventStream(type)) {
         m->m_small = true;
@@ -72,12 +76,104 @@ Result<QByteArray> ResponseMasker::maskDecoded(QByteArrayView decoded)
         return m_stream->feed(decoded);
     if (m_events)
         return m_events->feed(decoded);
+    if (m_mayStream) {
+        // Value by value: each complete top-level value goes out masked as soon as it is whole.
+        m_whole.append(decoded.data(), decoded.size());
+        QByteArray out;
+        if (!scanValues(out) || m_whole.size() > m_jsonBound)
+            out += spill();   // not JSON after all, or one value larger than the bound: raw from here
+        return out;
+    }
     if (m_whole.size() + decoded.size() > m_jsonBound && !m_small)
         return Error(QStringLiteral("the JSON response is larger than the %1 bytes a json_fields rule may read to mask "
                                     "it (mask_body_limit)")
                          .arg(m_jsonBound));
     m_whole.append(decoded.data(), decoded.size());
     return QByteArray();
+}
+
+bool ResponseMasker::scanValues(QByteArray &out)
+{
+    const char *d = m_whole.constData();
+    const qsizetype n = m_whole.size();
+    qsizetype emitted = 0;   // m_whole before this has gone out
+    bool ok = true;
+    for (qsizetype i = m_scan; i < n && ok; ++i) {
+        const char c = d[i];
+        if (m_inString) {
+            if (m_escape) {
+                m_escape = false;
+            } else if (c == '\\') {
+                m_escape = true;
+            } else if (c == '"') {
+                m_inString = false;
+                if (m_depth == 0) {
+                    out += maskValue(QByteArrayView(d + emitted, i + 1 - emitted));
+                    emitted = i + 1;
+                }
+            }
+            continue;
+        }
+        if (m_scalar) {
+            // A top-level number or literal ends where whitespace or another value begins.
+            if (!JsonText::isWs(c) && c != '{' && c != '[' && c != '"')
+                continue;
+            m_scalar = false;
+            out += maskValue(QByteArrayView(d + emitted, i - emitted));
+            emitted = i;
+        }
+        switch (c) {
+        case '"':
+            m_inString = true;
+            break;
+        case '{':
+        case '[':
+            ++m_depth;
+            break;
+        case '}':
+        case ']':
+            if (m_depth == 0) {
+                ok = false;   // closes what was never opened: not JSON
+                break;
+            }
+            if (--m_depth == 0) {
+                out += maskValue(QByteArrayView(d + emitted, i + 1 - emitted));
+                emitted = i + 1;
+            }
+            break;
+        default:
+            if (m_depth == 0 && !JsonText::isWs(c))
+                m_scalar = true;
+        }
+    }
+    m_whole.remove(0, emitted);
+    m_scan = m_whole.size();
+    return ok;
+}
+
+QByteArray ResponseMasker::maskValue(QByteArrayView value)
+{
+    auto masked = m_json->maskBody(value);
+    MaskResult raw;
+    if (!masked) // not JSON after all (or nested too deeply): masked as raw bytes, as any other body
+        raw = m_plan->maskBuffer(value);
+    MaskResult &r = masked ? *masked : raw;
+    for (MaskHit &h : r.hits) {
+        h.offset += m_outPos;
+        m_jsonHits.append(std::move(h));
+    }
+    m_outPos += r.data.size();
+    return std::move(r.data);
+}
+
+QByteArray ResponseMasker::spill()
+{
+    m_stream = std::make_unique<StreamingMasker>(m_plan);
+    m_streamBase = m_outPos;
+    QByteArray out = m_stream->feed(m_whole);
+    m_whole = QByteArray();
+    m_json.reset();
+    return out;
 }
 
 Result<QByteArray> ResponseMasker::feed(QByteArrayView chunk)
@@ -130,14 +226,13 @@ Result<QByteArray> ResponseMasker::finish()
         m_jsonHits = std::move(masked.hits);
         return std::move(masked.data);
     }
-    auto masked = m_rawFallback ? m_json->maskBody(m_whole) : m_json->mask(m_whole);
-    if (!masked && m_rawFallback) {
-        // Not JSON after all (or nested too deeply): masked as raw bytes, as any other body.
-        MaskResult raw = m_plan->maskBuffer(QByteArrayView(m_whole));
+    if (m_rawFallback) {
+        if (!m_whole.isEmpty())
+            out += maskValue(m_whole);   // the body, or what follows its last whole value
         m_whole.clear();
-        m_jsonHits = std::move(raw.hits);
-        return std::move(raw.data);
+        return out;
     }
+    auto masked = m_json->mask(m_whole);
     if (!masked)
         return Error(QStringLiteral("the JSON response cannot be masked: ") + masked.error().message);
     m_whole.clear();
@@ -147,7 +242,7 @@ Result<QByteArray> ResponseMasker::finish()
 
 QList<MaskSummary> ResponseMasker::summary() const
 {
-    if (m_stream)
+    if (m_stream && m_jsonHits.isEmpty() && m_streamBase == 0)
         return m_stream->summary();
     if (m_events)
         return m_events->summary();
@@ -162,6 +257,21 @@ QList<MaskSummary> ResponseMasker::summary() const
         ++it->count;
         if (it->ranges.size() < MaskSummary::kMaxRanges)
             it->ranges.append({hit.offset, hit.length});
+    }
+    if (m_stream) {
+        // A JSON body that went on raw: its stream's offsets start where the values left off.
+        for (const MaskSummary &s : m_stream->summary()) {
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const MaskSummary &o) { return o.rule == s.rule && o.detector == s.detector; });
+            if (it == out.end()) {
+                out.append(MaskSummary{s.rule, s.detector, 0, {}});
+                it = out.end() - 1;
+            }
+            it->count += s.count;
+            for (const auto &[offset, length] : s.ranges)
+                if (it->ranges.size() < MaskSummary::kMaxRanges)
+                    it->ranges.append({offset + m_streamBase, length});
+        }
     }
     return out;
 }

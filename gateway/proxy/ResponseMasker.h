@@ -21,7 +21,8 @@ struct UpstreamResponseHead;
 // Masks one response body for the proxy (contract §3 mask rules): decodes gzip/deflate, masks as
 // the body streams (SSE event by event, with the text an LLM streams across events masked as one)
 // or, for a JSON response, whole within a bound with its strings masked decoded (a json_fields rule
-// needs that; without one only a body framed by a Content-Length within the bound is read whole);
+// needs that; without one a body declared larger than the bound streams masked raw, and one of
+// unknown size streams value by value, each top-level value masked whole, raw past the bound);
 // and fails closed — an error — where it cannot mask safely.
 class ResponseMasker final {
     Q_DISABLE_COPY_MOVE(ResponseMasker)
@@ -35,7 +36,7 @@ public:
     // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length):
     // a JSON body (a json_fields rule covers it, or it is framed within the bound), or a small
     // framed one (one pass, one write, no chunks).
-    bool wholeBody() const { return bool(m_json) || m_small; }
+    bool wholeBody() const { return (m_json && !m_mayStream) || m_small; }
 
     // Framed bodies up to this size are masked whole rather than streamed: most API answers are
     // small, and one pass over a buffer is cheaper than a streaming masker's bookkeeping.
@@ -53,6 +54,13 @@ public:
 private:
     ResponseMasker() = default;
     Result<QByteArray> maskDecoded(QByteArrayView decoded);
+    // JSON of unknown size: masks (and moves out of m_whole) each top-level value completed so
+    // far; false when the bytes cannot be JSON.
+    bool scanValues(QByteArray &out);
+    // One JSON value (with the whitespace before it) masked decoded, raw if it is not JSON.
+    QByteArray maskValue(QByteArrayView value);
+    // Goes on as a raw stream from what m_whole holds.
+    QByteArray spill();
 
     std::unique_ptr<ContentDecoder> m_decoder;        // set when the body is compressed
     std::unique_ptr<StreamingMasker> m_stream;        // streaming a body that is not an event stream
@@ -62,6 +70,14 @@ private:
     QByteArray m_whole;                               // the JSON body collected so far
     qint64 m_jsonBound = 0;
     bool m_small = false;
+    bool m_mayStream = false;                         // JSON of unknown size: masked value by value
+    qsizetype m_scan = 0;                             // how far scanValues has read m_whole
+    int m_depth = 0;                                  // scanValues' state between reads
+    bool m_inString = false;
+    bool m_escape = false;
+    bool m_scalar = false;
+    qint64 m_outPos = 0;                              // bytes the JSON values came out as
+    qint64 m_streamBase = 0;                          // m_outPos when the body went on raw
     std::shared_ptr<const MaskPlan> m_plan;
     QList<MaskHit> m_jsonHits;
 };

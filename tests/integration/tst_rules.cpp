@@ -920,6 +920,35 @@ void TestRules::jsonAnswersStayValidJson()
     QVERIFY(strictJson(a.body));
     QVERIFY(!strictJson(R"({"note":"Contact:\[EMAIL]"})")); // the check can fail
 
+    // Chunked, or compressed (its decoded size unknown): masked decoded all the same.
+    for (const char *how : {"mode=chunked&split=9", "encoding=gzip&split=9"}) {
+        const Answer c = send(m_alice, QStringLiteral("/plainjson/reflect?type=application/json&") + QLatin1String(how), data);
+        QCOMPARE(c.status, 200);
+        QVERIFY(!header(c.head, "Content-Encoding").size());
+        QCOMPARE(c.body, masked);
+    }
+
+    // A watch stream (a JSON value per event, the body never ending on its own): each event goes
+    // out, masked, as soon as it is whole, while the upstream is still sending.
+    QByteArray watch;
+    for (int i = 0; i < 3; ++i)
+        watch += R"({"type":"MODIFIED","object":{"owner":"ada\u0040example.org","n":)" + QByteArray::number(i) + "}}\n";
+    const qsizetype piece = watch.size() / 3;
+    QProcess client;
+    client.start(QStringLiteral("curl"), QStringList{QStringLiteral("-sN"), QStringLiteral("-H"),
+                                                     QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(m_alice)}
+                                             + upload(QStringLiteral("watch.json"), watch)
+                                             + QStringList{m_daemon.proxyUrl()
+                                                           + QStringLiteral("/plainjson/reflect?type=application/json&mode=chunked&pause=3&split=")
+                                                           + QString::number(piece)});
+    QByteArray seen;
+    QTRY_VERIFY_WITH_TIMEOUT((seen += client.readAllStandardOutput()).contains("\"n\":1"), 8000);   // 2 of 3 sent
+    QVERIFY(client.state() == QProcess::Running);
+    QVERIFY(!seen.contains("\"n\":2"));
+    QVERIFY(client.waitForFinished(15000));
+    seen += client.readAllStandardOutput();
+    QCOMPARE(seen, QByteArray(watch).replace(R"(ada\u0040example.org)", "[EMAIL]"));
+
     // The same object as an SSE event's data, read in 7-byte pieces.
     const Answer sse = send(m_alice, QStringLiteral("/plainjson/reflect?mode=sse&split=7&pause=0.002"),
                             upload(QStringLiteral("plain.json"), "event: note\ndata: " + json + "\n\ndata: [DONE]\n\n"));

@@ -86,7 +86,8 @@ private slots:
     void jsonNextToEveryEscape();
     void summaryPointsAtReplacements();
     void invalidJsonFallsBackToRawMasking();
-    void jsonOverTheBoundOrChunkedStreamsRaw();
+    void jsonOfUnknownSizeIsReadWholeWithinTheBound();
+    void aJsonStreamGoesOutValueByValue();
     void otherTypesAreNotParsed();
 };
 
@@ -182,24 +183,93 @@ void TestResponseMasker::invalidJsonFallsBackToRawMasking()
     QCOMPARE(m.summary[0].count, 2);
 }
 
-// JSON over mask_body_limit, or without a Content-Length, streams and is masked raw, as before.
-void TestResponseMasker::jsonOverTheBoundOrChunkedStreamsRaw()
+// JSON declared over mask_body_limit streams and is masked raw. Without a Content-Length (chunked,
+// or compressed) it is read whole as long as it stays within the bound, its strings masked decoded
+// (an escaped "@" is no way around the mask), and streams masked raw from where it outgrows it.
+void TestResponseMasker::jsonOfUnknownSizeIsReadWholeWithinTheBound()
 {
     auto plan = builtins();
     QVERIFY(plan);
-    const QByteArray body = R"({"a":"mail ada@example.org","pad":")" + QByteArray(2000, 'x') + "\"}";
+    const QByteArray body = R"({"a":"mail ada@example.org","b":"ada\u0040example.org","pad":")" + QByteArray(2000, 'x') + "\"}";
     const Masked over = run(plan, "application/json", body, 1024);
     QVERIFY(over.ok);
     QVERIFY(over.body.contains(R"("mail [EMAIL]")"));
     QVERIFY(!over.body.contains("ada@"));
+    QVERIFY(over.body.contains(R"(ada\u0040example.org)"));   // raw masking cannot see it: why JSON is read whole
+
     const Masked chunked = run(plan, "application/json", body, 8 << 20, false);
     QVERIFY(chunked.ok);
-    QVERIFY(!chunked.whole);
-    QCOMPARE(chunked.body, over.body);
-    // Within the bound it is read whole.
-    const Masked within = run(plan, "application/json", body, body.size());
-    QVERIFY(within.whole);
-    QCOMPARE(within.body, over.body);
+    QVERIFY(!chunked.whole);   // it streams, value by value
+    QVERIFY(!chunked.body.contains("example.org"));
+    const QJsonObject o = parsed(chunked.body);
+    QCOMPARE(o.value(QStringLiteral("a")).toString(), QStringLiteral("mail [EMAIL]"));
+    QCOMPARE(o.value(QStringLiteral("b")).toString(), QStringLiteral("[EMAIL]"));
+    QCOMPARE(chunked.summary.size(), 1);
+    QCOMPARE(chunked.summary[0].count, 2);
+
+    // Chunked and larger than the bound: read whole up to it, then streamed raw, as one framed over it.
+    const Masked outgrown = run(plan, "application/json", body, 1024, false);
+    QVERIFY(outgrown.ok);
+    QCOMPARE(outgrown.body, over.body);
+    QCOMPARE(outgrown.summary.size(), 1);
+    QCOMPARE(outgrown.summary[0].count, 1);
+    QCOMPARE(outgrown.body.mid(qsizetype(outgrown.summary[0].ranges[0].first), 7), QByteArray("[EMAIL]"));
+
+    // Declared within the bound it is read whole.
+    const Masked framed = run(plan, "application/json", body, body.size());
+    QVERIFY(framed.whole);
+    QCOMPARE(framed.body, chunked.body);
+}
+
+// A JSON body of unknown size goes out value by value: a watch stream's event is sent, masked
+// decoded, as soon as it is whole, not when the body ends.
+void TestResponseMasker::aJsonStreamGoesOutValueByValue()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    auto masker = ResponseMasker::create(plan, head("application/json", -1), 8 << 20);
+    QVERIFY(masker);
+    ResponseMasker &m = **masker;
+    QVERIFY(!m.wholeBody());
+    const QByteArray first = R"({"type":"ADDED","object":{"owner":"ada\u0040example.org","note":"} ]"}})";
+    QByteArray out;
+    // In two reads: nothing goes out before the value is whole.
+    auto part = m.feed(first.left(30));
+    QVERIFY(part);
+    QVERIFY(part->isEmpty());
+    part = m.feed(QByteArray(first.mid(30) + "\n" + R"({"type":"MODIFIED","object":{"owner":"bo)"));
+    QVERIFY(part);
+    out += *part;
+    QCOMPARE(parsed(out).value(QStringLiteral("object")).toObject().value(QStringLiteral("owner")).toString(),
+             QStringLiteral("[EMAIL]"));
+    QCOMPARE(parsed(out).value(QStringLiteral("object")).toObject().value(QStringLiteral("note")).toString(),
+             QStringLiteral("} ]"));
+    part = m.feed(R"(b@example.org"}} 42 "text c@d.io")");
+    QVERIFY(part);
+    out += *part;
+    auto rest = m.finish();
+    QVERIFY(rest);
+    out += *rest;
+    const QList<QByteArray> lines = out.split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines[1], QByteArray(R"({"type":"MODIFIED","object":{"owner":"[EMAIL]"}} 42 "text [EMAIL]")"));
+    QCOMPARE(m.summary().value(0).count, 3);
+    for (const auto &[offset, length] : m.summary().value(0).ranges)
+        QCOMPARE(out.mid(qsizetype(offset), qsizetype(length)), QByteArray("[EMAIL]"));
+
+    // Not JSON after all: from where it stops being JSON, masked raw.
+    auto broken = ResponseMasker::create(plan, head("application/json", -1), 8 << 20);
+    QVERIFY(broken);
+    auto b = (*broken)->feed(R"({"a":"x@y.io"}] then z@y.io and more)");
+    QVERIFY(b);
+    QByteArray bout = *b;
+    auto btail = (*broken)->finish();
+    QVERIFY(btail);
+    bout += *btail;
+    QCOMPARE(bout, QByteArray(R"({"a":"[EMAIL]"}] then [EMAIL] and more)"));
+    QCOMPARE((*broken)->summary().value(0).count, 2);
+    for (const auto &[offset, length] : (*broken)->summary().value(0).ranges)
+        QCOMPARE(bout.mid(qsizetype(offset), qsizetype(length)), QByteArray("[EMAIL]"));
 }
 
 // Only JSON is parsed: another type is masked raw, whatever it looks like.
