@@ -47,8 +47,9 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
     } else if (isJson(type) && !(head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))) {
         // Raw masking does not know JSON escapes: it can cut "\nada@example.org" after the
         // backslash (an invalid escape) and miss "a\u0040example.org". Read whole, the strings are
-        // masked decoded. A body of unknown size (chunked, compressed) is read whole too, up to the
-        // bound; past it, or when the caller spills it, it streams masked raw.
+        // masked decoded. A body of unknown size (chunked, compressed) is masked so value by value
+        // (scanValues); from a value larger than the bound, or bytes that cannot be JSON, it
+        // streams masked raw.
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
         m->m_rawFallback = true;
@@ -142,8 +143,16 @@ bool ResponseMasker::scanValues(QByteArray &out)
             }
             break;
         default:
-            if (m_depth == 0 && !JsonText::isWs(c))
+            if (m_depth != 0)
+                break;
+            if (JsonText::isWs(c)) {
+                // Between values: out at once, so a line-by-line reader gets the line's end now.
+                out += c;
+                ++m_outPos;
+                emitted = i + 1;
+            } else {
                 m_scalar = true;
+            }
         }
     }
     m_whole.remove(0, emitted);

@@ -942,7 +942,7 @@ void TestRules::jsonAnswersStayValidJson()
                                                            + QStringLiteral("/plainjson/reflect?type=application/json&mode=chunked&pause=3&split=")
                                                            + QString::number(piece)});
     QByteArray seen;
-    QTRY_VERIFY_WITH_TIMEOUT((seen += client.readAllStandardOutput()).contains("\"n\":1"), 8000);   // 2 of 3 sent
+    QTRY_VERIFY_WITH_TIMEOUT((seen += client.readAllStandardOutput()).contains("\"n\":1}}\n"), 8000);   // 2 of 3 sent, lines whole
     QVERIFY(client.state() == QProcess::Running);
     QVERIFY(!seen.contains("\"n\":2"));
     QVERIFY(client.waitForFinished(15000));
