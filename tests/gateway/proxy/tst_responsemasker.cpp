@@ -88,6 +88,7 @@ private slots:
     void invalidJsonFallsBackToRawMasking();
     void jsonOfUnknownSizeIsReadWholeWithinTheBound();
     void aJsonStreamGoesOutValueByValue();
+    void jsonOfUnknownSizeIsTheSameWhateverTheReads();
     void otherTypesAreNotParsed();
 };
 
@@ -271,6 +272,42 @@ void TestResponseMasker::aJsonStreamGoesOutValueByValue()
     QCOMPARE((*broken)->summary().value(0).count, 2);
     for (const auto &[offset, length] : (*broken)->summary().value(0).ranges)
         QCOMPARE(bout.mid(qsizetype(offset), qsizetype(length)), QByteArray("[EMAIL]"));
+}
+
+// However a JSON body of unknown size is cut into reads, the client gets the same bytes, and no
+// address in them, escaped or not.
+void TestResponseMasker::jsonOfUnknownSizeIsTheSameWhateverTheReads()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QList<QByteArray> bodies = {
+        R"({"a":"ada@example.org","b":["x\"y","c\u0040d.io"],"n":4111111111111111})",
+        "  {\"k\":\"v\"}\n{\"owner\":\"e\\u0040f.io\"}\n\n[1,2,\"g@h.io\"] 42 true \"i@j.io\"\n",
+        R"({"a":"b@c.io"}} not json k@l.io)",
+        R"("top@level.io")",
+        R"({"deep":[[[[{"x":"m@n.io"}]]]]})",
+        R"({"unterminated":"o@p.io)",
+    };
+    for (const QByteArray &body : bodies) {
+        const Masked whole = run(plan, "application/json", body, 8 << 20, false, body.size());
+        QVERIFY(whole.ok);
+        QVERIFY2(!whole.body.contains('@') && !whole.body.contains("u0040"), whole.body.constData());
+        int wholeCount = 0;
+        for (const MaskSummary &sum : whole.summary)
+            wholeCount += sum.count;
+        for (qsizetype step = 1; step <= 13; ++step) {
+            const Masked m = run(plan, "application/json", body, 8 << 20, false, step);
+            QVERIFY(m.ok);
+            QCOMPARE(m.body, whole.body);
+            int count = 0;
+            for (const MaskSummary &sum : m.summary) {
+                count += sum.count;
+                for (const auto &[offset, length] : sum.ranges)
+                    QVERIFY(m.body.mid(qsizetype(offset), qsizetype(length)).startsWith('['));
+            }
+            QCOMPARE(count, wholeCount);
+        }
+    }
 }
 
 // Only JSON is parsed: another type is masked raw, whatever it looks like.
