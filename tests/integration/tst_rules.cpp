@@ -89,6 +89,8 @@ private:
     bool apply(const QByteArray &toml);
     QByteArray issue(const char *subject, const char *groups);
     QJsonArray eventsOf(const QString &subject);
+    // The data of the `kind` event of alice's request whose body holds `marker`; empty until recorded.
+    QJsonObject eventOfRequest(const char *marker, QStringView kind);
     // A client whose request the gateway holds: curl runs in the background until decided.
     std::unique_ptr<QProcess> startHeld(const QByteArray &token, const QString &path, const QStringList &extra = {});
     static Answer finish(QProcess &curlProcess, int timeoutMs = 30000);
@@ -188,6 +190,21 @@ Answer TestRules::send(const QByteArray &token, const QString &path, const QStri
     return parse(curl(QStringList{QStringLiteral("-i"), QStringLiteral("-H"),
                                   QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(token)}
                       + extra + QStringList{m_daemon.proxyUrl() + path}));
+}
+
+QJsonObject TestRules::eventOfRequest(const char *marker, QStringView kind)
+{
+    QString requestId;
+    for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
+        const QJsonObject e = v.toObject();
+        const QJsonObject data = e.value(QStringLiteral("data")).toObject();
+        const QString k = e.value(QStringLiteral("kind")).toString();
+        if (k == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String(marker)))
+            requestId = data.value(QStringLiteral("request_id")).toString();
+        if (!requestId.isEmpty() && k == kind && data.value(QStringLiteral("request_id")).toString() == requestId)
+            return data;
+    }
+    return {};
 }
 
 QJsonArray TestRules::eventsOf(const QString &subject)
@@ -694,19 +711,7 @@ void TestRules::llmDeltasAreMaskedAcrossEvents()
 
     // The decision event counts what was masked, never what it was.
     QJsonObject masked;
-    QTRY_VERIFY_WITH_TIMEOUT(([&] {
-        QString requestId;
-        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
-            const QJsonObject e = v.toObject();
-            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
-            const QString kind = e.value(QStringLiteral("kind")).toString();
-            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String("sse-delta-marker")))
-                requestId = data.value(QStringLiteral("request_id")).toString();
-            if (!requestId.isEmpty() && kind == u"policy.masked" && data.value(QStringLiteral("request_id")).toString() == requestId)
-                masked = data;
-        }
-        return !masked.isEmpty();
-    }()), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!(masked = eventOfRequest("sse-delta-marker", u"policy.masked")).isEmpty(), 10000);
     QHash<QString, int> counts;
     for (const QJsonValue &m : masked.value(QStringLiteral("masks")).toArray()) {
         const QJsonObject o = m.toObject();
@@ -759,19 +764,7 @@ void TestRules::anUnmaskableStreamIsBrokenOffAndTheUpstreamLetGo()
 
     // The record says the response was broken off, and the next request on the connection works.
     QJsonObject end;
-    QTRY_VERIFY_WITH_TIMEOUT(([&] {
-        QString requestId;
-        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
-            const QJsonObject e = v.toObject();
-            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
-            const QString kind = e.value(QStringLiteral("kind")).toString();
-            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String("sse-broken-off-marker")))
-                requestId = data.value(QStringLiteral("request_id")).toString();
-            if (!requestId.isEmpty() && kind == u"http.response.end" && data.value(QStringLiteral("request_id")).toString() == requestId)
-                end = data;
-        }
-        return !end.isEmpty();
-    }()), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!(end = eventOfRequest("sse-broken-off-marker", u"http.response.end")).isEmpty(), 10000);
     QCOMPARE(end.value(QStringLiteral("broken_off")).toBool(), true);
     const Answer next = send(m_alice, QStringLiteral("/pii/echo"));
     QCOMPARE(next.status, 200);
