@@ -89,7 +89,9 @@ private:
     bool apply(const QByteArray &toml);
     QByteArray issue(const char *subject, const char *groups);
     QJsonArray eventsOf(const QString &subject);
-    // The data of the `kind` event of alice's request whose body holds `marker`; empty until recorded.
+    // Alice's events of the request whose body holds `marker` (none until it is recorded), and the
+    // data of the first of them of `kind`.
+    QList<QJsonObject> requestEvents(const char *marker);
     QJsonObject eventOfRequest(const char *marker, QStringView kind);
     // A client whose request the gateway holds: curl runs in the background until decided.
     std::unique_ptr<QProcess> startHeld(const QByteArray &token, const QString &path, const QStringList &extra = {});
@@ -192,18 +194,27 @@ Answer TestRules::send(const QByteArray &token, const QString &path, const QStri
                       + extra + QStringList{m_daemon.proxyUrl() + path}));
 }
 
-QJsonObject TestRules::eventOfRequest(const char *marker, QStringView kind)
+QList<QJsonObject> TestRules::requestEvents(const char *marker)
 {
+    QList<QJsonObject> out;
     QString requestId;
     for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
         const QJsonObject e = v.toObject();
         const QJsonObject data = e.value(QStringLiteral("data")).toObject();
-        const QString k = e.value(QStringLiteral("kind")).toString();
-        if (k == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String(marker)))
+        if (requestId.isEmpty() && e.value(QStringLiteral("kind")).toString() == u"http.request"
+            && data.value(QStringLiteral("body")).toString().contains(QLatin1String(marker)))
             requestId = data.value(QStringLiteral("request_id")).toString();
-        if (!requestId.isEmpty() && k == kind && data.value(QStringLiteral("request_id")).toString() == requestId)
-            return data;
+        if (!requestId.isEmpty() && data.value(QStringLiteral("request_id")).toString() == requestId)
+            out.append(e);
     }
+    return out;
+}
+
+QJsonObject TestRules::eventOfRequest(const char *marker, QStringView kind)
+{
+    for (const QJsonObject &e : requestEvents(marker))
+        if (e.value(QStringLiteral("kind")).toString() == kind)
+            return e.value(QStringLiteral("data")).toObject();
     return {};
 }
 
@@ -958,22 +969,15 @@ void TestRules::maskingIsRecordedWithoutTheOriginalValues()
     QCOMPARE(a.status, 200);
     QVERIFY(a.body.startsWith(kMasked.chopped(1)));
     QJsonObject masked;
-    QString requestId;
     QByteArray recordedResponses;
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
         recordedResponses.clear();
-        for (const QJsonValue &v : eventsOf(QStringLiteral("alice"))) {
-            const QJsonObject e = v.toObject();
-            const QJsonObject data = e.value(QStringLiteral("data")).toObject();
+        for (const QJsonObject &e : requestEvents(marker.constData())) {
             const QString kind = e.value(QStringLiteral("kind")).toString();
-            if (kind == u"http.request" && data.value(QStringLiteral("body")).toString().contains(QLatin1String(marker)))
-                requestId = data.value(QStringLiteral("request_id")).toString();
-            if (!requestId.isEmpty() && data.value(QStringLiteral("request_id")).toString() == requestId) {
-                if (kind == u"policy.masked")
-                    masked = data;
-                else if (kind.startsWith(u"http.response") || kind == u"http.chunk")
-                    recordedResponses += QJsonDocument(e).toJson(QJsonDocument::Compact);
-            }
+            if (kind == u"policy.masked")
+                masked = e.value(QStringLiteral("data")).toObject();
+            else if (kind.startsWith(u"http.response") || kind == u"http.chunk")
+                recordedResponses += QJsonDocument(e).toJson(QJsonDocument::Compact);
         }
         return !masked.isEmpty();
     }()), 10000);
