@@ -18,6 +18,16 @@ bool isEventStream(QByteArrayView contentType)
     return contentType.toByteArray().split(';').value(0).trimmed().toLower() == "text/event-stream";
 }
 
+// The entry of `rule` and `detector` in `out`, added when it is not there yet.
+MaskSummary &summaryEntry(QList<MaskSummary> &out, const QString &rule, const QString &detector)
+{
+    for (MaskSummary &s : out)
+        if (s.rule == rule && s.detector == detector)
+            return s;
+    out.append(MaskSummary{rule, detector, 0, {}});
+    return out.last();
+}
+
 } // namespace
 
 ResponseMasker::~ResponseMasker() = default;
@@ -257,29 +267,19 @@ QList<MaskSummary> ResponseMasker::summary() const
         return m_events->summary();
     QList<MaskSummary> out;
     for (const MaskHit &hit : m_jsonHits) {
-        auto it = std::find_if(out.begin(), out.end(),
-                               [&](const MaskSummary &s) { return s.rule == hit.rule && s.detector == hit.detector; });
-        if (it == out.end()) {
-            out.append(MaskSummary{hit.rule, hit.detector, 0, {}});
-            it = out.end() - 1;
-        }
-        ++it->count;
-        if (it->ranges.size() < MaskSummary::kMaxRanges)
-            it->ranges.append({hit.offset, hit.length});
+        MaskSummary &e = summaryEntry(out, hit.rule, hit.detector);
+        ++e.count;
+        if (e.ranges.size() < MaskSummary::kMaxRanges)
+            e.ranges.append({hit.offset, hit.length});
     }
     if (m_stream) {
         // A JSON body that went on raw: its stream's offsets start where the values left off.
         for (const MaskSummary &s : m_stream->summary()) {
-            auto it = std::find_if(out.begin(), out.end(),
-                                   [&](const MaskSummary &o) { return o.rule == s.rule && o.detector == s.detector; });
-            if (it == out.end()) {
-                out.append(MaskSummary{s.rule, s.detector, 0, {}});
-                it = out.end() - 1;
-            }
-            it->count += s.count;
+            MaskSummary &e = summaryEntry(out, s.rule, s.detector);
+            e.count += s.count;
             for (const auto &[offset, length] : s.ranges)
-                if (it->ranges.size() < MaskSummary::kMaxRanges)
-                    it->ranges.append({offset + m_streamBase, length});
+                if (e.ranges.size() < MaskSummary::kMaxRanges)
+                    e.ranges.append({offset + m_streamBase, length});
         }
     }
     return out;
