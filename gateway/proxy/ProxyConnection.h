@@ -163,7 +163,12 @@ private:
     int m_httpMinor = 1;
     // Recording (when the gateway has a recorder): one session per client connection and caller.
     std::shared_ptr<SessionRecording> m_session;
-    QString m_sessionKey;
+    struct SessionKey {   // whose session m_session is, and on which connection
+        QString issuer;
+        QString subject;
+        QString connection;
+    };
+    SessionKey m_sessionKey;
     quint64 m_exchangeSerial = 0;
     qint64 m_requestRecorded = 0;
     qint64 m_responseBytes = 0;

@@ -18,12 +18,14 @@ bool ProxyConnection::ensureSession()
     if (!recorder)
         return false;
     const QString connection = m_route ? m_route->connection.name : QString::fromUtf8(m_target.connection.left(63));
-    const QString key = m_principal.issuer + QLatin1Char('\n') + m_principal.subject + QLatin1Char('\n') + connection;
-    if (m_session && key == m_sessionKey)
+    // Called for every request: compared field by field, nothing built (a keep-alive connection
+    // keeps its session while the caller and the connection stay the same).
+    if (m_session && m_sessionKey.issuer == m_principal.issuer && m_sessionKey.subject == m_principal.subject
+        && m_sessionKey.connection == connection)
         return true;
     endSession();
     m_session = recorder->begin(m_principal, connection, QString::fromLatin1(m_peerText));
-    m_sessionKey = key;
+    m_sessionKey = {m_principal.issuer, m_principal.subject, connection};
     if (m_session && m_context.publish)
         m_context.publish(QStringLiteral("session.started"),
                           QJsonObject{{QStringLiteral("id"), m_session->id()},
