@@ -4,13 +4,22 @@
 
 #include <span>
 
-// The event kinds the overview counts: the WHERE of the partial index events_stats (schema v3),
-// with `t` the table qualifier ("" or "e."). A query must repeat it word for word for SQLite to
-// use the index. Written with OR, not IN: SQLite evaluates an IN list of more than two values
-// through a temporary b-tree built for every row inserted, which cost 2 us per event (schema v2).
+// The rare event kinds the overview reads one by one: the WHERE of the partial index events_stats
+// (schema v4), with `t` the table qualifier ("" or "e."). A query must repeat it word for word for
+// SQLite to use the index. Written with OR, not IN: SQLite evaluates an IN list of more than two
+// values through a temporary b-tree built for every row inserted, which cost 2 us per event
+// (schema v2). Requests, one per exchange, are counted in event_counts instead (schema v4).
 #define GH_EVENTS_STATS_WHERE(t)                                                                    \
+    "(" t "kind = 'policy.refused' OR " t "kind = 'approval.requested' OR " t "kind = 'policy.masked')"
+
+// Schema v3's WHERE of events_stats, which also held every http.request: only for the steps
+// that build and leave it.
+#define GH_EVENTS_STATS_WHERE_V3(t)                                                                 \
     "(" t "kind = 'http.request' OR " t "kind = 'policy.refused' OR " t "kind = 'approval.requested' OR " t \
     "kind = 'policy.masked')"
+
+// Counted per connection and second in event_counts by the store writer, not read off the events.
+#define GH_COUNTED_KIND "http.request"
 
 namespace gh {
 

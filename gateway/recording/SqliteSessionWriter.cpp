@@ -1,17 +1,25 @@
 #include "recording/SqliteSessionWriter.h"
 
 #include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
 #include "recording/SqliteValues.h"
+
+#include <optional>
 
 
 namespace gh {
 
 namespace {
 
-// Ok when the session exists and is open; otherwise an error naming which it is not.
-Status checkOpen(SqliteConnection &db, const QString &id)
+struct SessionRow {
+    bool open = false;
+    QString connection;
+};
+
+// The session's row, if there is one.
+Result<std::optional<SessionRow>> sessionRow(SqliteConnection &db, const QString &id)
 {
-    Result<SqliteQuery> q = db.query("SELECT ended_at_us IS NULL FROM sessions WHERE id = ?1");
+    Result<SqliteQuery> q = db.query("SELECT ended_at_us IS NULL, connection FROM sessions WHERE id = ?1");
     if (!q)
         return q.error();
     q->bind(1, id);
@@ -19,10 +27,21 @@ Status checkOpen(SqliteConnection &db, const QString &id)
     if (!row)
         return row.error();
     if (!*row)
+        return std::optional<SessionRow>();
+    return std::optional<SessionRow>(SessionRow{q->int64(0) != 0, q->text(1)});
+}
+
+// The session's connection when it exists and is open; otherwise an error naming which it is not.
+Result<QString> checkOpen(SqliteConnection &db, const QString &id)
+{
+    Result<std::optional<SessionRow>> row = sessionRow(db, id);
+    if (!row)
+        return row.error();
+    if (!row->has_value())
         return Error(QStringLiteral("no session %1").arg(id));
-    if (q->int64(0) == 0)
+    if (!(*row)->open)
         return Error(QStringLiteral("session %1 has already ended").arg(id));
-    return {};
+    return (*row)->connection;
 }
 
 } // namespace
@@ -38,7 +57,7 @@ Status SqliteSessionWriter::insertSession(SqliteConnection &db, const SessionSta
 {
     Status status = insertSessionRow(db, s, GH_SESSION_INSERT("INSERT"));
     if (status)
-        m_open.insert(s.id);
+        m_open.insert(s.id, s.connection);
     return status;
 }
 
@@ -49,7 +68,48 @@ Status SqliteSessionWriter::replaySession(SqliteConnection &db, const SessionSta
 
 Status SqliteSessionWriter::replayEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e)
 {
-    return insertEventRow(db, sessionId, e, GH_EVENT_INSERT("INSERT OR IGNORE"));
+    const qint64 before = db.totalChanges();
+    if (Status s = insertEventRow(db, sessionId, e, GH_EVENT_INSERT("INSERT OR IGNORE")); !s)
+        return s;
+    if (db.totalChanges() == before || e.event.kind != QLatin1String(GH_COUNTED_KIND))
+        return {};   // stored before: counted then
+    Result<std::optional<SessionRow>> row = sessionRow(db, sessionId);
+    if (!row)
+        return row.error();
+    if (row->has_value())
+        count((*row)->connection, e.event);
+    return {};
+}
+
+void SqliteSessionWriter::count(const QString &connection, const Event &e)
+{
+    if (e.kind != QLatin1String(GH_COUNTED_KIND))
+        return;
+    // The second it started in (as schema v4's upgrade counts them): buckets are whole seconds
+    // since the epoch, so no count straddles two.
+    ++m_counts[{connection, e.tsUs / 1'000'000 * 1'000'000}];
+}
+
+Status SqliteSessionWriter::flushCounts(SqliteConnection &db)
+{
+    if (m_counts.empty())
+        return {};
+    for (const auto &[key, n] : m_counts) {
+        Result<SqliteQuery> q = db.query(
+            "INSERT INTO event_counts (connection, kind, second_us, n) VALUES (?1, '" GH_COUNTED_KIND "', ?2, ?3) "
+            "ON CONFLICT (kind, second_us, connection) DO UPDATE SET n = n + excluded.n");
+        if (!q)
+            return q.error();
+        if (Status s = q->bind(1, key.first).bind(2, key.second).bind(3, n).run(); !s)
+            return s;
+    }
+    m_counts.clear();
+    return {};
+}
+
+void SqliteSessionWriter::discardCounts()
+{
+    m_counts.clear();
 }
 
 Status SqliteSessionWriter::insertSessionRow(SqliteConnection &db, const SessionStart &s, const char *sql)
@@ -69,18 +129,23 @@ Status SqliteSessionWriter::insertSessionRow(SqliteConnection &db, const Session
 
 Status SqliteSessionWriter::insertEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e)
 {
-    if (!m_open.contains(sessionId)) {
-        if (Status s = checkOpen(db, sessionId); !s)
-            return s;
-        m_open.insert(sessionId);
+    auto open = m_open.constFind(sessionId);
+    if (open == m_open.constEnd()) {
+        Result<QString> connection = checkOpen(db, sessionId);
+        if (!connection)
+            return connection.error();
+        open = m_open.insert(sessionId, *connection);
     }
+    const QString connection = *open;
     Status status = insertEventRow(db, sessionId, e, GH_EVENT_INSERT("INSERT"));
     if (!status) {
         // The session may have gone (a rolled-back start) since it was seen: say so if it did.
         m_open.remove(sessionId);
-        if (Status open = checkOpen(db, sessionId); !open)
-            return open;
+        if (Result<QString> stillOpen = checkOpen(db, sessionId); !stillOpen)
+            return stillOpen.error();
+        return status;
     }
+    count(connection, e.event);
     return status;
 }
 
@@ -118,8 +183,8 @@ Status SqliteSessionWriter::endSession(SqliteConnection &db, const QString &id, 
     if (Status s = q->run(); !s)
         return s;
     if (db.changes() == 0) {
-        Status open = checkOpen(db, id);
-        return open ? Status(Error(QStringLiteral("session %1 was not ended").arg(id))) : open;
+        Result<QString> open = checkOpen(db, id);
+        return open ? Status(Error(QStringLiteral("session %1 was not ended").arg(id))) : Status(open.error());
     }
     return {};
 }

@@ -4,8 +4,11 @@
 #include "recording/BodyCodec.h"
 #include "recording/Store.h"
 
-#include <QSet>
+#include <QHash>
 #include <QString>
+
+#include <map>
+#include <utility>
 
 namespace gh {
 
@@ -39,13 +42,23 @@ public:
     Status replaySession(SqliteConnection &db, const SessionStart &start);
     Status replayEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e);
 
+    // The requests (GH_COUNTED_KIND) inserted since the last flush or discard, per connection and
+    // second, are added to event_counts: once per transaction, just before its COMMIT, so the
+    // counts commit or roll back with their events. discardCounts() after a rollback.
+    Status flushCounts(SqliteConnection &db);
+    void discardCounts();
+
 private:
     Status insertSessionRow(SqliteConnection &db, const SessionStart &start, const char *sql);
     Status insertEventRow(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e, const char *sql);
+    void count(const QString &connection, const Event &e);
 
-    // Ids of sessions seen open on this connection. A stale entry (its transaction rolled back)
-    // costs nothing but a clearer error: the INSERT of an event still fails on the foreign key.
-    QSet<QString> m_open;
+    // Sessions seen open on this connection, with their connection's name. A stale entry (its
+    // transaction rolled back) costs nothing but a clearer error: the INSERT of an event still
+    // fails on the foreign key.
+    QHash<QString, QString> m_open;
+    // Requests inserted and not yet flushed: (connection, second) -> how many.
+    std::map<std::pair<QString, qint64>, qint64> m_counts;
 };
 
 } // namespace gh

@@ -1,6 +1,6 @@
-// SqliteStore::stats(): the desktop overview's counts, read from the recorded events through the
-// partial index events_stats (kind, ts_us), so the cost follows the window's counted events and
-// not the size of the store.
+// SqliteStore::stats(): the desktop overview's counts: requests from the per-second counts the
+// writer keeps (event_counts), the rare kinds from the recorded events through the partial index
+// events_stats (kind, ts_us), so the cost follows the window, not the size of the store.
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
 #include "recording/SqliteStore.h"
@@ -17,6 +17,12 @@ namespace {
 // Must repeat the index's WHERE word for word: SQLite uses a partial index only for a query whose
 // WHERE contains the index's own terms.
 #define GH_STATS_KINDS GH_EVENTS_STATS_WHERE("e.")
+
+// Requests, from the writer's per-second counts (schema v4): the cost follows the seconds of the
+// window that saw traffic, not the requests.
+constexpr const char requestsSql[] =
+    "SELECT connection, (second_us - ?1) / ?3, SUM(n) FROM event_counts "
+    "WHERE kind = '" GH_COUNTED_KIND "' AND second_us >= ?1 AND second_us < ?2 GROUP BY 1, 2";
 
 constexpr const char countSql[] =
     "SELECT s.connection, (e.ts_us - ?1) / ?3, COUNT(*) "
@@ -80,18 +86,20 @@ Result<StatsResult> SqliteStore::stats(const StatsQuery &query) const
     };
 
     static const struct {
-        const char *kind;
+        const char *kind;   // null: requests, from event_counts
         qint64 StatsCounts::*field;
     } counted[] = {
-        {"http.request", &StatsCounts::requests},
+        {nullptr, &StatsCounts::requests},
         {"policy.refused", &StatsCounts::refusals},
         {"approval.requested", &StatsCounts::approvals},
     };
     for (const auto &c : counted) {
-        Result<SqliteQuery> q = (*db)->query(countSql);
+        Result<SqliteQuery> q = (*db)->query(c.kind ? countSql : requestsSql);
         if (!q)
             return q.error();
-        q->bind(1, query.sinceUs).bind(2, query.untilUs).bind(3, query.bucketUs).bindStaticText(4, c.kind);
+        q->bind(1, query.sinceUs).bind(2, query.untilUs).bind(3, query.bucketUs);
+        if (c.kind)
+            q->bindStaticText(4, c.kind);
         Status read = q->forEachRow([&] {
             if (StatsCounts *counts = slot(q->text(0), q->int64(1)))
                 counts->*c.field += q->int64(2);

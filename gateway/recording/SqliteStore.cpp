@@ -320,6 +320,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
         return q->bind(1, clock->now().toMSecsSinceEpoch()).run();
     };
     store->m_writer = std::make_unique<StoreWriter>(std::move(db), probe, options.probeInterval);
+    // The requests counted for the overview commit with their events, in the same transaction.
+    store->m_writer->setGroupHooks([sessions = store->m_sessions.get()](SqliteConnection &c) { return sessions->flushCounts(c); },
+                                   [sessions = store->m_sessions.get()] { sessions->discardCounts(); });
     // Direct: health must reach listeners even when the store's own thread is busy.
     connect(store->m_writer.get(), &StoreWriter::healthChanged, store.get(), &Store::healthChanged,
             Qt::DirectConnection);

@@ -91,7 +91,8 @@ public:
     Result<std::optional<qint64>> seqAtOrAfter(const QString &sessionId, qint64 tsUs) const override;
     Result<qint64> eventCount(const QString &sessionId, qint64 fromSeq) const override;
 
-    // In SqliteStats.cpp: indexed by events_stats, so it reads only the window's counted events.
+    // In SqliteStats.cpp: requests from event_counts (per second), the rare kinds through
+    // events_stats, so it reads only the window.
     Result<StatsResult> stats(const StatsQuery &query) const override;
 
     // Test seam: SQLite ignores file modes for root, so tests make the write connection refuse

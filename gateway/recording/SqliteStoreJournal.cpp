@@ -89,6 +89,8 @@ Status SqliteStore::replayJournal(SqliteConnection &db, RecordingJournal &journa
         else if (!db.inTransaction())
             return fail(s);
     }
+    if (Status s = writer.flushCounts(db); !s)
+        return fail(s);
     if (Status s = db.exec("COMMIT"); !s)
         return fail(s);
     for (const QString &path : segments)

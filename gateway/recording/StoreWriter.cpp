@@ -216,6 +216,14 @@ void StoreWriter::run()
     }
 }
 
+void StoreWriter::setGroupHooks(std::function<Status(SqliteConnection &)> beforeCommit,
+                                std::function<void()> afterRollback)
+{
+    Q_ASSERT(!isRunning());
+    m_beforeCommit = std::move(beforeCommit);
+    m_afterRollback = std::move(afterRollback);
+}
+
 void StoreWriter::runBatch(std::deque<WriteJob> &batch)
 {
     // Queue order is kept: standalone jobs split the batch into groups around themselves.
@@ -288,6 +296,8 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
         if (!db.inTransaction()) {
             // SQLite rolled the whole transaction back (I/O error, disk full, ...): the jobs
             // before this one are lost too and must not be reported as done.
+            if (m_afterRollback)
+                m_afterRollback();
             const QString reason = status ? QStringLiteral("transaction was rolled back")
                                           : status.error().message;
             for (Outcome &o : pending)
@@ -328,12 +338,17 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
         batch.clear();
     }
     if (db.inTransaction()) {
-        Status commit = runPrepared(db, "COMMIT");
+        Status commit = m_beforeCommit ? runGuarded(m_beforeCommit, db) : Status();
+        if (commit)
+            commit = runPrepared(db, "COMMIT");
         if (commit) {
             committed = true;
             ++m_commits;
         } else {
-            (void)db.exec("ROLLBACK");
+            if (db.inTransaction())
+                (void)db.exec("ROLLBACK");
+            if (m_afterRollback)
+                m_afterRollback();
             for (Outcome &o : pending)
                 if (o.status)
                     o.status = commit;

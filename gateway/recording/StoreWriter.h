@@ -76,6 +76,11 @@ public:
     Status runStandaloneSync(std::function<Status(SqliteConnection &)> work);
     // Runs the queue empty and stops the thread; idempotent.
     void stop();
+    // Called on the writer thread around each group's transaction: `beforeCommit` just before its
+    // COMMIT (a failure rolls the whole group back, every job failing with it), `afterRollback`
+    // once the group's writes so far were rolled back (by SQLite, a failed COMMIT, or
+    // beforeCommit). For state kept beside the jobs that must commit with them. Set before start().
+    void setGroupHooks(std::function<Status(SqliteConnection &)> beforeCommit, std::function<void()> afterRollback);
 
     Status health() const;
     // A write outside the database failed (the store's journal): unhealthy with this reason until
@@ -107,6 +112,8 @@ private:
     std::unique_ptr<SqliteConnection> m_connection;
     const std::function<Status(SqliteConnection &)> m_probe;
     const std::chrono::milliseconds m_probeInterval;
+    std::function<Status(SqliteConnection &)> m_beforeCommit;
+    std::function<void()> m_afterRollback;
 
     QMutex m_queueMutex;
     QWaitCondition m_queueChanged;

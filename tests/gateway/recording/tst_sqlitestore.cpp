@@ -119,6 +119,23 @@ private:
         return std::move(*s);
     }
 
+    // Requests the overview counts for `connection` in the first second since the epoch (the
+    // tests' events are stamped there).
+    static qint64 requestsCounted(const SqliteStore &store, const QString &connection)
+    {
+        StatsQuery q;
+        q.sinceUs = 0;
+        q.untilUs = 1'000'000;
+        q.bucketUs = 1'000'000;
+        Result<StatsResult> stats = store.stats(q);
+        if (!stats) {
+            qWarning("stats failed: %s", qPrintable(stats.error().toString()));
+            return -1;
+        }
+        const QList<StatsCounts> series = stats->connections.value(connection);
+        return series.isEmpty() ? 0 : series.first().requests;
+    }
+
     ResourceSet baseSet()
     {
         ResourceSet set;
@@ -676,6 +693,29 @@ private slots:
         QCOMPARE(knownEvents.size(), 2);
         QCOMPARE(knownEvents.at(1).kind, QStringLiteral("http.response"));
         QVERIFY(!store->session(QStringLiteral("nobody")).value().has_value());
+        // Requests counted once each: the three replayed, and the one the database had before
+        // (replayed again, and not counted again).
+        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(4));
+    }
+
+    void requestsAreCountedPerConnectionAsTheyCommit()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const QString a = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("bob"), {}, {}, {}, 1}).value();
+        const QString b = store->beginSession({{}, QStringLiteral("search"), QStringLiteral("bob"), {}, {}, {}, 1}).value();
+        for (int i = 0; i < 5; ++i) {
+            store->appendEventAsync(a, {2 * i, 10 + i, QStringLiteral("http.request"), "{}", "h"}, {});
+            store->appendEventAsync(a, {2 * i + 1, 10 + i, QStringLiteral("http.response"), "{}", "h"}, {});
+        }
+        QVERIFY(store->appendEvent(b, {0, 20, QStringLiteral("http.request"), "{}", "h"}).ok());
+        // In the next second: its own bucket, outside the window asked for.
+        QVERIFY(store->appendEvent(b, {1, 1'000'000, QStringLiteral("http.request"), "{}", "h"}).ok());
+        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(5));
+        QCOMPARE(requestsCounted(*store, QStringLiteral("search")), qint64(1));
+        // An event the database refuses (a seq already taken) is not counted.
+        QVERIFY(!store->appendEvent(a, {0, 30, QStringLiteral("http.request"), "{}", "h"}).ok());
+        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(5));
     }
 
     void aWriteTheDatabaseRefusedIsKeptForTheNextOpen()
@@ -691,12 +731,16 @@ private slots:
             QTRY_VERIFY(!store->health().ok());
             QVERIFY(store->events(id, 0, 10).value().isEmpty());
             QVERIFY(store->setWritesBlockedForTesting(false).ok());
+            // Writable again: the probe's commit carries no count of the request that failed.
+            QTRY_VERIFY(store->health().ok());
+            QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(0));
         }
         auto store = openStore();
         QVERIFY(store);
         const QList<StoredEvent> events = store->events(id, 0, 10).value();
         QCOMPARE(events.size(), 1);
         QCOMPARE(events.first().hash, QByteArray("h0"));
+        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(1));
     }
 
     void readsDoNotWaitForTheWriter()

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <fcntl.h>
+#include <functional>
 #include <memory>
 #include <unistd.h>
 #include <vector>
@@ -43,13 +44,16 @@ private:
     QString m_path;
     std::unique_ptr<StoreWriter> m_writer;
 
-    std::unique_ptr<StoreWriter> makeWriter(std::chrono::milliseconds probeInterval)
+    std::unique_ptr<StoreWriter> makeWriter(std::chrono::milliseconds probeInterval,
+                                            const std::function<void(StoreWriter &)> &beforeStart = {})
     {
         Result<std::unique_ptr<SqliteConnection>> db =
             SqliteConnection::open(m_path, SqliteConnection::Access::ReadWrite, 2000);
         if (!db)
             qFatal("open: %s", qPrintable(db.error().toString()));
         auto writer = std::make_unique<StoreWriter>(std::move(*db), &probeWrite, probeInterval);
+        if (beforeStart)
+            beforeStart(*writer);
         writer->start();
         return writer;
     }
@@ -300,6 +304,46 @@ private slots:
         QVERIFY(s.error().message.contains(QLatin1String("boom")));
         QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("still here")); }).ok());
         QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'still here'"), qint64(1));
+    }
+
+    // What the store keeps beside its jobs (the per-second request counts) is written by the
+    // beforeCommit hook inside the group's transaction, and forgotten when the group rolls back.
+    void groupHooksCommitWithTheGroupAndHearOfItsRollback()
+    {
+        std::atomic<int> flushes{0};
+        std::atomic<int> rollbacks{0};
+        std::atomic<bool> failFlush{false};
+        m_writer.reset();
+        m_writer = makeWriter(1h, [&](StoreWriter &w) {
+            w.setGroupHooks(
+                    [&](SqliteConnection &db) -> Status {
+                        ++flushes;
+                        if (failFlush)
+                            return Error(QStringLiteral("flush refused"));
+                        return insertItem(db, QStringLiteral("flush %1").arg(flushes.load()));
+                    },
+                    [&] { ++rollbacks; });
+        });
+
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("a")); }).ok());
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'a'"), qint64(1));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'flush %'"), qint64(1));
+        QCOMPARE(rollbacks.load(), 0);
+
+        // The hook fails: the group's own writes go with it, and its job hears why.
+        failFlush = true;
+        const Status refused = m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("b")); });
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.error().message.contains(QLatin1String("flush refused")), qPrintable(refused.error().message));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'b'"), qint64(0));
+        QCOMPARE(rollbacks.load(), 1);
+
+        // The writer goes on: the next group commits, its hook's write with it.
+        failFlush = false;
+        QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("c")); }).ok());
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'c'"), qint64(1));
+        QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'flush %'"), qint64(2));
+        QCOMPARE(rollbacks.load(), 1);
     }
 
     void runSyncReportsOnlyAfterCommit()
