@@ -4,13 +4,16 @@
 
 #include <span>
 
-// The rare event kinds the overview reads one by one: the WHERE of the partial index events_stats
-// (schema v4), with `t` the table qualifier ("" or "e."). A query must repeat it word for word for
-// SQLite to use the index. Written with OR, not IN: SQLite evaluates an IN list of more than two
-// values through a temporary b-tree built for every row inserted, which cost 2 us per event
-// (schema v2). Requests, one per exchange, are counted in event_counts instead (schema v4).
+// The rare event kinds the overview reads one by one and the sessions search looks for: the WHERE
+// of the partial index events_stats (schema v4), with `t` the table qualifier ("" or "e."). A query
+// must repeat it word for word for SQLite to use the index. Written with OR, not IN: SQLite
+// evaluates an IN list of more than two values through a temporary b-tree built for every row
+// inserted, which cost 2 us per event (schema v2). Requests, one per exchange, are counted in
+// event_counts instead (schema v4). GH_FOR_EACH_RARE_KIND lists the same kinds.
 #define GH_EVENTS_STATS_WHERE(t)                                                                    \
-    "(" t "kind = 'policy.refused' OR " t "kind = 'approval.requested' OR " t "kind = 'policy.masked')"
+    "(" t "kind = 'policy.refused' OR " t "kind = 'approval.requested' OR " t "kind = 'approval.decided' OR " t \
+    "kind = 'policy.masked')"
+#define GH_FOR_EACH_RARE_KIND(X) X("policy.refused") X("approval.requested") X("approval.decided") X("policy.masked")
 
 // Schema v3's WHERE of events_stats, which also held every http.request: only for the steps
 // that build and leave it.

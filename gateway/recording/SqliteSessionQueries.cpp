@@ -1,6 +1,7 @@
 // The session queries behind the desktop's sessions list and replay view (search, timeline index,
 // seq by time), kept apart from SqliteStore.cpp's writes and basic reads.
 #include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
 #include "recording/SqliteStore.h"
 #include "recording/SqliteValues.h"
 #include "recording/StoreWriter.h"
@@ -8,6 +9,9 @@
 #include <QHash>
 #include <QMutexLocker>
 #include <QScopeGuard>
+
+#include <algorithm>
+#include <iterator>
 
 namespace gh {
 
@@ -29,18 +33,52 @@ constexpr int maxTimelineSlice = 1'000'000;
 // Fixed statements (the connection caches them): NULL parameters do not filter; ?7 is the wanted
 // kinds as ",a,b," so a list of any length binds as one value. As in SqliteStore::sessions(), one
 // statement per leading filter so each walks its own index newest first.
-#define GH_SEARCH_SELECT(lead)                                                                     \
+#define GH_SEARCH_SELECT(lead, kinds)                                                              \
     "SELECT " GH_SEARCH_COLUMNS " FROM sessions WHERE " lead                                      \
     " AND (?3 IS NULL OR started_at_us >= ?3) AND (?4 IS NULL OR started_at_us < ?4) "            \
     "AND (?6 IS NULL OR instr(lower(id), ?6) > 0 OR instr(lower(subject), ?6) > 0 "               \
     "     OR instr(lower(connection), ?6) > 0 OR instr(lower(client_addr), ?6) > 0) "             \
-    "AND (?7 IS NULL OR EXISTS (SELECT 1 FROM events WHERE events.session_id = sessions.id "      \
-    "     AND instr(?7, ',' || events.kind || ',') > 0)) "                                        \
-    "ORDER BY started_at_us DESC, id DESC LIMIT ?5"
-constexpr const char searchByConnection[] = GH_SEARCH_SELECT("connection = ?1 AND (?2 IS NULL OR subject = ?2)");
-constexpr const char searchBySubject[] = GH_SEARCH_SELECT("?1 IS NULL AND subject = ?2");
-constexpr const char searchByTime[] = GH_SEARCH_SELECT("?1 IS NULL AND ?2 IS NULL");
+    "AND " kinds " ORDER BY started_at_us DESC, id DESC LIMIT ?5"
+
+// Any kinds: each candidate session's events are read until one matches.
+#define GH_ANY_KINDS                                                                               \
+    "(?7 IS NULL OR EXISTS (SELECT 1 FROM events WHERE events.session_id = sessions.id "          \
+    "     AND instr(?7, ',' || events.kind || ',') > 0))"
+// Only rare kinds (what `has=` asks for): looked up in events_stats by kind and the session's
+// lifetime, which holds every event the recorder gave it (never before its start, never after
+// its end), so a long session costs a few index entries, not a read of its events.
+#define GH_RARE_KIND_EXISTS(k)                                                                     \
+    "(instr(?7, '," k ",') > 0 AND EXISTS (SELECT 1 FROM events e WHERE " GH_EVENTS_STATS_WHERE("e.") \
+    " AND e.kind = '" k "' AND e.ts_us >= sessions.started_at_us "                                \
+    "AND e.ts_us <= coalesce(sessions.ended_at_us, 9223372036854775807) AND e.session_id = sessions.id)) OR "
+#define GH_RARE_KINDS "(" GH_FOR_EACH_RARE_KIND(GH_RARE_KIND_EXISTS) "0)"
+
+#define GH_LEAD_CONNECTION "connection = ?1 AND (?2 IS NULL OR subject = ?2)"
+#define GH_LEAD_SUBJECT "?1 IS NULL AND subject = ?2"
+#define GH_LEAD_TIME "?1 IS NULL AND ?2 IS NULL"
+// [leading filter][rare kinds only]
+constexpr const char *const searchStatements[3][2] = {
+    {GH_SEARCH_SELECT(GH_LEAD_CONNECTION, GH_ANY_KINDS), GH_SEARCH_SELECT(GH_LEAD_CONNECTION, GH_RARE_KINDS)},
+    {GH_SEARCH_SELECT(GH_LEAD_SUBJECT, GH_ANY_KINDS), GH_SEARCH_SELECT(GH_LEAD_SUBJECT, GH_RARE_KINDS)},
+    {GH_SEARCH_SELECT(GH_LEAD_TIME, GH_ANY_KINDS), GH_SEARCH_SELECT(GH_LEAD_TIME, GH_RARE_KINDS)},
+};
+#undef GH_LEAD_TIME
+#undef GH_LEAD_SUBJECT
+#undef GH_LEAD_CONNECTION
+#undef GH_RARE_KINDS
+#undef GH_RARE_KIND_EXISTS
+#undef GH_ANY_KINDS
 #undef GH_SEARCH_SELECT
+
+bool allRareKinds(const QStringList &kinds)
+{
+#define GH_RARE_KIND_NAME(k) QLatin1String(k),
+    static const QLatin1String rare[] = {GH_FOR_EACH_RARE_KIND(GH_RARE_KIND_NAME)};
+#undef GH_RARE_KIND_NAME
+    return !kinds.isEmpty() && std::all_of(kinds.cbegin(), kinds.cend(), [](const QString &k) {
+        return std::find(std::cbegin(rare), std::cend(rare), k) != std::cend(rare);
+    });
+}
 #undef GH_SEARCH_COLUMNS
 
 } // namespace
@@ -66,10 +104,8 @@ Result<QList<SessionInfo>> SqliteStore::searchSessions(const SessionSearch &sear
         return db.error();
     const auto giveBack = qScopeGuard([&] { release(std::move(*db)); });
     const SessionFilter &f = search.filter;
-    const char *sql = !f.connection.isEmpty() ? searchByConnection
-                    : !f.subject.isEmpty()    ? searchBySubject
-                                              : searchByTime;
-    Result<SqliteQuery> q = (*db)->query(sql);
+    const int lead = !f.connection.isEmpty() ? 0 : !f.subject.isEmpty() ? 1 : 2;
+    Result<SqliteQuery> q = (*db)->query(searchStatements[lead][allRareKinds(search.withKinds) ? 1 : 0]);
     if (!q)
         return q.error();
     q->bindOrNull(1, f.connection).bindOrNull(2, f.subject);

@@ -698,6 +698,54 @@ private slots:
         QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(4));
     }
 
+    // `has=` asks for rare kinds, found through events_stats within each session's lifetime; any
+    // other kind is looked for among the session's events. Both must find the same sessions.
+    void searchFindsSessionsByTheKindsOfTheirEvents()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        auto session = [&](qint64 start, const QStringList &kinds, bool end) {
+            const QString id = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("bob"), {}, {}, {}, start}).value();
+            qint64 ts = start;
+            for (int i = 0; i < kinds.size(); ++i)
+                if (!store->appendEvent(id, {i, ts = start + 10 + i, kinds.at(i), "{}", "h"}).ok())
+                    return QString();
+            if (end) {
+                SessionEnd e;
+                e.endedAtUs = ts;   // the last event at the very end
+                if (!store->endSession(id, e).ok())
+                    return QString();
+            }
+            return id;
+        };
+        QStringList exchanges;
+        for (int i = 0; i < 300; ++i)
+            exchanges << QStringLiteral("http.request") << QStringLiteral("http.response");
+        const QString refused = session(1000, exchanges + QStringList{QStringLiteral("policy.refused")}, true);
+        const QString chunked = session(2000, exchanges + QStringList{QStringLiteral("http.chunk")}, true);
+        const QString approved = session(3000, {QStringLiteral("approval.requested"), QStringLiteral("approval.decided")}, false);
+        const QString masked = session(4000, {QStringLiteral("http.request"), QStringLiteral("policy.masked")}, false);
+        QVERIFY(!refused.isEmpty() && !chunked.isEmpty() && !approved.isEmpty() && !masked.isEmpty());
+
+        auto found = [&](const QStringList &kinds) {
+            SessionSearch search;
+            search.withKinds = kinds;
+            const QList<SessionInfo> list = store->searchSessions(search).value();
+            QStringList ids;
+            for (const SessionInfo &info : list)
+                ids << info.id;
+            return ids;
+        };
+        QCOMPARE(found({QStringLiteral("policy.refused")}), QStringList{refused});
+        QCOMPARE(found({QStringLiteral("approval.decided")}), QStringList{approved});
+        QCOMPARE(found({QStringLiteral("approval.requested"), QStringLiteral("approval.decided")}), QStringList{approved});
+        QCOMPARE(found({QStringLiteral("policy.masked"), QStringLiteral("policy.refused")}), (QStringList{masked, refused}));
+        QCOMPARE(found({QStringLiteral("http.chunk")}), QStringList{chunked});
+        QCOMPARE(found({QStringLiteral("http.chunk"), QStringLiteral("policy.refused")}), (QStringList{chunked, refused}));
+        QCOMPARE(found({QStringLiteral("pg.query")}), QStringList());
+        QCOMPARE(found({}).size(), 4);
+    }
+
     void requestsAreCountedPerConnectionAsTheyCommit()
     {
         auto store = openStore();
