@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QSemaphore>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -158,15 +159,24 @@ private Q_SLOTS:
             QVERIFY(journal.ok());
             RecordingJournal *j = journal->get();
             std::atomic<int> failures{0};
+            // All four stay alive until all have written: a thread that ended could hand its id,
+            // and with it its segment, to the next one started (as proxy threads, which live as
+            // long as the gateway, never do).
+            QSemaphore written;
+            QSemaphore finish;
             QList<QThread *> threads;
             for (int t = 0; t < 4; ++t) {
-                threads << QThread::create([j, t, &failures] {
+                threads << QThread::create([j, t, &failures, &written, &finish] {
                     for (int i = 0; i < 500; ++i)
                         if (!j->append(QByteArray(QByteArray::number(t) + ':' + QByteArray::number(i))).ok())
                             ++failures;
+                    written.release();
+                    finish.acquire();
                 });
                 threads.last()->start();
             }
+            QVERIFY(written.tryAcquire(4, 30000));
+            finish.release(4);
             for (QThread *t : threads) {
                 QVERIFY(t->wait(30000));
                 delete t;
