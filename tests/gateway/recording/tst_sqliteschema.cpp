@@ -124,6 +124,22 @@ private slots:
                  qPrintable(requests));
     }
 
+    // The sessions search picks its index path by GH_FOR_EACH_RARE_KIND: every kind it lists must
+    // be one events_stats holds, or a search for it would find nothing.
+    void theRareKindsAreTheIndexedOnes()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        QVERIFY(m_db->exec("INSERT INTO sessions (id, connection, subject, started_at_us) VALUES ('s', 'c', 'u', 1)").ok());
+        qint64 seq = 0;
+#define GH_INSERT_KIND(k)                                                                                   \
+        QVERIFY(m_db->exec(QByteArray("INSERT INTO events VALUES ('s', " + QByteArray::number(seq++)            \
+                                      + ", 10, '" k "', 'identity', 2, x'7b7d', x'00')").constData()).ok());
+        GH_FOR_EACH_RARE_KIND(GH_INSERT_KIND)
+#undef GH_INSERT_KIND
+        QCOMPARE(scalar(*m_db, "SELECT count(*) FROM events INDEXED BY events_stats WHERE " GH_EVENTS_STATS_WHERE("")),
+                 seq);
+    }
+
     // Appending an event is the store's hot path: its program must not build a temporary b-tree
     // per row, as schema v2's "kind IN (...)" index made it do.
     void appendingAnEventBuildsNoTemporaryTable()
