@@ -56,7 +56,7 @@ public:
         m_at += 8;
         return qint64(v);
     }
-    QByteArray bytes()
+    QByteArrayView view()
     {
         if (!need(4))
             return {};
@@ -66,10 +66,11 @@ public:
         m_at += 4;
         if (!need(qsizetype(n)))
             return {};
-        QByteArray v(m_in.data() + m_at, qsizetype(n));
+        QByteArrayView v(m_in.data() + m_at, qsizetype(n));
         m_at += qsizetype(n);
         return v;
     }
+    QByteArray bytes() { return view().toByteArray(); }
     QString text() { return QString::fromUtf8(bytes()); }
     QStringList list()
     {
@@ -121,6 +122,50 @@ QByteArray encodeEvent(const QString &sessionId, const Event &e)
         .take();
 }
 
+QByteArray encodeStoredEvent(const QString &sessionId, const Event &e, qsizetype compressThreshold)
+{
+    const BodyCodec::Encoded body = BodyCodec::encode(e.data, compressThreshold);
+    return Writer(Kind::StoredEvent, 112 + body.bytes.size() + e.hash.size())
+        .text(sessionId)
+        .i64(e.seq)
+        .i64(e.tsUs)
+        .text(e.kind)
+        .i64(body.encoding == BodyCodec::Encoding::Zstd ? 1 : 0)
+        .i64(e.data.size())
+        .bytes(body.bytes)
+        .bytes(e.hash)
+        .take();
+}
+
+Result<std::optional<EventView>> peekEvent(QByteArrayView record)
+{
+    if (record.isEmpty() || (Kind(record.front()) != Kind::Event && Kind(record.front()) != Kind::StoredEvent))
+        return std::optional<EventView>();
+    Reader r(record);
+    EventView v;
+    v.sessionId = r.view();
+    v.seq = r.i64();
+    v.tsUs = r.i64();
+    v.kind = r.view();
+    if (Kind(record.front()) == Kind::StoredEvent) {
+        const qint64 encoding = r.i64();
+        if (encoding != 0 && encoding != 1)
+            return Error(QStringLiteral("an event record with an unknown encoding %1").arg(encoding));
+        v.encoding = encoding == 1 ? BodyCodec::Encoding::Zstd : BodyCodec::Encoding::Identity;
+        v.rawSize = r.i64();
+        v.stored = r.view();
+    } else {
+        v.stored = r.view();
+        v.rawSize = v.stored.size();
+    }
+    v.hash = r.view();
+    if (!r.ok() || !r.atEnd() || v.rawSize < 0)
+        return Error(QStringLiteral("a malformed event record"));
+    if (v.sessionId.isEmpty())
+        return Error(QStringLiteral("an event record without a session id"));
+    return std::optional<EventView>(v);
+}
+
 QByteArray encodeEnd(const QString &sessionId, const SessionEnd &e)
 {
     return Writer(Kind::SessionEnd, 256)
@@ -166,6 +211,24 @@ Result<Decoded> decode(QByteArrayView record)
         d.event.data = r.bytes();
         d.event.hash = r.bytes();
         break;
+    case Kind::StoredEvent: {
+        Result<std::optional<EventView>> v = peekEvent(record);
+        if (!v)
+            return v.error();
+        Result<QByteArray> data = BodyCodec::decode((*v)->encoding, (*v)->stored.toByteArray());
+        if (!data)
+            return data.error();
+        if (data->size() != (*v)->rawSize)
+            return Error(QStringLiteral("an event record whose data is %1 bytes, not %2").arg(data->size()).arg((*v)->rawSize));
+        d.kind = Kind::Event;
+        d.sessionId = QString::fromUtf8((*v)->sessionId);
+        d.event.seq = (*v)->seq;
+        d.event.tsUs = (*v)->tsUs;
+        d.event.kind = QString::fromUtf8((*v)->kind);
+        d.event.data = *std::move(data);
+        d.event.hash = (*v)->hash.toByteArray();
+        return d;
+    }
     case Kind::SessionEnd:
         d.kind = Kind::SessionEnd;
         d.sessionId = r.text();

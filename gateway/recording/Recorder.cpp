@@ -296,10 +296,13 @@ Result<VerifyResult> verifySession(const Store &store, const TokenIssuer &signer
             const QByteArray hash = chain.append(e.seq, e.tsUs, e.kind, e.data);
             if (hash.isEmpty())
                 return Error(QStringLiteral("session %1: hashing failed").arg(id));
-            if (hash != e.hash)
-                return bad(e.seq, QStringLiteral("event %1 does not match its hash: it was changed, or moved "
-                                                 "from elsewhere in the session")
-                                      .arg(e.seq));
+            if (hash != e.hash) {
+                VerifyResult r = bad(e.seq, QStringLiteral("event %1 does not match its hash: it was changed, or "
+                                                           "moved from elsewhere in the session")
+                                                .arg(e.seq));
+                r.events = e.seq;   // the events before it verified
+                return r;
+            }
             next = e.seq + 1;
         }
         if (page->isEmpty())

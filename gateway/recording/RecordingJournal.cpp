@@ -77,8 +77,6 @@ QString systemError(const char *what, int error)
     return QStringLiteral("recording journal: %1: %2").arg(QLatin1String(what), QString::fromLocal8Bit(std::strerror(error)));
 }
 
-constexpr qsizetype kHeader = 8;
-
 } // namespace
 
 // ---- segments ---------------------------------------------------------------------------------
@@ -90,20 +88,22 @@ constexpr qsizetype kHeader = 8;
 class RecordingJournal::Segment {
     Q_DISABLE_COPY_MOVE(Segment)
 public:
-    Segment(int file, QString filePath, char *mapped, qint64 bytes)
-        : fd(file), path(std::move(filePath)), map(mapped), capacity(bytes)
+    Segment(quint64 n, int file, QString filePath, char *mapped, qint64 bytes)
+        : number(n), fd(file), path(std::move(filePath)), map(mapped), capacity(bytes)
     {
     }
+    // No thread can append any more: the preallocated tail past the last record goes back to the
+    // disk (mapped no more, so no store can land beyond the new end).
     ~Segment()
     {
         retire();
+        if (::ftruncate(fd, off_t(published.load())) != 0)
+            qWarning("recording journal: %s keeps its unused tail: %s", qPrintable(path), std::strerror(errno));
         ::close(fd);
-        if (!keep.load() && unsettled.load() == 0)
-            ::unlink(QFile::encodeName(path).constData());
     }
 
-    // Full: its pages need not stay mapped (and counted in the process's memory) while the
-    // writer commits what is in it. Owning thread only.
+    // Full: its pages need not stay mapped (and counted in the process's memory) any more. Owning
+    // thread only.
     void retire()
     {
         if (map)
@@ -111,24 +111,15 @@ public:
         map = nullptr;
     }
 
+    const quint64 number;
     const int fd;
     const QString path;
     char *map;
     const qint64 capacity;
-    qint64 size = 0;                 // written by the owning thread only
-    std::atomic<bool> keep{false};   // a record was not committed: the next start reads it back
-    std::atomic<qint64> unsettled{0};   // records whose fate is not known: kept for the next start too
+    qint64 size = 0;                    // written by the owning thread only
+    std::atomic<qint64> published{0};   // size, for other threads: the records before it are whole
+    std::atomic<bool> sealed{false};    // nothing more is appended
 };
-
-void RecordingJournal::Receipt::settle(bool committed)
-{
-    if (!m_segment)
-        return;
-    if (!committed)
-        m_segment->keep.store(true);
-    m_segment->unsettled.fetch_sub(1);
-    m_segment.reset();
-}
 
 // ---- the journal ------------------------------------------------------------------------------
 
@@ -138,6 +129,20 @@ RecordingJournal::RecordingJournal(QString dir, Options options, QStringList lef
 }
 
 RecordingJournal::~RecordingJournal() = default;
+
+std::optional<quint64> RecordingJournal::segmentNumber(QStringView name)
+{
+    if (name.size() != 20 || !name.endsWith(QLatin1String(".seg")))
+        return std::nullopt;
+    bool ok = false;
+    const quint64 n = name.chopped(4).toULongLong(&ok, 16);
+    return ok ? std::optional<quint64>(n) : std::nullopt;
+}
+
+QString RecordingJournal::segmentPath(quint64 number) const
+{
+    return m_dir + QLatin1Char('/') + QString::asprintf("%016llx.seg", static_cast<unsigned long long>(number));
+}
 
 Result<std::unique_ptr<RecordingJournal>> RecordingJournal::open(const QString &dir, Options options)
 {
@@ -156,12 +161,11 @@ Result<std::unique_ptr<RecordingJournal>> RecordingJournal::open(const QString &
     quint64 next = 1;
     const QStringList names = QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name);
     for (const QString &name : names) {
-        bool ok = false;
-        const quint64 n = QStringView(name).chopped(4).toULongLong(&ok, 16);
-        if (!ok || name.size() != 20)
+        const std::optional<quint64> n = segmentNumber(name);
+        if (!n)
             continue;   // not ours
         leftovers << dir + QLatin1Char('/') + name;
-        next = std::max(next, n + 1);
+        next = std::max(next, *n + 1);
     }
     const qint64 page = ::sysconf(_SC_PAGESIZE);
     options.segmentBytes = std::max<qint64>(options.segmentBytes, page) / page * page;
@@ -173,7 +177,7 @@ Result<std::shared_ptr<RecordingJournal::Segment>> RecordingJournal::newSegment(
     const qint64 page = ::sysconf(_SC_PAGESIZE);
     const qint64 bytes = std::max(m_options.segmentBytes, (atLeast + page - 1) / page * page);
     const quint64 n = m_nextSegment.fetch_add(1);
-    const QString path = m_dir + QLatin1Char('/') + QString::asprintf("%016llx.seg", static_cast<unsigned long long>(n));
+    const QString path = segmentPath(n);
     const QByteArray native = QFile::encodeName(path);
     const int fd = ::open(native.constData(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
@@ -185,38 +189,42 @@ Result<std::shared_ptr<RecordingJournal::Segment>> RecordingJournal::newSegment(
     };
     if (const int error = ::posix_fallocate(fd, 0, bytes); error != 0)
         return fail("cannot allocate a segment", error);
-    void *map = ::mmap(nullptr, size_t(bytes), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    // Populated up front: one call maps every page, instead of a fault on the proxy thread at each.
+    void *map = ::mmap(nullptr, size_t(bytes), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
     if (map == MAP_FAILED)
         return fail("cannot map a segment", errno);
-    return std::make_shared<Segment>(fd, path, static_cast<char *>(map), bytes);
+    return std::make_shared<Segment>(n, fd, path, static_cast<char *>(map), bytes);
 }
 
-Result<RecordingJournal::Receipt> RecordingJournal::append(QByteArrayView record, bool sync)
+Result<RecordingJournal::Location> RecordingJournal::append(QByteArrayView record, bool sync)
 {
     if (record.isEmpty() || record.size() > maxRecordBytes)
         return Error(QStringLiteral("recording journal: a record of %1 bytes cannot be written").arg(record.size()));
-    const qint64 total = kHeader + record.size();
+    const qint64 total = headerBytes + record.size();
     void *const thread = QThread::currentThreadId();
     std::shared_ptr<Segment> segment;
     {
         QMutexLocker lock(&m_slotsMutex);
         segment = m_slots.value(thread);
     }
-    if (!segment || segment->size + total > segment->capacity) {
+    if (!segment || segment->sealed.load(std::memory_order_relaxed) || segment->size + total > segment->capacity) {
         Result<std::shared_ptr<Segment>> fresh = newSegment(total);
         if (!fresh)
             return fresh.error();
-        if (segment)
+        if (segment) {
             segment->retire();
+            segment->sealed.store(true);
+        }
         segment = *fresh;
         QMutexLocker lock(&m_slotsMutex);
-        m_slots.insert(thread, segment);   // the full one goes once its receipts are settled
+        m_slots.insert(thread, segment);
+        m_live.append(segment);
     }
 
     // The bytes first, the length last: a process killed in between leaves a zero length, which
     // ends the records there (and the CRC catches anything else).
     char *at = segment->map + segment->size;
-    std::memcpy(at + kHeader, record.data(), size_t(record.size()));
+    std::memcpy(at + headerBytes, record.data(), size_t(record.size()));
     putU32(at + 4, crc32c(record));
     putU32(at, quint32(record.size()));
     const qint64 start = segment->size;
@@ -224,11 +232,40 @@ Result<RecordingJournal::Receipt> RecordingJournal::append(QByteArrayView record
     if (sync) {
         const qint64 page = ::sysconf(_SC_PAGESIZE);
         const qint64 from = start / page * page;
-        if (::msync(segment->map + from, size_t(segment->size - from), MS_SYNC) != 0)
+        if (::msync(segment->map + from, size_t(segment->size - from), MS_SYNC) != 0) {
+            segment->size = start;   // not published: the next record overwrites it
+            std::memset(at, 0, 4);
             return Error(systemError("cannot sync", errno), segment->path, 0, QString());
+        }
     }
-    segment->unsettled.fetch_add(1);
-    return Receipt(segment);
+    segment->published.store(segment->size, std::memory_order_release);
+    return Location{segment->number, start};
+}
+
+QList<RecordingJournal::LiveSegment> RecordingJournal::live() const
+{
+    QMutexLocker lock(&m_slotsMutex);
+    QList<LiveSegment> out;
+    out.reserve(m_live.size());
+    for (const std::shared_ptr<Segment> &s : m_live) {
+        // Sealed first: a segment seen sealed has published all it ever will.
+        const bool sealed = s->sealed.load(std::memory_order_acquire);
+        out.append({s->number, s->published.load(std::memory_order_acquire), sealed});
+    }
+    return out;
+}
+
+void RecordingJournal::forget(quint64 number)
+{
+    QMutexLocker lock(&m_slotsMutex);
+    m_live.removeIf([number](const std::shared_ptr<Segment> &s) { return s->number == number && s->sealed.load(); });
+}
+
+void RecordingJournal::sealAll()
+{
+    QMutexLocker lock(&m_slotsMutex);
+    for (const std::shared_ptr<Segment> &s : std::as_const(m_live))
+        s->sealed.store(true, std::memory_order_release);
 }
 
 Status RecordingJournal::removeLeftover(const QString &path)
@@ -238,6 +275,76 @@ Status RecordingJournal::removeLeftover(const QString &path)
     return {};
 }
 
+Result<QByteArray> RecordingJournal::readRange(const QString &path, qint64 from, qint64 to)
+{
+    if (from < 0 || to < from)
+        return Error(QStringLiteral("recording segment: an invalid range %1..%2").arg(from).arg(to), path, 0, QString());
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return Error(systemError("cannot open a segment", errno), path, 0, QString());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int error = errno;
+        ::close(fd);
+        return Error(systemError("cannot read a segment", error), path, 0, QString());
+    }
+    to = std::min<qint64>(to, st.st_size);
+    QByteArray out(qsizetype(std::max<qint64>(0, to - from)), Qt::Uninitialized);
+    qint64 done = 0;
+    while (done < out.size()) {
+        const ssize_t n = ::pread(fd, out.data() + done, size_t(out.size() - done), off_t(from + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int error = errno;
+            ::close(fd);
+            return Error(systemError("cannot read a segment", error), path, 0, QString());
+        }
+        if (n == 0)
+            break;
+        done += n;
+    }
+    ::close(fd);
+    out.truncate(qsizetype(done));
+    return out;
+}
+
+QString RecordingJournal::forEachRecord(QByteArrayView bytes, qint64 base,
+                                        const std::function<void(qint64, QByteArrayView)> &each, qint64 *end)
+{
+    qsizetype at = 0;
+    QString problem;
+    while (at < bytes.size()) {
+        if (bytes.size() - at < headerBytes) {
+            problem = QStringLiteral("a torn record header at byte %1").arg(base + at);
+            break;
+        }
+        const quint32 length = getU32(bytes.data() + at);
+        const quint32 crc = getU32(bytes.data() + at + 4);
+        if (length == 0) {
+            // The unused, zeroed tail of the segment; anything else there is a torn record.
+            const bool clean = std::all_of(bytes.begin() + at, bytes.end(), [](char c) { return c == 0; });
+            if (!clean)
+                problem = QStringLiteral("a torn record at byte %1").arg(base + at);
+            break;
+        }
+        if (qint64(length) > maxRecordBytes || bytes.size() - at - headerBytes < qsizetype(length)) {
+            problem = QStringLiteral("a torn record at byte %1").arg(base + at);
+            break;
+        }
+        const QByteArrayView record = bytes.sliced(at + headerBytes, qsizetype(length));
+        if (crc32c(record) != crc) {
+            problem = QStringLiteral("a corrupt record at byte %1").arg(base + at);
+            break;
+        }
+        each(base + at, record);
+        at += headerBytes + qsizetype(length);
+    }
+    if (end)
+        *end = base + at;
+    return problem;
+}
+
 Result<RecordingJournal::Contents> RecordingJournal::read(const QString &path)
 {
     QFile file(path);
@@ -245,33 +352,7 @@ Result<RecordingJournal::Contents> RecordingJournal::read(const QString &path)
         return Error(QStringLiteral("recording journal: cannot read a segment: %1").arg(file.errorString()), path, 0, QString());
     const QByteArray bytes = file.readAll();
     Contents contents;
-    qsizetype at = 0;
-    while (at < bytes.size()) {
-        if (bytes.size() - at < kHeader) {
-            contents.problem = QStringLiteral("a torn record header at byte %1").arg(at);
-            break;
-        }
-        const quint32 length = getU32(bytes.constData() + at);
-        const quint32 crc = getU32(bytes.constData() + at + 4);
-        if (length == 0) {
-            // The unused, zeroed tail of the segment; anything else there is a torn record.
-            const bool clean = std::all_of(bytes.cbegin() + at, bytes.cend(), [](char c) { return c == 0; });
-            if (!clean)
-                contents.problem = QStringLiteral("a torn record at byte %1").arg(at);
-            break;
-        }
-        if (qint64(length) > maxRecordBytes || bytes.size() - at - kHeader < qsizetype(length)) {
-            contents.problem = QStringLiteral("a torn record at byte %1").arg(at);
-            break;
-        }
-        const QByteArray record = bytes.mid(at + kHeader, qsizetype(length));
-        if (crc32c(record) != crc) {
-            contents.problem = QStringLiteral("a corrupt record at byte %1").arg(at);
-            break;
-        }
-        contents.records << record;
-        at += kHeader + qsizetype(length);
-    }
+    contents.problem = forEachRecord(bytes, 0, [&](qint64, QByteArrayView record) { contents.records << record.toByteArray(); });
     return contents;
 }
 

@@ -11,23 +11,26 @@
 #include <QStringList>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace gh {
 
-// The recording store's write-ahead journal: what makes "recorded before forwarded" cheap. A proxy
-// thread appends each record to a segment file of its own with one write(2); once that returns the
-// record is in the OS and survives a kill -9 of the process, so the request may go upstream without
-// waiting for the database's commit on another thread. The store's writer commits the same records
-// into SQLite in large batches and settles each record's Receipt; a segment file is removed once it
-// is full (or the journal closes) and every record in it was committed. Segments a crashed process
-// left behind are read back (leftovers(), read()) and committed when the store opens.
+// The recording store's segment files: what makes "recorded before forwarded" cheap, and, since
+// schema v5, where recorded events are kept. A proxy thread appends each record to a segment file of
+// its own; once append() returns, the record is in the OS and survives a kill -9 of the process, so
+// the request may go upstream without waiting for anything on another thread. The store's writer
+// indexes what was appended (live(), readRange()) into SQLite in large batches; the files stay, and
+// readers find events through that index. Segments a crashed process left are leftovers(), indexed
+// when the store opens. (Before schema v5 this was a write-ahead journal of SQLite rows, emptied as
+// they committed: the store still commits such a journal when it finds one.)
 //
-// Layout: <dir>/<16 hex digits>.seg, mode 0600 in a 0700 directory, each of segmentBytes allocated
-// up front and mapped shared, so an append is a copy into the page cache and no system call. Each
-// record is its length (u32, little endian), the CRC-32C of its bytes (u32) and the bytes; the
-// unused tail is zeros. A torn or corrupt record (power loss, a process killed while appending)
-// ends a segment's readable records.
+// Layout: <dir>/<16 hex digits>.seg, mode 0600 in a 0700 directory, numbered in creation order,
+// each of segmentBytes allocated up front and mapped shared, so an append is a copy into the page
+// cache and no system call. Each record is its length (u32, little endian), the CRC-32C of its bytes
+// (u32) and the bytes; the unused tail is zeros. A torn or corrupt record (power loss, a process
+// killed while appending) ends a segment's readable records.
 class RecordingJournal final {
     Q_DISABLE_COPY_MOVE(RecordingJournal)
 public:
@@ -35,35 +38,44 @@ public:
         qint64 segmentBytes = 4 << 20;   // each segment's size (a larger record gets one of its own)
     };
     static constexpr qint64 maxRecordBytes = 256 << 20;
+    static constexpr qint64 headerBytes = 8;
 
     // Creates `dir` (0700) when missing. The segments already in it are the leftovers.
     static Result<std::unique_ptr<RecordingJournal>> open(const QString &dir, Options options);
     static Result<std::unique_ptr<RecordingJournal>> open(const QString &dir) { return open(dir, Options()); }
-    // Closes every segment; removes those whose records were all settled as committed.
     ~RecordingJournal();
 
     class Segment;
-    // One appended record, to settle once its fate is known: settle(true) when it is committed
-    // elsewhere, settle(false) when that failed. A segment with a record that failed, or was never
-    // settled, stays on disk for the next start. Copies share the record: settle one of them, once.
-    class Receipt {
-    public:
-        Receipt() = default;
-        explicit Receipt(std::shared_ptr<Segment> segment) : m_segment(std::move(segment)) {}
-        void settle(bool committed);
-
-    private:
-        std::shared_ptr<Segment> m_segment;
+    // Where an appended record is: its segment's number and the offset of its header.
+    struct Location {
+        quint64 segment = 0;
+        qint64 offset = 0;
     };
 
     // Appends one record (not empty) to the calling thread's segment (a new one when it is full).
     // Ok: the record is in the OS's page cache, which a kill -9 cannot undo (with `sync`, on the
     // disk: msync). An error leaves nothing of the record in the journal.
-    Result<Receipt> append(QByteArrayView record, bool sync = false);
+    Result<Location> append(QByteArrayView record, bool sync = false);
+
+    // A segment this journal created and still tracks: its records in [0, published) are complete
+    // and may be read; `sealed` once no more will be appended (its thread moved on to a new one, or
+    // sealAll()). A segment leaves the list once forget() is called for it, sealed.
+    struct LiveSegment {
+        quint64 number = 0;
+        qint64 published = 0;
+        bool sealed = false;
+    };
+    QList<LiveSegment> live() const;
+    // Stops tracking a sealed segment (its records are all indexed); an open one stays.
+    void forget(quint64 number);
+    // Seals every tracked segment: the next append of any thread starts a new one.
+    void sealAll();
 
     QString directory() const { return m_dir; }
-    // Segments from before this journal was opened, oldest first. Remove each with
-    // removeLeftover() once its records are stored.
+    QString segmentPath(quint64 number) const;
+    // The number in a segment file's name ("<16 hex digits>.seg"), or empty for another name.
+    static std::optional<quint64> segmentNumber(QStringView fileName);
+    // Segments from before this journal was opened, oldest first.
     QStringList leftovers() const { return m_leftovers; }
     Status removeLeftover(const QString &path);
 
@@ -72,6 +84,15 @@ public:
         QString problem;   // set when the segment ends in a torn or corrupt record (the rest is lost)
     };
     static Result<Contents> read(const QString &path);
+    // The bytes [from, to) of a segment file (fewer when the file is shorter).
+    static Result<QByteArray> readRange(const QString &path, qint64 from, qint64 to);
+    // Calls `each` with every whole record in `bytes` (which start at a record boundary, at file
+    // offset `base`) and the offset of its header. Stops at a zero length (the unused tail) or at
+    // the end of `bytes`; returns what ended the records early (a torn or corrupt record), or
+    // nothing. `end`, when given, is set to the offset after the last whole record.
+    static QString forEachRecord(QByteArrayView bytes, qint64 base,
+                                 const std::function<void(qint64 offset, QByteArrayView record)> &each,
+                                 qint64 *end = nullptr);
 
     // CRC-32C (Castagnoli, as iSCSI and ext4 use it).
     static quint32 crc32c(QByteArrayView bytes);
@@ -85,8 +106,9 @@ private:
     const QStringList m_leftovers;
     std::atomic<quint64> m_nextSegment;
 
-    QMutex m_slotsMutex;
+    mutable QMutex m_slotsMutex;
     QHash<void *, std::shared_ptr<Segment>> m_slots;   // thread id -> its current segment
+    QList<std::shared_ptr<Segment>> m_live;             // created here and not forgotten, oldest first
 };
 
 } // namespace gh

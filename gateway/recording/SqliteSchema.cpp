@@ -125,11 +125,45 @@ constexpr const char schemaV4[] =
     "DROP INDEX events_stats;"
     "CREATE INDEX events_stats ON events (kind, ts_us, session_id) WHERE " GH_EVENTS_STATS_WHERE("") ";";
 
+// Events leave SQLite: they stay in the recording segments they were first written to, and SQLite
+// keeps what finds them again (docs/recording-store.md). A row costs the writer 6-8 us, the same
+// bytes appended to a file well under 1 us (bench/store/rowcost.c); one run row covers all of a
+// session's events in one segment that one indexing pass saw. `events` stays for what was recorded
+// before, read-only.
+constexpr const char schemaV5[] = R"sql(
+CREATE TABLE segments (
+    id            INTEGER PRIMARY KEY,        -- the file's number: <16 hex digits>.seg
+    indexed_bytes INTEGER NOT NULL,           -- the records before this offset are indexed
+    sealed        INTEGER NOT NULL DEFAULT 0  -- 1: nothing more is appended, all of it is indexed
+) STRICT;
+
+-- The records of a run lie in [first_offset, end_offset) of its segment, among other sessions'.
+-- kinds: a bit per kind the gateway records (SegmentIndexer.h), other_kinds: the rest as ",a,b,".
+CREATE TABLE event_runs (
+    session_id   TEXT NOT NULL,
+    first_seq    INTEGER NOT NULL,
+    last_seq     INTEGER NOT NULL,
+    first_ts_us  INTEGER NOT NULL,
+    last_ts_us   INTEGER NOT NULL,
+    segment_id   INTEGER NOT NULL,
+    first_offset INTEGER NOT NULL,
+    end_offset   INTEGER NOT NULL,
+    events       INTEGER NOT NULL,
+    kinds        INTEGER NOT NULL,
+    other_kinds  TEXT,
+    last_hash    BLOB NOT NULL,
+    PRIMARY KEY (session_id, first_seq)
+) STRICT, WITHOUT ROWID;
+-- The overview's latest refusals, newest first, without a look at any other run.
+CREATE INDEX event_runs_refused ON event_runs (last_ts_us) WHERE kinds & 64 != 0;
+)sql";
+
 constexpr SqliteSchema::Step allSteps[] = {
     {1, schemaV1},
     {2, schemaV2},
     {3, schemaV3},
     {4, schemaV4},
+    {5, schemaV5},
 };
 
 } // namespace

@@ -24,6 +24,19 @@
 // Counted per connection and second in event_counts by the store writer, not read off the events.
 #define GH_COUNTED_KIND "http.request"
 
+// A session row's columns as stored::sessionFromRow reads them. An open session's count and head are
+// read off its events (schema v5: its runs; before: its rows), which the writer does not copy into
+// the row until the session ends; an ended session's are the ones it was closed with, which
+// verification holds the events against.
+#define GH_SESSION_COLUMNS                                                                         \
+    "id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, bytes_in, " \
+    "bytes_out, CASE WHEN ended_at_us IS NULL THEN (SELECT coalesce(sum(r.events), 0) FROM event_runs r " \
+    "WHERE r.session_id = sessions.id) + (SELECT count(*) FROM events WHERE events.session_id = sessions.id) " \
+    "ELSE event_count END, "                                                                       \
+    "CASE WHEN ended_at_us IS NULL THEN coalesce((SELECT r.last_hash FROM event_runs r WHERE "      \
+    "r.session_id = sessions.id ORDER BY r.last_seq DESC LIMIT 1), (SELECT hash FROM events WHERE " \
+    "events.session_id = sessions.id ORDER BY seq DESC LIMIT 1)) ELSE head_hash END, head_signature"
+
 namespace gh {
 
 class SqliteConnection;

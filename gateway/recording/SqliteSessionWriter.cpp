@@ -53,14 +53,6 @@ Result<QString> checkOpen(SqliteConnection &db, const QString &id)
     verb " INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "             \
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 
-Status SqliteSessionWriter::insertSession(SqliteConnection &db, const SessionStart &s)
-{
-    Status status = insertSessionRow(db, s, GH_SESSION_INSERT("INSERT"));
-    if (status)
-        m_open.insert(s.id, s.connection);
-    return status;
-}
-
 Status SqliteSessionWriter::replaySession(SqliteConnection &db, const SessionStart &s)
 {
     return insertSessionRow(db, s, GH_SESSION_INSERT("INSERT OR IGNORE"));
@@ -127,28 +119,6 @@ Status SqliteSessionWriter::insertSessionRow(SqliteConnection &db, const Session
                         .run();
 }
 
-Status SqliteSessionWriter::insertEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e)
-{
-    auto open = m_open.constFind(sessionId);
-    if (open == m_open.constEnd()) {
-        Result<QString> connection = checkOpen(db, sessionId);
-        if (!connection)
-            return connection.error();
-        open = m_open.insert(sessionId, *connection);
-    }
-    const QString connection = *open;
-    Status status = insertEventRow(db, sessionId, e, GH_EVENT_INSERT("INSERT"));
-    if (!status) {
-        // The session may have gone (a rolled-back start) since it was seen: say so if it did.
-        m_open.remove(sessionId);
-        if (Result<QString> stillOpen = checkOpen(db, sessionId); !stillOpen)
-            return stillOpen.error();
-        return status;
-    }
-    count(connection, e.event);
-    return status;
-}
-
 Status SqliteSessionWriter::insertEventRow(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e,
                                            const char *sql)
 {
@@ -168,7 +138,6 @@ Status SqliteSessionWriter::insertEventRow(SqliteConnection &db, const QString &
 
 Status SqliteSessionWriter::endSession(SqliteConnection &db, const QString &id, const SessionEnd &end)
 {
-    m_open.remove(id);
     // The count and head come from the events themselves: they are what verification checks.
     Result<SqliteQuery> q = db.query(
         "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "

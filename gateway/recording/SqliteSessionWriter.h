@@ -14,11 +14,8 @@ namespace gh {
 
 class SqliteConnection;
 
-// The writer-thread half of SqliteStore's sessions: starts sessions, appends events and closes
-// sessions. It remembers which sessions it knows to be open, so an event costs its one INSERT and
-// nothing else: no savepoint (the INSERT is the job's only write), and no UPDATE of the session's
-// count and head, which the store derives from the events while a session is open and writes
-// once when it ends. Used only on the store's writer thread.
+// Sessions as rows, the way versions before schema v5 stored every event: what SqliteStore needs
+// to commit a journal such a version left behind (SqliteStoreJournal.cpp) when it opens.
 class SqliteSessionWriter final {
 public:
     struct EncodedEvent {
@@ -30,9 +27,6 @@ public:
     SqliteSessionWriter() = default;
     Q_DISABLE_COPY_MOVE(SqliteSessionWriter)
 
-    Status insertSession(SqliteConnection &db, const SessionStart &start);
-    // Fails, naming why, when the session does not exist or has ended.
-    Status insertEvent(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e);
     // Ends the session: totals, its event count and head (the last event's hash unless
     // end.headHash says otherwise), the signature.
     Status endSession(SqliteConnection &db, const QString &sessionId, const SessionEnd &end);
@@ -53,10 +47,6 @@ private:
     Status insertEventRow(SqliteConnection &db, const QString &sessionId, const EncodedEvent &e, const char *sql);
     void count(const QString &connection, const Event &e);
 
-    // Sessions seen open on this connection, with their connection's name. A stale entry (its
-    // transaction rolled back) costs nothing but a clearer error: the INSERT of an event still
-    // fails on the foreign key.
-    QHash<QString, QString> m_open;
     // Requests inserted and not yet flushed: (connection, second) -> how many.
     std::map<std::pair<QString, qint64>, qint64> m_counts;
 };

@@ -4,11 +4,12 @@
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteReadLease.h"
 #include "recording/SqliteSchema.h"
-#include "recording/SqliteSessionWriter.h"
 #include "recording/SqliteValues.h"
 #include "recording/StoreWriter.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -16,7 +17,9 @@
 #include <QSet>
 #include <QUuid>
 
+#include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -237,8 +240,13 @@ SqliteStore::SqliteStore(QString path, Options options, quint64 revision)
 
 SqliteStore::~SqliteStore()
 {
-    if (m_writer)
-        m_writer->stop();
+    if (!m_writer)
+        return;
+    // Nothing more is appended: the last pass indexes everything and seals the segments, so the
+    // next open has nothing to read back.
+    m_journal->sealAll();
+    (void)indexNow();
+    m_writer->stop();
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Options options)
@@ -294,24 +302,37 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
             revision = quint64(rev->int64(0));
     }
 
+    // A journal of rows left by a version before schema v5: committed as it always was, then gone.
+    if (const QString legacy = path + QStringLiteral(".journal"); QFileInfo(legacy).isDir()) {
+        Result<std::unique_ptr<RecordingJournal>> old = RecordingJournal::open(legacy);
+        if (!old)
+            return old.error();
+        if (Status s = replayJournal(*db, **old, options.compressThreshold); !s)
+            return s.error();
+        old->reset();
+        if (!QDir().rmdir(legacy))
+            qWarning("store: %s is empty now and can be removed", qPrintable(legacy));
+    }
+
     RecordingJournal::Options journalOptions;
     journalOptions.segmentBytes = options.journalSegmentBytes;
-    Result<std::unique_ptr<RecordingJournal>> journal = RecordingJournal::open(path + QStringLiteral(".journal"), journalOptions);
+    Result<std::unique_ptr<RecordingJournal>> journal =
+        RecordingJournal::open(path + QStringLiteral(".recordings"), journalOptions);
     if (!journal)
         return journal.error();
-    if (Status s = replayJournal(*db, **journal, options.compressThreshold); !s)
+    auto indexer = std::make_unique<SegmentIndexer>(**journal);
+    if (Status s = indexer->indexLeftovers(*db); !s)
         return s.error();
 
     std::unique_ptr<SqliteStore> store(new SqliteStore(path, options, revision));
     store->m_journal = std::move(*journal);
+    store->m_indexer = std::move(indexer);
     const Clock *clock = options.clock;
     RecordingJournal *journalPtr = store->m_journal.get();
     auto probe = [clock, journalPtr](SqliteConnection &c) -> Status {
-        // The journal is half of every session write: a probe proves both can be written.
-        Result<RecordingJournal::Receipt> receipt = journalPtr->append(journal::encodeProbe());
-        if (!receipt)
-            return receipt.error();
-        receipt->settle(true);
+        // The segments are half of every session write: a probe proves both can be written.
+        if (Result<RecordingJournal::Location> at = journalPtr->append(journal::encodeProbe()); !at)
+            return at.error();
         Result<SqliteQuery> q = c.query(
             "INSERT INTO store_meta (key, value) VALUES ('health_probe', ?1) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -320,9 +341,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
         return q->bind(1, clock->now().toMSecsSinceEpoch()).run();
     };
     store->m_writer = std::make_unique<StoreWriter>(std::move(db), probe, options.probeInterval);
-    // The requests counted for the overview commit with their events, in the same transaction.
-    store->m_writer->setGroupHooks([sessions = store->m_sessions.get()](SqliteConnection &c) { return sessions->flushCounts(c); },
-                                   [sessions = store->m_sessions.get()] { sessions->discardCounts(); });
+    // What the indexer remembers (how far each segment is indexed) follows its transaction.
+    SegmentIndexer *indexerPtr = store->m_indexer.get();
+    store->m_writer->setGroupHooks({{}, [indexerPtr] { indexerPtr->committed(); }, [indexerPtr] { indexerPtr->rolledBack(); }});
+    store->m_writer->setTick(options.indexInterval, [indexerPtr] { return indexerPtr->behind(); },
+                             [indexerPtr](SqliteConnection &c) {
+                                 Status s = indexerPtr->pass(c);
+                                 if (!s)
+                                     qWarning("store: indexing the recordings failed: %s", qPrintable(s.error().message));
+                                 return s;
+                             });
     // Direct: health must reach listeners even when the store's own thread is busy.
     connect(store->m_writer.get(), &StoreWriter::healthChanged, store.get(), &Store::healthChanged,
             Qt::DirectConnection);
@@ -551,6 +579,53 @@ Result<std::optional<Rule>> SqliteStore::rule(const QString &name) const
 
 // ---- sessions -------------------------------------------------------------------------------
 
+QString SqliteStore::recordingsDirectory() const
+{
+    return m_journal->directory();
+}
+
+Status SqliteStore::appendRecord(const QByteArray &record, bool sync)
+{
+    Result<RecordingJournal::Location> at = m_journal->append(record, sync);
+    if (!at) {
+        m_writer->reportFault(QStringLiteral("recordings cannot be written: %1").arg(at.error().message));
+        return at.error();
+    }
+    return {};
+}
+
+Status SqliteStore::indexNow() const
+{
+    SegmentIndexer *indexer = m_indexer.get();
+    return m_writer->runSync([indexer](SqliteConnection &db) { return indexer->pass(db); });
+}
+
+void SqliteStore::catchUp() const
+{
+    if (m_indexer->behind())
+        (void)indexNow();   // a failure shows in health(); the read returns what is indexed
+}
+
+Error SqliteStore::notOpen(const QString &sessionId) const
+{
+    catchUp();
+    Result<ReadLease> lease = reader();
+    if (!lease)
+        return lease.error();
+    Result<SqliteQuery> q = (**lease).query("SELECT ended_at_us IS NULL FROM sessions WHERE id = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return Error(QStringLiteral("no session %1").arg(sessionId));
+    if (q->int64(0) == 0)
+        return Error(QStringLiteral("session %1 has already ended").arg(sessionId));
+    return Error(QStringLiteral("session %1 was begun by an earlier process; nothing more is recorded in it").arg(sessionId));
+}
+
 Result<QString> SqliteStore::beginSession(const SessionStart &start)
 {
     if (Status s = checkSessionStart(start); !s)
@@ -558,11 +633,14 @@ Result<QString> SqliteStore::beginSession(const SessionStart &start)
     SessionStart copy = start;
     if (copy.id.isEmpty())
         copy.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    SqliteSessionWriter *sessions = m_sessions.get();
-    Status s = m_writer->runSync([&copy, sessions](SqliteConnection &db) { return sessions->insertSession(db, copy); });
+    const QString id = copy.id;
+    Status s;
+    beginSessionAsync(copy, [&s](Status r) { s = std::move(r); });
     if (!s)
         return s.error();
-    return copy.id;
+    if (Status indexed = indexNow(); !indexed)
+        return indexed.error();
+    return id;
 }
 
 QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion done)
@@ -571,87 +649,93 @@ QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion don
     if (copy.id.isEmpty())
         copy.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     const QString id = copy.id;
-    if (Status s = checkSessionStart(copy); !s) {
-        if (done)
-            done(s);
-        return id;
+    Status status = checkSessionStart(copy);
+    if (status) {
+        QMutexLocker lock(&m_openMutex);
+        if (m_open.contains(id))
+            status = Error(QStringLiteral("session %1 is already open").arg(id));
+        else
+            m_open.insert(id, OpenSession{});
     }
-    const QByteArray record = journal::encodeStart(copy);
-    WriteJob job;
-    job.work = [sessions = m_sessions.get(), copy = std::move(copy)](SqliteConnection &db) {
-        return sessions->insertSession(db, copy);
-    };
-    job.singleStatement = true;
-    (void)submitJournaled(record, std::move(job), std::move(done));
+    if (status) {
+        status = appendRecord(journal::encodeStart(copy), m_options.syncOnCommit);
+        if (!status) {
+            QMutexLocker lock(&m_openMutex);
+            m_open.remove(id);
+        }
+    }
+    if (done)
+        done(status);
     return id;
-}
-
-SqliteSessionWriter::EncodedEvent SqliteStore::encode(const Event &event) const
-{
-    // Compressed on the caller's thread: the writer is the one serial section of the store.
-    SqliteSessionWriter::EncodedEvent e{event, BodyCodec::encode(event.data, m_options.compressThreshold),
-                                        event.data.size()};
-    e.event.data.clear();   // the encoded copy is all the writer needs
-    return e;
 }
 
 Status SqliteStore::appendEvent(const QString &sessionId, const Event &event)
 {
-    const SqliteSessionWriter::EncodedEvent e = encode(event);
-    SqliteSessionWriter *sessions = m_sessions.get();
-    return m_writer->runSync([&, sessions](SqliteConnection &db) { return sessions->insertEvent(db, sessionId, e); });
+    return appendEventDurable(sessionId, event, {});
 }
 
 void SqliteStore::appendEventAsync(const QString &sessionId, const Event &event, Completion done)
 {
-    (void)journalEvent(sessionId, event, std::move(done), false);
+    (void)appendEventDurable(sessionId, event, std::move(done));
 }
 
 Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &event, Completion done)
 {
-    // With syncOnCommit the promise covers power loss: the journal is synced before this returns.
-    return journalEvent(sessionId, event, std::move(done), m_options.syncOnCommit);
-}
-
-Status SqliteStore::journalEvent(const QString &sessionId, const Event &event, Completion done, bool sync)
-{
-    WriteJob job;
-    job.work = [sessions = m_sessions.get(), sessionId, e = encode(event)](SqliteConnection &db) {
-        return sessions->insertEvent(db, sessionId, e);
+    auto fail = [&done](Error e) -> Status {
+        if (done)
+            done(e);
+        return e;
     };
-    job.singleStatement = true;
-    return submitJournaled(journal::encodeEvent(sessionId, event), std::move(job), std::move(done), sync);
+    {
+        QMutexLocker lock(&m_openMutex);
+        auto open = m_open.find(sessionId);
+        if (open == m_open.end()) {
+            lock.unlock();
+            return fail(notOpen(sessionId));
+        }
+        if (event.seq < open->nextSeq)
+            return fail(Error(QStringLiteral("session %1 has event %2 already").arg(sessionId).arg(event.seq)));
+        open->nextSeq = event.seq + 1;   // taken: a concurrent duplicate is refused
+    }
+    // With syncOnCommit the promise covers power loss: the segment is synced before this returns.
+    // Compressed here, on the caller's thread: the writer is the store's one serial section.
+    Status s = appendRecord(journal::encodeStoredEvent(sessionId, event, m_options.compressThreshold),
+                            m_options.syncOnCommit);
+    if (!s) {
+        QMutexLocker lock(&m_openMutex);
+        if (auto open = m_open.find(sessionId); open != m_open.end() && open->nextSeq == event.seq + 1)
+            open->nextSeq = event.seq;
+        return fail(s.error());
+    }
+    if (done)
+        done(s);
+    return s;
 }
 
 Status SqliteStore::endSession(const QString &sessionId, const SessionEnd &end)
 {
-    SqliteSessionWriter *sessions = m_sessions.get();
-    return m_writer->runSync([&, sessions](SqliteConnection &db) { return sessions->endSession(db, sessionId, end); });
+    Status s;
+    endSessionAsync(sessionId, end, [&s](Status r) { s = std::move(r); });
+    if (!s)
+        return s;
+    return indexNow();
 }
 
 void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &end, Completion done)
 {
-    WriteJob job;
-    job.work = [sessions = m_sessions.get(), sessionId, end](SqliteConnection &db) {
-        return sessions->endSession(db, sessionId, end);
-    };
-    job.singleStatement = true;
-    (void)submitJournaled(journal::encodeEnd(sessionId, end), std::move(job), std::move(done));
+    bool open = false;
+    {
+        QMutexLocker lock(&m_openMutex);
+        open = m_open.remove(sessionId);
+    }
+    Status s = open ? appendRecord(journal::encodeEnd(sessionId, end), m_options.syncOnCommit) : Status(notOpen(sessionId));
+    if (done)
+        done(s);
 }
-
-// An open session's count and head are read off its events (the writer only writes them when the
-// session ends, so an event costs one INSERT); an ended session's are the ones it was closed with,
-// which verification holds the events against.
-#define GH_SESSION_COLUMNS                                                                         \
-    "id, connection, subject, groups, issuer, client_addr, started_at_us, ended_at_us, bytes_in, " \
-    "bytes_out, CASE WHEN ended_at_us IS NULL THEN (SELECT count(*) FROM events "                  \
-    "WHERE events.session_id = sessions.id) ELSE event_count END, "                                \
-    "CASE WHEN ended_at_us IS NULL THEN (SELECT hash FROM events WHERE events.session_id = "       \
-    "sessions.id ORDER BY seq DESC LIMIT 1) ELSE head_hash END, head_signature"
 
 Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) const
 {
-    m_writer->drain();   // see every session write queued before this read
+    catchUp();   // see every session write made before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
@@ -680,7 +764,7 @@ Result<QList<SessionInfo>> SqliteStore::sessions(const SessionFilter &filter) co
 
 Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
 {
-    m_writer->drain();   // see every session write queued before this read
+    catchUp();   // see every session write made before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
@@ -703,48 +787,82 @@ Result<std::optional<SessionInfo>> SqliteStore::session(const QString &id) const
 Result<QList<StoredEvent>> SqliteStore::events(const QString &sessionId, qint64 fromSeq, int limit,
                                                qint64 maxBytes) const
 {
-    m_writer->drain();   // see every session write queued before this read
+    catchUp();   // see every session write made before this read
     Result<ReadLease> lease = reader();
     if (!lease)
         return lease.error();
+    const qsizetype max = limit <= 0 ? 1000 : std::min(limit, maxListLimit);
+    QList<StoredEvent> list;
+    qint64 bytes = 0;
+    Status bad;
+    auto full = [&] { return list.size() >= max || (maxBytes > 0 && bytes >= maxBytes); };
+    // One event as read back: its data decoded, and no larger than its record says.
+    auto add = [&](qint64 seq, qint64 tsUs, QString kind, BodyCodec::Encoding encoding, QByteArray stored,
+                   qint64 rawSize, QByteArray hash) {
+        const QString where = QStringLiteral("event %1 of session %2").arg(seq).arg(sessionId);
+        StoredEvent e;
+        e.sessionId = sessionId;
+        e.seq = seq;
+        e.tsUs = tsUs;
+        e.kind = std::move(kind);
+        e.storedSize = stored.size();
+        if (rawSize < 0 || rawSize > BodyCodec::maxDecodedSize) {
+            bad = Error(QStringLiteral("%1: its data would be %2 bytes").arg(where).arg(rawSize));
+            return false;
+        }
+        Result<QByteArray> data = BodyCodec::decode(encoding, stored, std::max<qint64>(rawSize, 1));
+        if (!data) {
+            bad = Error(QStringLiteral("%1: %2").arg(where, data.error().message));
+            return false;
+        }
+        if (data->size() != rawSize) {
+            bad = Error(QStringLiteral("%1: body is %2 bytes, the record says %3").arg(where).arg(data->size()).arg(rawSize));
+            return false;
+        }
+        e.data = *std::move(data);
+        e.hash = std::move(hash);
+        bytes += e.data.size();
+        list.append(std::move(e));
+        return true;
+    };
+
+    bool hadRuns = false;
+    Status read = forEachStoredEvent(**lease, sessionId, fromSeq, std::numeric_limits<qint64>::min(),
+                                     [&](const journal::EventView &v) {
+                                         return !full()
+                                             && add(v.seq, v.tsUs, QString::fromUtf8(v.kind), v.encoding,
+                                                    v.stored.toByteArray(), v.rawSize, v.hash.toByteArray())
+                                             && !full();
+                                     },
+                                     &hadRuns);
+    if (!read)
+        return read.error();
+    if (!bad)
+        return bad.error();
+    if (hadRuns) {
+        // In seq order even where a session's runs interleave (recorded from two threads in turn).
+        std::stable_sort(list.begin(), list.end(), [](const StoredEvent &a, const StoredEvent &b) { return a.seq < b.seq; });
+        return list;
+    }
+
+    // Recorded before schema v5: rows.
     Result<SqliteQuery> q = (**lease).query(
         "SELECT seq, ts_us, kind, encoding, raw_size, data, hash FROM events "
         "WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3");
     if (!q)
         return q.error();
-    q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(limit <= 0 ? 1000 : std::min(limit, maxListLimit)));
-    QList<StoredEvent> list;
-    qint64 bytes = 0;
-    while (maxBytes <= 0 || bytes < maxBytes) {
+    q->bind(1, sessionId).bind(2, fromSeq).bind(3, qint64(max));
+    while (!full()) {
         Result<bool> row = q->step();
         if (!row)
             return row.error();
         if (!*row)
             break;
-        StoredEvent e;
-        e.sessionId = sessionId;
-        e.seq = q->int64(0);
-        e.tsUs = q->int64(1);
-        e.kind = q->text(2);
-        const QString where = QStringLiteral("event %1 of session %2").arg(e.seq).arg(sessionId);
         Result<BodyCodec::Encoding> encoding = BodyCodec::encodingFromName(q->text(3));
         if (!encoding)
-            return Error(QStringLiteral("%1: %2").arg(where, encoding.error().message));
-        const qint64 rawSize = q->int64(4);
-        const QByteArray stored = q->blob(5);
-        e.storedSize = stored.size();
-        Result<QByteArray> data = BodyCodec::decode(*encoding, stored);
-        if (!data)
-            return Error(QStringLiteral("%1: %2").arg(where, data.error().message));
-        if (data->size() != rawSize)
-            return Error(QStringLiteral("%1: body is %2 bytes, the row says %3")
-                             .arg(where)
-                             .arg(data->size())
-                             .arg(rawSize));
-        e.data = std::move(*data);
-        e.hash = q->blob(6);
-        bytes += e.data.size();
-        list.append(std::move(e));
+            return Error(QStringLiteral("event %1 of session %2: %3").arg(q->int64(0)).arg(sessionId, encoding.error().message));
+        if (!add(q->int64(0), q->int64(1), q->text(2), *encoding, q->blob(5), q->int64(4), q->blob(6)))
+            return bad.error();
     }
     return list;
 }

@@ -3,9 +3,11 @@
 #include "core/Clock.h"
 #include "recording/BodyCodec.h"
 #include "recording/RecordingJournal.h"
-#include "recording/SqliteSessionWriter.h"
+#include "recording/JournalRecords.h"
+#include "recording/SegmentIndexer.h"
 #include "recording/Store.h"
 
+#include <QHash>
 #include <QMutex>
 
 #include <atomic>
@@ -22,10 +24,13 @@ struct WriteJob;
 // The single-node Store: one SQLite file in WAL mode, written by one StoreWriter thread with
 // group commit, read through a pool of read-only connections that never wait for the writer.
 // A write reported done survives kill -9 of the process; with Options::syncOnCommit it also
-// survives power loss. Session writes made with the Async and Durable forms go through a journal
-// first (RecordingJournal, "<file>.journal/"): written on the caller's thread, they survive kill -9
-// as soon as the call returns, and the writer commits them in batches. Whatever a killed process
-// left in the journal is committed when the store opens again.
+// survives power loss. Recorded sessions (starts, events, ends) are appended to recording segments
+// ("<file>.recordings/", RecordingJournal) on the caller's thread, where they survive kill -9 as
+// soon as the call returns and where the events stay; the writer indexes them into SQLite in
+// passes (SegmentIndexer, schema v5: docs/recording-store.md), every indexInterval and before any
+// read of sessions. What a killed process appended and did not index is indexed when the store
+// opens again; a journal of rows left by a version before schema v5 ("<file>.journal/") is
+// committed then too.
 class SqliteStore final : public Store {
     Q_OBJECT
 
@@ -43,6 +48,10 @@ public:
         // 1.4-1.8x the throughput (docs/recording.md).
         bool syncOnCommit = false;
         qint64 journalSegmentBytes = RecordingJournal::Options().segmentBytes;
+        // How often the writer indexes what was recorded (reads of sessions catch up first
+        // anyway): each pass writes a row per session and segment it saw, so a longer interval
+        // means fewer rows.
+        std::chrono::milliseconds indexInterval{200};
     };
 
     // Creates the file (mode 0600) when missing; the directory is the caller's. Applies pending
@@ -100,24 +109,30 @@ public:
     Status setWritesBlockedForTesting(bool blocked);
 
     StoreWriter *writer() const { return m_writer.get(); }
-    QString journalDirectory() const;
+    QString recordingsDirectory() const;
 
 private:
     class ReadLease;
     struct ResourceChange;
 
     SqliteStore(QString path, Options options, quint64 revision);
-    SqliteSessionWriter::EncodedEvent encode(const Event &event) const;
 
-    // In SqliteStoreJournal.cpp. Commits what an earlier process left in the journal (at open,
-    // on the connection the writer will own, before it starts).
+    // In SqliteStoreJournal.cpp. Commits what a version before schema v5 left in its journal of
+    // rows (at open, on the connection the writer will own, before it starts).
     static Status replayJournal(SqliteConnection &db, RecordingJournal &journal, qsizetype compressThreshold);
-    // Writes `record` into the journal (`sync`: to the disk) and queues `job` (which becomes
-    // non-urgent) with `done` told its outcome; a failed journal write fails `done` at once and
-    // makes the store unhealthy.
-    Status submitJournaled(const QByteArray &record, WriteJob job, Completion done, bool sync = false);
-    // An event's job and journal record, submitted so.
-    Status journalEvent(const QString &sessionId, const Event &event, Completion done, bool sync);
+    // Appends a session record to the recording segments (`sync`: to the disk); a failure makes
+    // the store unhealthy.
+    Status appendRecord(const QByteArray &record, bool sync);
+    // Why an event or end for `sessionId` is refused when it is not open here.
+    Error notOpen(const QString &sessionId) const;
+    // Indexes everything recorded so far, when anything is not yet (before a read of sessions).
+    void catchUp() const;
+    Status indexNow() const;
+    // In SqliteSessionQueries.cpp: calls `each` with the session's events from fromSeq on, kept in
+    // runs that reach fromTsUs, in seq order, until it returns false. hadRuns: the session has
+    // runs (schema v5); without, its events (if any) are rows.
+    Status forEachStoredEvent(SqliteConnection &db, const QString &sessionId, qint64 fromSeq, qint64 fromTsUs,
+                              const std::function<bool(const journal::EventView &)> &each, bool *hadRuns) const;
 
     Result<ReadLease> reader() const;
     // reader() for SqliteSessionQueries.cpp, which cannot see ReadLease: give it back with release().
@@ -135,10 +150,17 @@ private:
 
     QString m_path;
     Options m_options;
-    // Used on the writer thread only, so declared first: it outlives the writer.
-    std::unique_ptr<SqliteSessionWriter> m_sessions = std::make_unique<SqliteSessionWriter>();
     std::unique_ptr<RecordingJournal> m_journal;
+    // Used on the writer thread (behind(): any), so declared before it: it outlives the writer.
+    std::unique_ptr<SegmentIndexer> m_indexer;
     std::unique_ptr<StoreWriter> m_writer;
+
+    // Sessions begun here and not ended: what an event or end may name, and the seq each expects.
+    struct OpenSession {
+        qint64 nextSeq = 0;
+    };
+    mutable QMutex m_openMutex;
+    QHash<QString, OpenSession> m_open;
     std::atomic<quint64> m_revision;
 
     mutable QMutex m_readersMutex;

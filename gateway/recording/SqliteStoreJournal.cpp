@@ -1,8 +1,9 @@
-// SqliteStore's journal: session writes that survive a kill -9 before they are committed, and the
-// replay of what a killed process left behind.
+// The journal of rows a version before schema v5 kept (<file>.journal/): session writes that
+// survived a kill -9 before they were committed, committed as rows when the store opens.
 #include "recording/SqliteStore.h"
 
 #include "recording/JournalRecords.h"
+#include "recording/SqliteSessionWriter.h"
 #include "recording/SqliteConnection.h"
 #include "recording/StoreWriter.h"
 
@@ -20,11 +21,6 @@ struct ReplayCounts {
 };
 
 } // namespace
-
-QString SqliteStore::journalDirectory() const
-{
-    return m_journal ? m_journal->directory() : QString();
-}
 
 Status SqliteStore::replayJournal(SqliteConnection &db, RecordingJournal &journal, qsizetype compressThreshold)
 {
@@ -49,7 +45,8 @@ Status SqliteStore::replayJournal(SqliteConnection &db, RecordingJournal &journa
             }
             switch (d->kind) {
             case journal::Kind::SessionStart: starts << std::move(*d); break;
-            case journal::Kind::Event: events << std::move(*d); break;
+            case journal::Kind::Event:
+            case journal::Kind::StoredEvent: events << std::move(*d); break;
             case journal::Kind::SessionEnd: ends << std::move(*d); break;
             case journal::Kind::Probe: break;
             }
@@ -102,26 +99,6 @@ Status SqliteStore::replayJournal(SqliteConnection &db, RecordingJournal &journa
               static_cast<long long>(counts.sessions), static_cast<long long>(counts.events),
               static_cast<long long>(counts.ends),
               counts.skipped ? qPrintable(QStringLiteral("; %1 events of unknown sessions skipped").arg(counts.skipped)) : "");
-    return {};
-}
-
-Status SqliteStore::submitJournaled(const QByteArray &record, WriteJob job, Completion done, bool sync)
-{
-    Result<RecordingJournal::Receipt> receipt = m_journal->append(record, sync);
-    if (!receipt) {
-        m_writer->reportFault(QStringLiteral("database cannot be written: %1").arg(receipt.error().message));
-        if (done)
-            done(receipt.error());
-        return receipt.error();
-    }
-    job.urgent = false;
-    job.bytes = record.size();   // about what the queued job holds: the event, encoded
-    job.done = [receipt = *receipt, done = std::move(done)](Status s) mutable {
-        receipt.settle(s.ok());
-        if (done)
-            done(std::move(s));
-    };
-    m_writer->submit(std::move(job));
     return {};
 }
 

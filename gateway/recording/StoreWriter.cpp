@@ -173,6 +173,7 @@ Status StoreWriter::health() const
 
 void StoreWriter::run()
 {
+    QDeadlineTimer nextTick = m_tickWork ? QDeadlineTimer(m_tickInterval) : QDeadlineTimer(QDeadlineTimer::Forever);
     for (;;) {
         std::deque<WriteJob> batch;
         {
@@ -188,10 +189,13 @@ void StoreWriter::run()
                 lock.relock();
             }
             if (m_queue.empty() && !m_stopping) {
-                if (health().ok())
-                    m_queueChanged.wait(&m_queueMutex);
-                else
-                    m_queueChanged.wait(&m_queueMutex, QDeadlineTimer(m_probeInterval));
+                QDeadlineTimer until = nextTick;
+                if (!health().ok()) {
+                    const QDeadlineTimer probe(m_probeInterval);
+                    if (probe < until)
+                        until = probe;
+                }
+                m_queueChanged.wait(&m_queueMutex, until);
             }
             // Let journaled writes gather into one commit, unless someone is waiting.
             const QDeadlineTimer linger(lingerTime);
@@ -203,6 +207,13 @@ void StoreWriter::run()
             batch.swap(m_queue);
             m_urgentQueued = 0;
             m_queueTaken.wakeAll();
+        }
+        if (m_tickWork && nextTick.hasExpired()) {
+            nextTick = QDeadlineTimer(m_tickInterval);
+            if (!m_stopping && m_tickDue()) {
+                batch.push_front({m_tickWork, {}});
+                ++m_submitted;
+            }
         }
         if (batch.empty()) {
             if (!health().ok() && m_probe) {
@@ -216,12 +227,19 @@ void StoreWriter::run()
     }
 }
 
-void StoreWriter::setGroupHooks(std::function<Status(SqliteConnection &)> beforeCommit,
-                                std::function<void()> afterRollback)
+void StoreWriter::setGroupHooks(GroupHooks hooks)
 {
     Q_ASSERT(!isRunning());
-    m_beforeCommit = std::move(beforeCommit);
-    m_afterRollback = std::move(afterRollback);
+    m_hooks = std::move(hooks);
+}
+
+void StoreWriter::setTick(std::chrono::milliseconds interval, std::function<bool()> due,
+                          std::function<Status(SqliteConnection &)> work)
+{
+    Q_ASSERT(!isRunning());
+    m_tickInterval = interval;
+    m_tickDue = std::move(due);
+    m_tickWork = std::move(work);
 }
 
 void StoreWriter::runBatch(std::deque<WriteJob> &batch)
@@ -296,8 +314,8 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
         if (!db.inTransaction()) {
             // SQLite rolled the whole transaction back (I/O error, disk full, ...): the jobs
             // before this one are lost too and must not be reported as done.
-            if (m_afterRollback)
-                m_afterRollback();
+            if (m_hooks.afterRollback)
+                m_hooks.afterRollback();
             const QString reason = status ? QStringLiteral("transaction was rolled back")
                                           : status.error().message;
             for (Outcome &o : pending)
@@ -338,17 +356,19 @@ void StoreWriter::runGroup(std::deque<WriteJob> &batch)
         batch.clear();
     }
     if (db.inTransaction()) {
-        Status commit = m_beforeCommit ? runGuarded(m_beforeCommit, db) : Status();
+        Status commit = m_hooks.beforeCommit ? runGuarded(m_hooks.beforeCommit, db) : Status();
         if (commit)
             commit = runPrepared(db, "COMMIT");
         if (commit) {
             committed = true;
             ++m_commits;
+            if (m_hooks.afterCommit)
+                m_hooks.afterCommit();
         } else {
             if (db.inTransaction())
                 (void)db.exec("ROLLBACK");
-            if (m_afterRollback)
-                m_afterRollback();
+            if (m_hooks.afterRollback)
+                m_hooks.afterRollback();
             for (Outcome &o : pending)
                 if (o.status)
                     o.status = commit;

@@ -77,10 +77,20 @@ public:
     // Runs the queue empty and stops the thread; idempotent.
     void stop();
     // Called on the writer thread around each group's transaction: `beforeCommit` just before its
-    // COMMIT (a failure rolls the whole group back, every job failing with it), `afterRollback`
-    // once the group's writes so far were rolled back (by SQLite, a failed COMMIT, or
-    // beforeCommit). For state kept beside the jobs that must commit with them. Set before start().
-    void setGroupHooks(std::function<Status(SqliteConnection &)> beforeCommit, std::function<void()> afterRollback);
+    // COMMIT (a failure rolls the whole group back, every job failing with it), `afterCommit` once it
+    // committed, `afterRollback` once the group's writes so far were rolled back (by SQLite, a failed
+    // COMMIT, or beforeCommit). For state kept beside the jobs that must commit with them. Any may
+    // be empty. Set before start().
+    struct GroupHooks {
+        std::function<Status(SqliteConnection &)> beforeCommit;
+        std::function<void()> afterCommit;
+        std::function<void()> afterRollback;
+    };
+    void setGroupHooks(GroupHooks hooks);
+    // Work the writer does on its own every `interval` while `due()` says there is some (asked on
+    // the writer thread): a job of its own group, as if submitted. Set before start().
+    void setTick(std::chrono::milliseconds interval, std::function<bool()> due,
+                 std::function<Status(SqliteConnection &)> work);
 
     Status health() const;
     // A write outside the database failed (the store's journal): unhealthy with this reason until
@@ -112,8 +122,10 @@ private:
     std::unique_ptr<SqliteConnection> m_connection;
     const std::function<Status(SqliteConnection &)> m_probe;
     const std::chrono::milliseconds m_probeInterval;
-    std::function<Status(SqliteConnection &)> m_beforeCommit;
-    std::function<void()> m_afterRollback;
+    GroupHooks m_hooks;
+    std::chrono::milliseconds m_tickInterval{0};
+    std::function<bool()> m_tickDue;
+    std::function<Status(SqliteConnection &)> m_tickWork;
 
     QMutex m_queueMutex;
     QWaitCondition m_queueChanged;

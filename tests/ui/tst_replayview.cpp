@@ -7,6 +7,7 @@
 #include "sessions/EventDetailPane.h"
 #include "sessions/ReplayView.h"
 #include "sessions/TimelineWidget.h"
+#include "support/SegmentTamper.h"
 
 #include <QComboBox>
 #include <QLabel>
@@ -196,16 +197,17 @@ private Q_SLOTS:
 
     void brokenChain()
     {
-        // Someone edits a recorded event in the database: the badge names the first bad event.
-        const QString db = m_gw.daemon().dataDir() + QStringLiteral("/gatehouse.db");
-        QProcess sqlite;
-        sqlite.start(QStringLiteral("sqlite3"),
-                     {db, QStringLiteral("UPDATE events SET ts_us = ts_us + 1 WHERE session_id = '%1' AND seq = "
-                                         "(SELECT min(seq) FROM events WHERE session_id = '%1')")
-                              .arg(m_gw.allowedId())});
-        if (!sqlite.waitForFinished(10000) && sqlite.error() == QProcess::FailedToStart)
-            QSKIP("sqlite3 is not installed");
-        QCOMPARE(sqlite.exitCode(), 0);
+        // Someone edits a recorded event on disk: the badge names the first bad event.
+        const QString recordings = m_gw.daemon().dataDir() + QStringLiteral("/gatehouse.db.recordings");
+        qint64 first = -1;
+        gh::Result<int> changed = gh::test::editEventRecords(recordings, m_gw.allowedId(), [&first](gh::journal::Decoded &d) {
+            if (first < 0 || d.event.seq == first) {
+                first = d.event.seq;
+                d.event.tsUs += 1;
+            }
+        });
+        QVERIFY2(changed.ok(), changed ? "" : qPrintable(changed.error().message));
+        QCOMPARE(*changed, 1);
         openAndWait(m_gw.allowedId());
         QCOMPARE(text("replayBadge"), QStringLiteral("chain BROKEN at seq %1").arg(m_view->seqAt(0)));
     }

@@ -1,7 +1,10 @@
 #include "identity/TokenIssuer.h"
+#include "recording/JournalRecords.h"
 #include "recording/Recorder.h"
+#include "recording/RecordingJournal.h"
 #include "recording/SessionChain.h"
 #include "recording/SqliteStore.h"
+#include "support/SegmentTamper.h"
 
 #include <QDir>
 #include <QFile>
@@ -87,6 +90,9 @@ private:
     QJsonObject eventData(const QString &id, qint64 seq);
     // Edits the database file behind the gateway's back, as someone with write access to it could.
     void tamper(const QString &sql);
+    // Edits the session's event records in the recording segments the same way, each keeping its
+    // length (and so every offset the index holds), with a CRC that matches again.
+    void tamperEvents(const QString &id, const std::function<void(journal::Decoded &)> &edit);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<SqliteStore> m_store;
@@ -167,6 +173,15 @@ void tst_Recorder::tamper(const QString &sql)
     sqlite3_close(db);
     QVERIFY2(rc == SQLITE_OK, qPrintable(message));
     QVERIFY2(changed > 0, "the tampering changed nothing");
+    openStore();
+}
+
+void tst_Recorder::tamperEvents(const QString &id, const std::function<void(journal::Decoded &)> &edit)
+{
+    m_store.reset();
+    Result<int> changed = test::editEventRecords(dbPath() + QStringLiteral(".recordings"), id, edit);
+    QVERIFY2(changed.ok(), changed ? "" : qPrintable(changed.error().message));
+    QVERIFY2(*changed > 0, "the tampering changed nothing");
     openStore();
 }
 
@@ -258,17 +273,23 @@ void tst_Recorder::durableFiresOnceCommitted()
 
 void tst_Recorder::durableReportsAFailedWrite()
 {
+    // The event is kept (its segment has it) while the database refuses writes, but the store
+    // cannot index it, so it turns unhealthy and the proxy stops forwarding until it can again.
     Recorder recorder(*m_store, *m_issuer);
     auto s = recorder.begin(alice(), QStringLiteral("llm"), QStringLiteral("127.0.0.1:50003"));
     recordDurably(*s, QStringLiteral("http.request"), request(0));
     QVERIFY(m_store->setWritesBlockedForTesting(true).ok());
-    std::optional<Status> outcome;
-    s->record(QStringLiteral("http.request"), request(1), {}, this, [&outcome](Status st) { outcome = st; });
-    QTRY_VERIFY(outcome.has_value());
-    QVERIFY(!outcome->ok());
-    QTRY_VERIFY(!recorder.health().ok());   // the proxy stops forwarding what it cannot record
+    recordDurably(*s, QStringLiteral("http.request"), request(1));
+    QTRY_VERIFY(!recorder.health().ok());
     QVERIFY(m_store->setWritesBlockedForTesting(false).ok());
     QTRY_VERIFY(recorder.health().ok());
+    QCOMPARE(eventData(s->id(), 1), request(1));
+    // A record that cannot be written at all is refused: after the end, nothing more is taken.
+    s->end();
+    std::optional<Status> outcome;
+    s->record(QStringLiteral("http.request"), request(2), {}, this, [&outcome](Status st) { outcome = st; });
+    QTRY_VERIFY(outcome.has_value());
+    QVERIFY(!outcome->ok());
 }
 
 void tst_Recorder::recordDurableSurvivesTheProcessBeforeTheCommit()
@@ -491,11 +512,13 @@ void tst_Recorder::secretHeadersNeverReachTheStore()
     m_store.reset();   // everything on disk, WAL included
 
     QByteArray onDisk;
-    const QStringList files = QDir(m_dir->path()).entryList(QDir::Files);
-    for (const QString &name : files) {
-        QFile f(m_dir->filePath(name));
-        QVERIFY(f.open(QIODevice::ReadOnly));
-        onDisk += f.readAll();
+    for (const QString &dir : QStringList{m_dir->path(), dbPath() + QStringLiteral(".recordings")}) {
+        const QStringList files = QDir(dir).entryList(QDir::Files);
+        for (const QString &name : files) {
+            QFile f(dir + QLatin1Char('/') + name);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            onDisk += f.readAll();
+        }
     }
     QVERIFY(onDisk.contains("application/json"));   // the scan does see what was recorded
     for (const char *secret : {"SECRET-1", "SECRET-2", "SECRET-3", "SECRET-4", "SECRET-5"})
@@ -555,59 +578,122 @@ void tst_Recorder::openSessionIsIntactButSaysItIsUnsigned()
 
 void tst_Recorder::tamperingIsFound_data()
 {
-    QTest::addColumn<QString>("sql");
+    QTest::addColumn<QString>("tampering");
     QTest::addColumn<qint64>("firstBad");
     QTest::addColumn<QString>("reasonSays");
 
-    // Every session here has events 0..4, each {"method":"GET","path":"/v1/items/<n>"}.
-    QTest::newRow("changed data") << QStringLiteral(
-        "UPDATE events SET data = CAST(replace(CAST(data AS TEXT), 'GET', 'PUT') AS BLOB) WHERE seq = 2")
-                                  << qint64(2) << QStringLiteral("hash");
-    QTest::newRow("changed data, row size left stale")
-        << QStringLiteral("UPDATE events SET data = CAST('{}' AS BLOB) WHERE seq = 2") << qint64(2)
-        << QStringLiteral("cannot be read");
-    QTest::newRow("changed time") << QStringLiteral("UPDATE events SET ts_us = ts_us - 1000000 WHERE seq = 3")
-                                  << qint64(3) << QStringLiteral("hash");
-    QTest::newRow("changed kind") << QStringLiteral("UPDATE events SET kind = 'http.chunk' WHERE seq = 1")
-                                  << qint64(1) << QStringLiteral("hash");
-    QTest::newRow("changed stored hash") << QStringLiteral("UPDATE events SET hash = zeroblob(32) WHERE seq = 0")
-                                         << qint64(0) << QStringLiteral("hash");
-    QTest::newRow("removed an event") << QStringLiteral("DELETE FROM events WHERE seq = 2") << qint64(2)
-                                      << QStringLiteral("missing");
-    QTest::newRow("removed the first event") << QStringLiteral("DELETE FROM events WHERE seq = 0") << qint64(0)
-                                             << QStringLiteral("missing");
-    QTest::newRow("removed the last event") << QStringLiteral("DELETE FROM events WHERE seq = 4") << qint64(4)
-                                            << QStringLiteral("removed");
-    QTest::newRow("removed the last event, count fixed")
-        << QStringLiteral("DELETE FROM events WHERE seq = 4; UPDATE sessions SET event_count = 4") << qint64(4)
-        << QStringLiteral("head");
-    QTest::newRow("removed the last event, count and head fixed")
-        << QStringLiteral("DELETE FROM events WHERE seq = 4; UPDATE sessions SET event_count = 4, "
-                          "head_hash = (SELECT hash FROM events WHERE seq = 3)")
-        << qint64(0) << QStringLiteral("signature");
-    QTest::newRow("swapped two events")
-        << QStringLiteral("UPDATE events SET seq = 1000 WHERE seq = 1; UPDATE events SET seq = 1 WHERE seq = 3; "
-                          "UPDATE events SET seq = 3 WHERE seq = 1000")
-        << qint64(1) << QStringLiteral("hash");
-    QTest::newRow("added an event")
-        << QStringLiteral("INSERT INTO events SELECT session_id, 5, ts_us, kind, encoding, raw_size, data, hash "
-                          "FROM events WHERE seq = 4")
-        << qint64(5) << QStringLiteral("hash");
-    QTest::newRow("forged head signature") << QStringLiteral("UPDATE sessions SET head_signature = randomblob(64)")
+    // Every session here has events 0..4, each {"method":"GET","path":"/v1/items/<n>"}, 0 and 2
+    // and 4 requests, 1 and 3 responses.
+    QTest::newRow("changed data") << QStringLiteral("data") << qint64(2) << QStringLiteral("hash");
+    QTest::newRow("damaged on disk") << QStringLiteral("damage") << qint64(2) << QStringLiteral("cannot be read");
+    QTest::newRow("changed time") << QStringLiteral("time") << qint64(3) << QStringLiteral("hash");
+    QTest::newRow("changed kind") << QStringLiteral("kind") << qint64(1) << QStringLiteral("hash");
+    QTest::newRow("changed stored hash") << QStringLiteral("hash") << qint64(0) << QStringLiteral("hash");
+    QTest::newRow("removed an event") << QStringLiteral("remove 2") << qint64(2) << QStringLiteral("missing");
+    QTest::newRow("removed the first event") << QStringLiteral("remove 0") << qint64(0) << QStringLiteral("missing");
+    QTest::newRow("removed the last event") << QStringLiteral("remove 4") << qint64(4) << QStringLiteral("removed");
+    QTest::newRow("removed the last event, count fixed") << QStringLiteral("remove 4, count") << qint64(4)
+                                                         << QStringLiteral("head");
+    QTest::newRow("removed the last event, count and head fixed") << QStringLiteral("remove 4, count, head")
+                                                                  << qint64(0) << QStringLiteral("signature");
+    QTest::newRow("swapped two events") << QStringLiteral("swap") << qint64(1) << QStringLiteral("hash");
+    QTest::newRow("added an event") << QStringLiteral("add") << qint64(5) << QStringLiteral("hash");
+    QTest::newRow("forged head signature") << QStringLiteral("sql UPDATE sessions SET head_signature = randomblob(64)")
                                            << qint64(0) << QStringLiteral("signature");
-    QTest::newRow("head signature removed") << QStringLiteral("UPDATE sessions SET head_signature = NULL")
+    QTest::newRow("head signature removed") << QStringLiteral("sql UPDATE sessions SET head_signature = NULL")
                                             << qint64(0) << QStringLiteral("not signed");
+    QTest::newRow("index entry removed") << QStringLiteral("sql DELETE FROM event_runs") << qint64(0)
+                                         << QStringLiteral("removed");
 }
 
 void tst_Recorder::tamperingIsFound()
 {
-    QFETCH(QString, sql);
+    QFETCH(QString, tampering);
     QFETCH(qint64, firstBad);
     QFETCH(QString, reasonSays);
 
     const QString id = endedSession(5);
     QVERIFY(verifySession(*m_store, *m_issuer, id)->intact);
-    tamper(sql);
+    const QList<StoredEvent> before = *m_store->events(id, 0, 10);
+    QCOMPARE(before.size(), 5);
+    // Someone else's session id, as long as this one: the record no longer belongs to it.
+    const QString elsewhere = QString(id).replace(0, 1, id.front() == u'0' ? u'1' : u'0');
+    if (tampering.startsWith(QLatin1String("sql "))) {
+        tamper(tampering.mid(4));
+    } else if (tampering == u"data") {
+        tamperEvents(id, [](journal::Decoded &d) {
+            if (d.event.seq == 2)
+                d.event.data.replace("GET", "PUT");
+        });
+    } else if (tampering == u"damage") {
+        m_store.reset();
+        const QString dir = dbPath() + QStringLiteral(".recordings");
+        bool damaged = false;
+        for (const QString &name : QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files)) {
+            QFile f(dir + QLatin1Char('/') + name);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QByteArray bytes = f.readAll();
+            const qsizetype at = bytes.indexOf("/v1/items/2");
+            if (at < 0)
+                continue;
+            bytes[at + 1] = 'w';   // a flipped bit, no CRC fixed
+            QVERIFY(f.seek(0));
+            f.write(bytes);
+            damaged = true;
+        }
+        QVERIFY(damaged);
+        openStore();
+    } else if (tampering == u"time") {
+        tamperEvents(id, [](journal::Decoded &d) {
+            if (d.event.seq == 3)
+                d.event.tsUs -= 1'000'000;
+        });
+    } else if (tampering == u"kind") {
+        tamperEvents(id, [](journal::Decoded &d) {
+            if (d.event.seq == 1)
+                d.event.kind = QStringLiteral("policy.masked");   // as long as "http.response"
+        });
+    } else if (tampering == u"hash") {
+        tamperEvents(id, [](journal::Decoded &d) {
+            if (d.event.seq == 0)
+                d.event.hash = QByteArray(32, '\0');
+        });
+    } else if (tampering.startsWith(QLatin1String("remove "))) {
+        const qint64 seq = tampering.mid(7, 1).toLongLong();
+        tamperEvents(id, [&](journal::Decoded &d) {
+            if (d.event.seq == seq)
+                d.sessionId = elsewhere;
+        });
+        if (tampering.contains(QLatin1String("head")))
+            tamper(QStringLiteral("UPDATE sessions SET event_count = 4, head_hash = X'%1'")
+                       .arg(QString::fromLatin1(before.at(3).hash.toHex())));
+        else if (tampering.contains(QLatin1String("count")))
+            tamper(QStringLiteral("UPDATE sessions SET event_count = 4"));
+    } else if (tampering == u"swap") {
+        tamperEvents(id, [](journal::Decoded &d) {
+            if (d.event.seq == 1 || d.event.seq == 3)
+                d.event.seq = 4 - d.event.seq;
+        });
+    } else if (tampering == u"add") {
+        // A copy of the last event as a sixth, appended to its segment and indexed.
+        m_store.reset();
+        Event copy{5, before.at(4).tsUs, before.at(4).kind, before.at(4).data, before.at(4).hash};
+        const QByteArray record = journal::encodeStoredEvent(id, copy);
+        auto journalDir = RecordingJournal::open(dbPath() + QStringLiteral(".recordings"));
+        QVERIFY(journalDir.ok());
+        auto at = (*journalDir)->append(record);
+        QVERIFY(at.ok());
+        journalDir->reset();
+        tamper(QStringLiteral("INSERT INTO event_runs SELECT session_id, 5, 5, last_ts_us, last_ts_us, %1, %2, %3, 1, "
+                              "kinds, other_kinds, last_hash FROM event_runs WHERE session_id = '%4'; "
+                              "INSERT INTO segments (id, indexed_bytes, sealed) VALUES (%1, %3, 1)")
+                   .arg(at->segment)
+                   .arg(at->offset)
+                   .arg(at->offset + 8 + record.size())
+                   .arg(id));
+    } else {
+        QFAIL("unknown tampering");
+    }
     auto v = verifySession(*m_store, *m_issuer, id);
     QVERIFY2(v.ok(), v ? "" : qPrintable(v.error().message));
     QVERIFY(!v->intact);
@@ -622,18 +708,19 @@ void tst_Recorder::rewrittenChainFailsTheSignature()
     const QString id = endedSession(3);
     const QList<StoredEvent> events = *m_store->events(id, 0, 10);
     SessionChain chain;
-    QString sql;
+    QHash<qint64, QByteArray> hashes;
     for (const StoredEvent &e : events) {
         QByteArray data = e.data;
         if (e.seq == 1)
             data.replace("GET", "PUT");
-        const QByteArray hash = chain.append(e.seq, e.tsUs, e.kind, data);
-        sql += QStringLiteral("UPDATE events SET data = X'%1', hash = X'%2' WHERE seq = %3;")
-                   .arg(QString::fromLatin1(data.toHex()), QString::fromLatin1(hash.toHex()))
-                   .arg(e.seq);
+        hashes.insert(e.seq, chain.append(e.seq, e.tsUs, e.kind, data));
     }
-    sql += QStringLiteral("UPDATE sessions SET head_hash = X'%1';").arg(QString::fromLatin1(chain.head().toHex()));
-    tamper(sql);
+    tamperEvents(id, [&](journal::Decoded &d) {
+        if (d.event.seq == 1)
+            d.event.data.replace("GET", "PUT");
+        d.event.hash = hashes.value(d.event.seq);
+    });
+    tamper(QStringLiteral("UPDATE sessions SET head_hash = X'%1';").arg(QString::fromLatin1(chain.head().toHex())));
     auto v = verifySession(*m_store, *m_issuer, id);
     QVERIFY(v.ok());
     QVERIFY(!v->intact);
@@ -673,7 +760,10 @@ void tst_Recorder::longSessionsArePagedThrough()
     QVERIFY(v.ok() && v->intact);
     QCOMPARE(v->events, n);
 
-    tamper(QStringLiteral("UPDATE events SET data = CAST('{}' AS BLOB) WHERE seq = 1500"));
+    tamperEvents(s->id(), [](journal::Decoded &d) {
+        if (d.event.seq == 1500)
+            d.event.data.replace("GET", "PUT");
+    });
     v = verifySession(*m_store, *m_issuer, s->id());
     QVERIFY(v.ok());
     QVERIFY(!v->intact);

@@ -12,9 +12,9 @@
 
 using namespace gh;
 
-// The journal's promises: what was appended and not settled as committed is there for the next
-// start, in order, per thread; what was committed goes away; a torn or corrupt tail loses only
-// itself; the files are private.
+// The segments' promises: what was appended is there, in order, per thread, for the store's indexer
+// while the process runs and for the next start after it; a torn or corrupt tail loses only itself;
+// the files are private.
 class tst_RecordingJournal : public QObject {
     Q_OBJECT
 
@@ -54,21 +54,16 @@ private Q_SLOTS:
         QVERIFY(RecordingJournal::crc32c(QByteArray(1000, 'a')) != RecordingJournal::crc32c(QByteArray(QByteArray(999, 'a') + 'b')));
     }
 
-    void unsettledRecordsAreThereForTheNextStart()
+    void appendedRecordsStayForTheNextStart()
     {
         const QString dir = freshDir();
         {
             auto journal = RecordingJournal::open(dir);
             QVERIFY2(journal.ok(), qPrintable(journal.ok() ? QString() : journal.error().toString()));
             QVERIFY((*journal)->leftovers().isEmpty());
-            for (int i = 0; i < 100; ++i) {
-                auto r = (*journal)->append(QByteArray(QByteArray("record ") + QByteArray::number(i)));
-                QVERIFY(r.ok());
-                if (i % 2)
-                    r->settle(false);   // a failed commit
-                // even ones: never settled, as when the process is killed before the commit
-            }
-        }
+            for (int i = 0; i < 100; ++i)
+                QVERIFY((*journal)->append(QByteArray(QByteArray("record ") + QByteArray::number(i))).ok());
+        }   // as when the process is killed: nothing but the file is left
         auto again = RecordingJournal::open(dir);
         QVERIFY(again.ok());
         QCOMPARE((*again)->leftovers().size(), 1);
@@ -80,54 +75,64 @@ private Q_SLOTS:
         auto r = (*again)->append("after");
         QVERIFY(r.ok());
         QCOMPARE(segments(dir).size(), 2);
+        QVERIFY(r->segment > *RecordingJournal::segmentNumber(segments(dir).first()));
+        QCOMPARE((*again)->segmentPath(r->segment), dir + QLatin1Char('/') + segments(dir).last());
     }
 
-    void committedSegmentsAreRemoved()
+    // What the store's indexer relies on: each record's location, a live list that publishes only
+    // whole records, and segments that seal when full and leave the list once forgotten.
+    void liveSegmentsPublishWholeRecordsAndSealWhenFull()
     {
         const QString dir = freshDir();
         RecordingJournal::Options small;
         small.segmentBytes = 4096;
         auto journal = RecordingJournal::open(dir, small);
         QVERIFY(journal.ok());
-        const QByteArray payload(1000, 'x');
-        QList<RecordingJournal::Receipt> held;
-        for (int i = 0; i < 12; ++i) {
-            auto r = (*journal)->append(payload);
+        RecordingJournal &j = **journal;
+        QList<RecordingJournal::Location> at;
+        for (int i = 0; i < 10; ++i) {
+            auto r = j.append(QByteArray(1000, char('a' + i)));
             QVERIFY(r.ok());
-            held << *r;
+            at << *r;
         }
-        // Four 1008-byte records fit a 4 KiB segment: three segments, all still needed.
+        // Four 1008-byte records fit a 4 KiB segment: three segments, the first two full.
         QCOMPARE(segments(dir).size(), 3);
-        for (RecordingJournal::Receipt &r : held)
-            r.settle(true);
-        held.clear();
-        // The full ones are gone once committed; the one still taking records stays until closed.
-        QCOMPARE(segments(dir).size(), 1);
-        journal->reset();
-        QCOMPARE(segments(dir).size(), 0);
-    }
+        const QList<RecordingJournal::LiveSegment> live = j.live();
+        QCOMPARE(live.size(), 3);
+        QCOMPARE(live.at(0).published, qint64(4 * 1008));
+        QVERIFY(live.at(0).sealed && live.at(1).sealed && !live.at(2).sealed);
+        QCOMPARE(live.at(2).published, qint64(2 * 1008));
+        QCOMPARE(at.at(5).segment, live.at(1).number);
+        QCOMPARE(at.at(5).offset, qint64(1008));
 
-    void aFailedCommitKeepsItsSegment()
-    {
-        const QString dir = freshDir();
-        {
-            RecordingJournal::Options small;
-            small.segmentBytes = 4096;
-            auto journal = RecordingJournal::open(dir, small);
-            QVERIFY(journal.ok());
-            auto a = (*journal)->append(QByteArray(3000, 'a'));
-            auto b = (*journal)->append(QByteArray(3000, 'b'));   // a second segment
-            QVERIFY(a.ok() && b.ok());
-            a->settle(false);
-            b->settle(true);
-        }
-        const QStringList left = segments(dir);
-        QCOMPARE(left.size(), 1);
-        auto again = RecordingJournal::open(dir);
-        QVERIFY(again.ok());
-        const QList<QByteArray> records = readAll(**again);
-        QCOMPARE(records.size(), 1);
-        QCOMPARE(records.first(), QByteArray(3000, 'a'));
+        // A location reads back its record, and a published range holds whole records only.
+        Result<QByteArray> bytes = RecordingJournal::readRange(j.segmentPath(at.at(5).segment), at.at(5).offset,
+                                                               live.at(1).published);
+        QVERIFY(bytes.ok());
+        QList<QByteArray> seen;
+        qint64 end = 0;
+        const QString problem = RecordingJournal::forEachRecord(
+            *bytes, at.at(5).offset, [&](qint64 offset, QByteArrayView r) { seen << QByteArray::number(offset) + r.first(1).toByteArray(); },
+            &end);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        QCOMPARE(seen, (QList<QByteArray>{"1008f", "2016g", "3024h"}));
+        QCOMPARE(end, live.at(1).published);
+        // Cut short, a range ends in a torn record, which is said.
+        QVERIFY(!RecordingJournal::forEachRecord(QByteArrayView(*bytes).first(1500), 1008, [](qint64, QByteArrayView) {}).isEmpty());
+
+        // Forgetting lets a sealed segment go (its file stays); the open one is kept.
+        j.forget(live.at(0).number);
+        j.forget(live.at(2).number);
+        QCOMPARE(j.live().size(), 2);
+        QCOMPARE(segments(dir).size(), 3);
+        // Sealed, the open one takes no more: the next record starts a new segment.
+        j.sealAll();
+        QVERIFY(j.live().at(1).sealed);
+        auto next = j.append("next");
+        QVERIFY(next.ok());
+        QCOMPARE(next->offset, qint64(0));
+        QVERIFY(next->segment > live.at(2).number);
+        QCOMPARE(j.live().size(), 3);
     }
 
     void aRecordLargerThanASegmentGetsOneOfItsOwn()

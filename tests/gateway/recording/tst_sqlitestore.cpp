@@ -637,9 +637,10 @@ private slots:
         QCOMPARE(store->sessions({}).value().size(), 1);
     }
 
-    // What a kill -9 leaves: records in the journal the database never got. The next open commits
-    // them, in an order that works whichever thread's segment holds which record, and only once.
-    void aKilledProcesssJournalIsCommittedAtTheNextOpen()
+    // What a kill -9 leaves: records appended to the segments that no pass indexed. The next open
+    // indexes them, in an order that works whichever thread's segment holds which record, from
+    // where the database says each segment was indexed to, and only once.
+    void aKilledProcesssRecordingsAreIndexedAtTheNextOpen()
     {
         QString known;
         {
@@ -647,6 +648,81 @@ private slots:
             QVERIFY(store);
             known = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("bob"), {}, {}, {}, 1}).value();
             QVERIFY(store->appendEvent(known, {0, 5, QStringLiteral("http.request"), "{\"n\":0}", "k0"}).ok());
+            QCOMPARE(store->eventCount(known, 0).value(), qint64(1));   // indexed
+        }
+        const QString dir = m_path + QStringLiteral(".recordings");
+        SessionStart start{QStringLiteral("3f8a7c52-0d7e-4a57-9a43-5d2b8e1f0c99"), QStringLiteral("llm"),
+                           QStringLiteral("alice"), {QStringLiteral("eng")}, QStringLiteral("gatehouse"),
+                           QStringLiteral("127.0.0.1:5000"), 100};
+        QStringList before = QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files);
+        {
+            auto journal = RecordingJournal::open(dir);
+            QVERIFY(journal.ok());
+            RecordingJournal &j = **journal;
+            // Another thread's segment with the events, written before the start's (names order them).
+            QThread *other = QThread::create([&j, &start, &known] {
+                for (int i = 0; i < 3; ++i)
+                    (void)j.append(journal::encodeStoredEvent(start.id, {i, 200 + i, QStringLiteral("http.request"),
+                                                                         "{\"i\":" + QByteArray::number(i) + "}",
+                                                                         "hash" + QByteArray::number(i)}));
+                (void)j.append(journal::encodeStoredEvent(known, {1, 6, QStringLiteral("http.response"), "{\"n\":1}", "k1"}));
+                (void)j.append(journal::encodeStoredEvent(QStringLiteral("nobody"), {0, 1, QStringLiteral("x"), "{}", "h"}));
+            });
+            other->start();
+            QVERIFY(other->wait(10000));
+            delete other;
+            QVERIFY(j.append(journal::encodeStart(start)).ok());
+            QVERIFY(j.append(journal::encodeEnd(start.id, {300, 10, 20, {}, "sig", {}})).ok());
+            QVERIFY(j.append(journal::encodeProbe()).ok());
+        }   // never indexed: as if the process died before its writer's next pass
+        QCOMPARE(QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), before.size() + 2);
+
+        for (int open = 0; open < 2; ++open) {   // the second open finds nothing more to do
+            auto store = openStore();
+            QVERIFY(store);
+            const SessionInfo replayed = store->session(start.id).value().value();
+            QCOMPARE(replayed.subject, QStringLiteral("alice"));
+            QCOMPARE(replayed.groups, QStringList{QStringLiteral("eng")});
+            QCOMPARE(replayed.endedAtUs, std::optional<qint64>(300));
+            QCOMPARE(replayed.eventCount, qint64(3));
+            QCOMPARE(replayed.headHash, QByteArray("hash2"));
+            QCOMPARE(replayed.headSignature, QByteArray("sig"));
+            const QList<StoredEvent> events = store->events(start.id, 0, 10).value();
+            QCOMPARE(events.size(), 3);
+            QCOMPARE(events.at(1).data, QByteArray("{\"i\":1}"));
+            // The event indexed before stays as it was; the one the index lacked is added.
+            const QList<StoredEvent> knownEvents = store->events(known, 0, 10).value();
+            QCOMPARE(knownEvents.size(), 2);
+            QCOMPARE(knownEvents.at(0).hash, QByteArray("k0"));
+            QCOMPARE(knownEvents.at(1).kind, QStringLiteral("http.response"));
+            QVERIFY(!store->session(QStringLiteral("nobody")).value().has_value());
+            // Requests counted once each: the three indexed now, and the one indexed before.
+            QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(4));
+        }
+        // Sealed, the leftovers give their unused, preallocated tails back.
+        for (const QFileInfo &f : QDir(dir).entryInfoList({QStringLiteral("*.seg")}, QDir::Files))
+            QVERIFY2(f.size() < 4096, qPrintable(f.fileName() + QStringLiteral(": ") + QString::number(f.size())));
+    }
+
+    // A journal of rows, as a version before schema v5 left it after a kill -9: committed as rows
+    // at the next open, each only if the database lacks it, and the journal removed.
+    void anEarlierVersionsJournalIsCommittedAtTheNextOpen()
+    {
+        QString known = QStringLiteral("0b5e3c1a-6a41-4f7e-9d55-1f2e3d4c5b6a");
+        {
+            auto store = openStore();
+            QVERIFY(store);
+        }
+        {
+            auto db = raw(m_path);   // what that version had committed: the session and one event
+            QVERIFY(db->exec(QStringLiteral("INSERT INTO sessions (id, connection, subject, started_at_us) VALUES ('%1', 'llm', 'bob', 1);"
+                                            "INSERT INTO events (session_id, seq, ts_us, kind, encoding, raw_size, data, hash) "
+                                            "VALUES ('%1', 0, 5, 'http.request', 'identity', 7, CAST('{\"n\":0}' AS BLOB), CAST('k0' AS BLOB));"
+                                            "INSERT INTO event_counts VALUES ('llm', 'http.request', 0, 1);")
+                                 .arg(known)
+                                 .toUtf8()
+                                 .constData())
+                        .ok());
         }
         const QString journalDir = m_path + QStringLiteral(".journal");
         SessionStart start{QStringLiteral("3f8a7c52-0d7e-4a57-9a43-5d2b8e1f0c99"), QStringLiteral("llm"),
@@ -656,45 +732,32 @@ private slots:
             auto journal = RecordingJournal::open(journalDir);
             QVERIFY(journal.ok());
             RecordingJournal &j = **journal;
-            // Another thread's segment with the events, written before the start's (names order them).
-            QThread *other = QThread::create([&j, &start, &known] {
-                for (int i = 0; i < 3; ++i)
-                    (void)j.append(journal::encodeEvent(start.id, {i, 200 + i, QStringLiteral("http.request"),
-                                                                   "{\"i\":" + QByteArray::number(i) + "}",
-                                                                   "hash" + QByteArray::number(i)}));
-                (void)j.append(journal::encodeEvent(known, {0, 5, QStringLiteral("http.request"), "{\"n\":0}", "k0"}));
-                (void)j.append(journal::encodeEvent(known, {1, 6, QStringLiteral("http.response"), "{\"n\":1}", "k1"}));
-                (void)j.append(journal::encodeEvent(QStringLiteral("nobody"), {0, 1, QStringLiteral("x"), "{}", "h"}));
-            });
-            other->start();
-            QVERIFY(other->wait(10000));
-            delete other;
+            for (int i = 0; i < 3; ++i)
+                QVERIFY(j.append(journal::encodeEvent(start.id, {i, 200 + i, QStringLiteral("http.request"),
+                                                                 "{\"i\":" + QByteArray::number(i) + "}",
+                                                                 "hash" + QByteArray::number(i)}))
+                            .ok());
+            QVERIFY(j.append(journal::encodeEvent(known, {0, 5, QStringLiteral("http.request"), "{\"n\":0}", "k0"})).ok());
+            QVERIFY(j.append(journal::encodeEvent(known, {1, 6, QStringLiteral("http.response"), "{\"n\":1}", "k1"})).ok());
             QVERIFY(j.append(journal::encodeStart(start)).ok());
             QVERIFY(j.append(journal::encodeEnd(start.id, {300, 10, 20, {}, "sig", {}})).ok());
-            QVERIFY(j.append(journal::encodeProbe()).ok());
-        }   // never settled: as if the process died before its writer committed any of it
-        QCOMPARE(QDir(journalDir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), 2);
-
+        }
         auto store = openStore();
         QVERIFY(store);
-        QCOMPARE(QDir(journalDir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), 0);
+        QVERIFY(!QFileInfo::exists(journalDir));
         const SessionInfo replayed = store->session(start.id).value().value();
-        QCOMPARE(replayed.subject, QStringLiteral("alice"));
-        QCOMPARE(replayed.groups, QStringList{QStringLiteral("eng")});
         QCOMPARE(replayed.endedAtUs, std::optional<qint64>(300));
         QCOMPARE(replayed.eventCount, qint64(3));
         QCOMPARE(replayed.headHash, QByteArray("hash2"));
-        QCOMPARE(replayed.headSignature, QByteArray("sig"));
         const QList<StoredEvent> events = store->events(start.id, 0, 10).value();
         QCOMPARE(events.size(), 3);
         QCOMPARE(events.at(1).data, QByteArray("{\"i\":1}"));
-        // The event the database had stays as it was; the one it lacked is added.
         const QList<StoredEvent> knownEvents = store->events(known, 0, 10).value();
         QCOMPARE(knownEvents.size(), 2);
         QCOMPARE(knownEvents.at(1).kind, QStringLiteral("http.response"));
-        QVERIFY(!store->session(QStringLiteral("nobody")).value().has_value());
-        // Requests counted once each: the three replayed, and the one the database had before
-        // (replayed again, and not counted again).
+        QCOMPARE(store->eventCount(known, 1).value(), qint64(1));
+        QCOMPARE(store->timeline(known, 0, 0).value().seq, (QList<qint64>{0, 1}));
+        QCOMPARE(store->seqAtOrAfter(known, 6).value(), std::optional<qint64>(1));
         QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(4));
     }
 
@@ -766,7 +829,7 @@ private slots:
         QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(5));
     }
 
-    void aWriteTheDatabaseRefusedIsKeptForTheNextOpen()
+    void aWriteTheDatabaseRefusedIsIndexedOnceItCanWrite()
     {
         QString id;
         {
@@ -774,21 +837,25 @@ private slots:
             QVERIFY(store);
             id = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).value();
             QVERIFY(store->setWritesBlockedForTesting(true).ok());
-            // Durable all the same: the journal has it, though the commit fails.
+            // Durable all the same: its segment has it, though the index cannot take it.
             QVERIFY(store->appendEventDurable(id, {0, 10, QStringLiteral("http.request"), "{}", "h0"}, {}).ok());
-            QTRY_VERIFY(!store->health().ok());
             QVERIFY(store->events(id, 0, 10).value().isEmpty());
+            QTRY_VERIFY(!store->health().ok());
             QVERIFY(store->setWritesBlockedForTesting(false).ok());
-            // Writable again: the probe's commit carries no count of the request that failed.
             QTRY_VERIFY(store->health().ok());
-            QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(0));
-        }
+            // Writable again: indexed, and counted once.
+            QCOMPARE(store->events(id, 0, 10).value().size(), 1);
+            QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(1));
+            QVERIFY(store->setWritesBlockedForTesting(true).ok());
+            QVERIFY(store->appendEventDurable(id, {1, 11, QStringLiteral("http.request"), "{}", "h1"}, {}).ok());
+            QTRY_VERIFY(!store->health().ok());
+        }   // closed while the database refuses: the next open indexes what is left
         auto store = openStore();
         QVERIFY(store);
         const QList<StoredEvent> events = store->events(id, 0, 10).value();
-        QCOMPARE(events.size(), 1);
-        QCOMPARE(events.first().hash, QByteArray("h0"));
-        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(1));
+        QCOMPARE(events.size(), 2);
+        QCOMPARE(events.last().hash, QByteArray("h1"));
+        QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(2));
     }
 
     void readsDoNotWaitForTheWriter()
@@ -820,16 +887,37 @@ private slots:
             QVERIFY(store->applyResources(baseSet()).ok());
             sessionId = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).value();
             QVERIFY(store->appendEvent(sessionId, {0, 1, QStringLiteral("http.response"), QByteArray(8000, 'a'), "h"}).ok());
+            QCOMPARE(store->eventCount(sessionId, 0).value(), qint64(1));   // indexed: a run of its own
             QVERIFY(store->appendEvent(sessionId, {1, 2, QStringLiteral("http.response"), QByteArray(8000, 'b'), "h"}).ok());
         }
         {
             auto db = raw(m_path);
             QVERIFY(db);
             QVERIFY(db->exec("UPDATE connections SET json = '{\"name\": ' WHERE name = 'llm';"
-                             "UPDATE rules SET json = '{\"name\":\"no-admin\",\"kind\":\"explode\"}' WHERE name = 'no-admin';"
-                             "UPDATE events SET data = x'28b52ffd00deadbeef' WHERE seq = 0;"
-                             "UPDATE events SET raw_size = 99999999999 WHERE seq = 1;")
+                             "UPDATE rules SET json = '{\"name\":\"no-admin\",\"kind\":\"explode\"}' WHERE name = 'no-admin';")
                         .ok());
+        }
+        {
+            // Event 0's body (8000 'a's, compressed at rest) damaged in its segment, and the index
+            // pointing event 1 past the end of its file.
+            const QString dir = m_path + QStringLiteral(".recordings");
+            bool damaged = false;
+            for (const QString &name : QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files)) {
+                QFile f(dir + QLatin1Char('/') + name);
+                QVERIFY(f.open(QIODevice::ReadWrite));
+                QByteArray bytes = f.readAll();
+                const qsizetype at = bytes.indexOf("\x28\xb5\x2f\xfd");   // the first zstd frame
+                if (at < 0)
+                    continue;
+                bytes[at + 6] = char(bytes[at + 6] ^ 0x55);
+                QVERIFY(f.seek(0));
+                f.write(bytes);
+                damaged = true;
+                break;
+            }
+            QVERIFY(damaged);
+            auto db = raw(m_path);
+            QVERIFY(db->exec("UPDATE event_runs SET end_offset = end_offset + 100000000 WHERE first_seq = 1").ok());
         }
         auto store = openStore();
         QVERIFY(store);

@@ -312,23 +312,24 @@ private slots:
     {
         std::atomic<int> flushes{0};
         std::atomic<int> rollbacks{0};
+        std::atomic<int> commits{0};
         std::atomic<bool> failFlush{false};
         m_writer.reset();
         m_writer = makeWriter(1h, [&](StoreWriter &w) {
-            w.setGroupHooks(
-                    [&](SqliteConnection &db) -> Status {
-                        ++flushes;
-                        if (failFlush)
-                            return Error(QStringLiteral("flush refused"));
-                        return insertItem(db, QStringLiteral("flush %1").arg(flushes.load()));
-                    },
-                    [&] { ++rollbacks; });
+            w.setGroupHooks({[&](SqliteConnection &db) -> Status {
+                                 ++flushes;
+                                 if (failFlush)
+                                     return Error(QStringLiteral("flush refused"));
+                                 return insertItem(db, QStringLiteral("flush %1").arg(flushes.load()));
+                             },
+                             [&] { ++commits; }, [&] { ++rollbacks; }});
         });
 
         QVERIFY(m_writer->runSync([](SqliteConnection &db) { return insertItem(db, QStringLiteral("a")); }).ok());
         QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'a'"), qint64(1));
         QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'flush %'"), qint64(1));
         QCOMPARE(rollbacks.load(), 0);
+        QCOMPARE(commits.load(), 1);
 
         // The hook fails: the group's own writes go with it, and its job hears why.
         failFlush = true;
@@ -337,6 +338,7 @@ private slots:
         QVERIFY2(refused.error().message.contains(QLatin1String("flush refused")), qPrintable(refused.error().message));
         QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'b'"), qint64(0));
         QCOMPARE(rollbacks.load(), 1);
+        QCOMPARE(commits.load(), 1);
 
         // The writer goes on: the next group commits, its hook's write with it.
         failFlush = false;
@@ -344,6 +346,7 @@ private slots:
         QCOMPARE(count("SELECT count(*) FROM items WHERE v = 'c'"), qint64(1));
         QCOMPARE(count("SELECT count(*) FROM items WHERE v LIKE 'flush %'"), qint64(2));
         QCOMPARE(rollbacks.load(), 1);
+        QCOMPARE(commits.load(), 2);
     }
 
     void runSyncReportsOnlyAfterCommit()

@@ -1,0 +1,399 @@
+#include "recording/SegmentIndexer.h"
+
+#include "recording/JournalRecords.h"
+#include "recording/SqliteConnection.h"
+#include "recording/SqliteSchema.h"
+#include "recording/SqliteValues.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMutexLocker>
+
+#include <cerrno>
+#include <limits>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace gh {
+
+namespace runkinds {
+
+int bitOf(QByteArrayView kind)
+{
+#define GH_KIND_BIT(bit, name)                                                                     \
+    if (kind == QByteArrayView(name))                                                              \
+        return bit;
+    GH_FOR_EACH_INDEXED_KIND(GH_KIND_BIT)
+#undef GH_KIND_BIT
+    return -1;
+}
+
+} // namespace runkinds
+
+namespace {
+
+// The kinds counted per connection and second for the overview (SqliteStats.cpp).
+bool counted(QByteArrayView kind)
+{
+    return kind == QByteArrayView(GH_COUNTED_KIND) || kind == QByteArrayView("policy.refused")
+        || kind == QByteArrayView("approval.requested") || kind == QByteArrayView("policy.masked");
+}
+
+// How many values a policy.masked event says it masked: the sum of its masks' counts.
+qint64 maskedValues(const journal::EventView &e)
+{
+    Result<QByteArray> data = BodyCodec::decode(e.encoding, e.stored.toByteArray(), 1 << 20);
+    if (!data)
+        return 0;
+    qint64 n = 0;
+    const QJsonArray masks = QJsonDocument::fromJson(*data).object().value(QLatin1String("masks")).toArray();
+    for (const QJsonValue &m : masks)
+        n += qMax<qint64>(0, qint64(m.toObject().value(QLatin1String("count")).toDouble()));
+    return n;
+}
+
+} // namespace
+
+SegmentIndexer::SegmentIndexer(RecordingJournal &journal) : m_journal(journal) {}
+
+bool SegmentIndexer::behind() const
+{
+    const QList<RecordingJournal::LiveSegment> live = m_journal.live();
+    QMutexLocker lock(&m_committedMutex);
+    for (const RecordingJournal::LiveSegment &s : live)
+        if (s.published > m_committed.indexed.value(s.number, 0) || s.sealed)
+            return true;
+    return false;
+}
+
+void SegmentIndexer::committed()
+{
+    {
+        QMutexLocker lock(&m_committedMutex);
+        m_committed = m_staged;
+    }
+    // A sealed segment indexed to its end is in the database for good: the journal lets it go.
+    for (const RecordingJournal::LiveSegment &s : m_journal.live())
+        if (s.sealed && m_staged.indexed.value(s.number, -1) >= s.published) {
+            m_journal.forget(s.number);
+            m_staged.indexed.remove(s.number);
+            QMutexLocker lock(&m_committedMutex);
+            m_committed.indexed.remove(s.number);
+        }
+}
+
+void SegmentIndexer::rolledBack()
+{
+    QMutexLocker lock(&m_committedMutex);
+    m_staged = m_committed;
+}
+
+Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base,
+                                  Fold &fold, qint64 *end, bool cutAllowed)
+{
+    Q_UNUSED(db);
+    const QString problem = RecordingJournal::forEachRecord(bytes, base, [&](qint64 offset, QByteArrayView record) {
+        switch (journal::Kind(record.front())) {
+        case journal::Kind::SessionStart: {
+            Result<journal::Decoded> d = journal::decode(record);
+            if (!d) {
+                qWarning("store: segment %llu at %lld: %s, skipped", static_cast<unsigned long long>(segment),
+                         static_cast<long long>(offset), qPrintable(d.error().message));
+                return;
+            }
+            fold.starts.append(d->start);
+            return;
+        }
+        case journal::Kind::SessionEnd: {
+            Result<journal::Decoded> d = journal::decode(record);
+            if (!d) {
+                qWarning("store: segment %llu at %lld: %s, skipped", static_cast<unsigned long long>(segment),
+                         static_cast<long long>(offset), qPrintable(d.error().message));
+                return;
+            }
+            fold.ends.append({d->sessionId, d->end});
+            return;
+        }
+        case journal::Kind::Probe:
+            return;
+        default:
+            break;
+        }
+        Result<std::optional<journal::EventView>> peeked = journal::peekEvent(record);
+        if (!peeked || !peeked->has_value()) {
+            qWarning("store: segment %llu at %lld: %s, skipped", static_cast<unsigned long long>(segment),
+                     static_cast<long long>(offset),
+                     peeked ? "a record of unknown kind" : qPrintable(peeked.error().message));
+            return;
+        }
+        const journal::EventView &e = **peeked;
+        const QByteArray session = QByteArray::fromRawData(e.sessionId.data(), e.sessionId.size());
+        auto it = fold.runs.find({session, segment});
+        if (it == fold.runs.end()) {
+            Run fresh;
+            fresh.firstSeq = fresh.lastSeq = e.seq;
+            fresh.firstTs = fresh.lastTs = e.tsUs;
+            fresh.firstOffset = offset;
+            it = fold.runs.emplace(std::make_pair(e.sessionId.toByteArray(), segment), fresh).first;
+        }
+        Run &run = it->second;
+        run.firstSeq = std::min(run.firstSeq, e.seq);
+        run.firstTs = std::min(run.firstTs, e.tsUs);
+        if (e.seq >= run.lastSeq) {
+            run.lastSeq = e.seq;
+            run.lastHash = e.hash.toByteArray();
+        }
+        run.lastTs = std::max(run.lastTs, e.tsUs);
+        run.endOffset = offset + RecordingJournal::headerBytes + record.size();
+        ++run.events;
+        if (const int bit = runkinds::bitOf(e.kind); bit >= 0)
+            run.kinds |= qint64(1) << bit;
+        else {
+            const QByteArray listed = ',' + e.kind.toByteArray() + ',';
+            if (!run.otherKinds.contains(listed))
+                run.otherKinds = run.otherKinds.isEmpty() ? listed : run.otherKinds + listed.mid(1);
+        }
+        if (counted(e.kind)) {
+            const qint64 n = e.kind == QByteArrayView("policy.masked") ? maskedValues(e) : 1;
+            if (n > 0)
+                fold.counts[{e.sessionId.toByteArray(), e.kind.toByteArray(), e.tsUs / 1'000'000 * 1'000'000}] += n;
+        }
+    }, end);
+    if (!problem.isEmpty() && !(cutAllowed && problem.startsWith(QLatin1String("a torn"))))
+        return Error(QStringLiteral("recording segment %1: %2").arg(m_journal.segmentPath(segment), problem));
+    return {};
+}
+
+Result<QString> SegmentIndexer::connectionOf(SqliteConnection &db, const QString &sessionId)
+{
+    if (auto it = m_connections.constFind(sessionId); it != m_connections.constEnd())
+        return *it;
+    Result<SqliteQuery> q = db.query("SELECT connection FROM sessions WHERE id = ?1");
+    if (!q)
+        return q.error();
+    q->bind(1, sessionId);
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return QString();   // not (yet) there: not counted, not remembered
+    const QString connection = q->text(0);
+    m_connections.insert(sessionId, connection);
+    return connection;
+}
+
+Status SegmentIndexer::apply(SqliteConnection &db, Fold &fold)
+{
+    for (const SessionStart &s : std::as_const(fold.starts)) {
+        Result<SqliteQuery> q = db.query(
+            "INSERT OR IGNORE INTO sessions (id, connection, subject, groups, issuer, client_addr, started_at_us) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        if (!q)
+            return q.error();
+        if (Status st = q->bind(1, s.id)
+                            .bind(2, s.connection)
+                            .bind(3, s.subject)
+                            .bind(4, stored::groupsJson(s.groups))
+                            .bind(5, s.issuer)
+                            .bind(6, s.clientAddr)
+                            .bind(7, s.startedAtUs)
+                            .run();
+            !st)
+            return st;
+    }
+    for (const auto &[key, run] : fold.runs) {
+        Result<SqliteQuery> q = db.query(
+            "INSERT OR IGNORE INTO event_runs (session_id, first_seq, last_seq, first_ts_us, last_ts_us, segment_id, "
+            "first_offset, end_offset, events, kinds, other_kinds, last_hash) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        if (!q)
+            return q.error();
+        q->bind(1, QString::fromUtf8(key.first)).bind(2, run.firstSeq).bind(3, run.lastSeq);
+        q->bind(4, run.firstTs).bind(5, run.lastTs).bind(6, qint64(key.second));
+        q->bind(7, run.firstOffset).bind(8, run.endOffset).bind(9, run.events).bind(10, run.kinds);
+        q->bindOrNull(11, QString::fromUtf8(run.otherKinds)).bindBlobView(12, run.lastHash);
+        if (Status st = q->run(); !st)
+            return st;
+    }
+    std::map<std::tuple<QString, QByteArray, qint64>, qint64> byConnection;
+    for (const auto &[key, n] : fold.counts) {
+        Result<QString> connection = connectionOf(db, QString::fromUtf8(std::get<0>(key)));
+        if (!connection)
+            return connection.error();
+        if (!connection->isEmpty())
+            byConnection[{*connection, std::get<1>(key), std::get<2>(key)}] += n;
+    }
+    for (const auto &[key, n] : byConnection) {
+        Result<SqliteQuery> q = db.query(
+            "INSERT INTO event_counts (connection, kind, second_us, n) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (kind, second_us, connection) DO UPDATE SET n = n + excluded.n");
+        if (!q)
+            return q.error();
+        if (Status st = q->bind(1, std::get<0>(key))
+                            .bind(2, QString::fromUtf8(std::get<1>(key)))
+                            .bind(3, std::get<2>(key))
+                            .bind(4, n)
+                            .run();
+            !st)
+            return st;
+    }
+    // Ends last: the count and head come from the recorder, or else from the runs just written.
+    QList<std::pair<QString, SessionEnd>> ends = m_staged.deferredEnds + fold.ends;
+    m_staged.deferredEnds.clear();
+    for (const auto &[id, end] : ends) {
+        Result<SqliteQuery> q = db.query(
+            "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "
+            "event_count = COALESCE(?7, (SELECT count(*) FROM events WHERE session_id = ?1) "
+            "  + (SELECT coalesce(sum(events), 0) FROM event_runs WHERE session_id = ?1)), "
+            "head_hash = COALESCE(?5, (SELECT last_hash FROM event_runs WHERE session_id = ?1 ORDER BY last_seq DESC LIMIT 1), "
+            "  (SELECT hash FROM events WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), head_hash), "
+            "head_signature = ?6 WHERE id = ?1 AND ended_at_us IS NULL");
+        if (!q)
+            return q.error();
+        q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
+        q->bindBlobOrNull(5, end.headHash).bindBlobOrNull(6, end.headSignature).bindOptional(7, end.eventCount);
+        if (Status st = q->run(); !st)
+            return st;
+        if (db.changes() > 0) {
+            m_connections.remove(id);
+            continue;
+        }
+        Result<QString> known = connectionOf(db, id);
+        if (!known)
+            return known.error();
+        if (known->isEmpty())   // its start is in a segment this pass did not reach yet
+            m_staged.deferredEnds.append({id, end});
+        else
+            m_connections.remove(id);   // ended before: the first end stands
+    }
+    return {};
+}
+
+Status SegmentIndexer::pass(SqliteConnection &db)
+{
+    const State before = m_staged;
+    Fold fold;
+    qint64 budget = maxPassBytes;
+    QList<std::pair<quint64, bool>> touched;   // segment, sealed and complete
+    Status status = [&]() -> Status {
+        for (const RecordingJournal::LiveSegment &s : m_journal.live()) {
+            const qint64 from = m_staged.indexed.value(s.number, 0);
+            qint64 to = s.published;
+            if (to <= from) {
+                if (s.sealed)
+                    touched.append({s.number, true});
+                continue;
+            }
+            if (budget <= 0)
+                break;
+            const bool cut = to - from > budget;
+            if (cut)
+                to = from + budget;
+            Result<QByteArray> bytes = RecordingJournal::readRange(m_journal.segmentPath(s.number), from, to);
+            if (!bytes)
+                return bytes.error();
+            qint64 end = from;
+            if (Status st = indexBytes(db, s.number, *bytes, from, fold, &end, cut); !st)
+                return st;
+            budget -= end - from;
+            m_staged.indexed.insert(s.number, end);
+            touched.append({s.number, s.sealed && end >= s.published});
+        }
+        if (Status st = apply(db, fold); !st)
+            return st;
+        for (const auto &[number, complete] : touched) {
+            Result<SqliteQuery> q = db.query(
+                "INSERT INTO segments (id, indexed_bytes, sealed) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (id) DO UPDATE SET indexed_bytes = excluded.indexed_bytes, sealed = excluded.sealed");
+            if (!q)
+                return q.error();
+            if (Status st = q->bind(1, qint64(number)).bind(2, m_staged.indexed.value(number)).bind(3, qint64(complete)).run(); !st)
+                return st;
+        }
+        return {};
+    }();
+    if (!status)
+        m_staged = before;
+    return status;
+}
+
+Status SegmentIndexer::indexLeftovers(SqliteConnection &db)
+{
+    const QStringList leftovers = m_journal.leftovers();
+    if (leftovers.isEmpty())
+        return {};
+    QHash<quint64, std::pair<qint64, bool>> known;   // id -> indexed bytes, sealed
+    {
+        Result<SqliteQuery> q = db.query("SELECT id, indexed_bytes, sealed FROM segments");
+        if (!q)
+            return q.error();
+        Status read = q->forEachRow([&] { known.insert(quint64(q->int64(0)), {q->int64(1), q->int64(2) != 0}); });
+        if (!read)
+            return read;
+    }
+    Fold fold;
+    QList<std::pair<quint64, qint64>> sealedAt;   // segment -> its last whole record's end
+    qint64 added = 0;
+    for (const QString &path : leftovers) {
+        const std::optional<quint64> number =
+            RecordingJournal::segmentNumber(QStringView(path).mid(path.lastIndexOf(QLatin1Char('/')) + 1));
+        if (!number)
+            continue;
+        const auto [from, sealed] = known.value(*number, {0, false});
+        if (sealed)
+            continue;
+        Result<QByteArray> bytes = RecordingJournal::readRange(path, from, std::numeric_limits<qint64>::max());
+        if (!bytes) {
+            // Not readable now (permissions?): left for the next start, said loudly.
+            qWarning("store: recording segment %s cannot be read: %s", qPrintable(path), qPrintable(bytes.error().message));
+            continue;
+        }
+        qint64 end = from;
+        const QString problem = RecordingJournal::forEachRecord(*bytes, from, [](qint64, QByteArrayView) {}, &end);
+        if (!problem.isEmpty())
+            qWarning("store: recording segment %s ends in %s; the records before it are kept", qPrintable(path),
+                     qPrintable(problem));
+        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false); !st)
+            return st;
+        added += end - from;
+        sealedAt.append({*number, end});
+    }
+    if (Status s = db.exec("BEGIN IMMEDIATE"); !s)
+        return s;
+    Status status = apply(db, fold);
+    for (const auto &[number, end] : sealedAt) {
+        if (!status)
+            break;
+        Result<SqliteQuery> q = db.query(
+            "INSERT INTO segments (id, indexed_bytes, sealed) VALUES (?1, ?2, 1) "
+            "ON CONFLICT (id) DO UPDATE SET indexed_bytes = excluded.indexed_bytes, sealed = 1");
+        status = q ? q->bind(1, qint64(number)).bind(2, end).run() : Status(q.error());
+    }
+    if (status)
+        status = db.exec("COMMIT");
+    if (!status) {
+        (void)db.exec("ROLLBACK");
+        m_staged = m_committed;
+        return Error(QStringLiteral("cannot index the recording segments: %1").arg(status.error().message));
+    }
+    for (const auto &[id, end] : std::as_const(m_staged.deferredEnds))
+        qWarning("store: the end of session %s names no recorded session; ignored", qPrintable(id));
+    m_staged.deferredEnds.clear();
+    m_committed = m_staged;
+    m_connections.clear();
+    // Nothing is appended to a leftover again: its preallocated, unused tail goes back to the disk.
+    for (const auto &[number, end] : std::as_const(sealedAt))
+        if (::truncate(QFile::encodeName(m_journal.segmentPath(number)).constData(), off_t(end)) != 0)
+            qWarning("store: recording segment %s cannot be cut to its records: %s",
+                     qPrintable(m_journal.segmentPath(number)), std::strerror(errno));
+    if (added > 0)
+        qInfo("store: indexed %lld bytes of recordings that a process before this one had not indexed yet "
+              "(it was killed, or could not write its database)",
+              static_cast<long long>(added));
+    return {};
+}
+
+} // namespace gh

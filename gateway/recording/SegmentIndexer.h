@@ -1,0 +1,95 @@
+#pragma once
+
+#include "core/Result.h"
+#include "recording/RecordingJournal.h"
+#include "recording/Store.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+#include <map>
+#include <tuple>
+
+namespace gh {
+
+class SqliteConnection;
+
+// The kinds an event_runs row marks with a bit of its own (schema v5); any other kind is listed in
+// the row's other_kinds. Bit numbers are stored: append, never renumber.
+#define GH_FOR_EACH_INDEXED_KIND(X)                                                                  \
+    X(0, "http.request") X(1, "http.response") X(2, "http.chunk") X(3, "http.request.body")          \
+    X(4, "http.request.end") X(5, "http.response.end") X(6, "policy.refused")                       \
+    X(7, "approval.requested") X(8, "approval.decided") X(9, "policy.masked") X(10, "pg.query")
+// The bit of policy.refused, as the partial index event_runs_refused spells it.
+#define GH_RUN_REFUSED_WHERE(t) t "kinds & 64 != 0"
+
+namespace runkinds {
+// The kind's bit (0..62), or -1 for a kind without one.
+int bitOf(QByteArrayView kind);
+} // namespace runkinds
+
+// Schema v5's writer side, on the store's writer thread only: reads what proxy threads appended to
+// the recording segments and indexes it in SQLite. Per pass and per session and segment one
+// event_runs row (seq, time and offset ranges, the kinds); session starts and ends applied to
+// `sessions`; requests, refusals, approval requests and masked values counted per connection and
+// second in event_counts; each segment's indexed offset in `segments`. A pass runs inside the
+// writer's transaction: committed() or rolledBack() after it tells the indexer which it was, so
+// what it remembers always matches the database.
+class SegmentIndexer final {
+    Q_DISABLE_COPY_MOVE(SegmentIndexer)
+public:
+    explicit SegmentIndexer(RecordingJournal &journal);
+
+    // Indexes the live segments from where the last committed pass stopped, at most maxPassBytes
+    // of them (the rest is the next pass's).
+    Status pass(SqliteConnection &db);
+    static constexpr qint64 maxPassBytes = 64 << 20;
+
+    // At open, before the writer starts: every leftover segment (a process before this one wrote
+    // it) indexed from its recorded offset to its last whole record, marked sealed, and cut to that
+    // size (its unused tail freed). Its own transaction.
+    Status indexLeftovers(SqliteConnection &db);
+
+    void committed();
+    void rolledBack();
+
+    // Any thread: some live segment holds records not yet indexed by a committed pass.
+    bool behind() const;
+
+private:
+    struct Run {
+        qint64 firstSeq = 0, lastSeq = 0, firstTs = 0, lastTs = 0;
+        qint64 firstOffset = 0, endOffset = 0, events = 0, kinds = 0;
+        QByteArray otherKinds;   // ",a,b," or empty
+        QByteArray lastHash;
+    };
+    struct Fold {
+        QList<SessionStart> starts;
+        // (session id, segment) -> its run in this pass, in the order first seen
+        std::map<std::pair<QByteArray, quint64>, Run> runs;
+        // (session id, kind, second) -> n: requests, refusals and approval requests one each,
+        // policy.masked the values it masked
+        std::map<std::tuple<QByteArray, QByteArray, qint64>, qint64> counts;
+        QList<std::pair<QString, SessionEnd>> ends;
+    };
+    struct State {
+        QHash<quint64, qint64> indexed;   // segment -> offset up to which it is indexed
+        QList<std::pair<QString, SessionEnd>> deferredEnds;   // ends whose session row is not there yet
+    };
+
+    Status indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold,
+                      qint64 *end, bool cutAllowed);
+    Status apply(SqliteConnection &db, Fold &fold);
+    Result<QString> connectionOf(SqliteConnection &db, const QString &sessionId);
+
+    RecordingJournal &m_journal;
+    State m_staged;      // this transaction's, writer thread only
+    State m_committed;   // what the database has
+    mutable QMutex m_committedMutex;   // m_committed.indexed, for behind()
+    QHash<QString, QString> m_connections;   // session -> connection, for the counts
+};
+
+} // namespace gh
