@@ -3,7 +3,7 @@
 #include "recording/JournalRecords.h"
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
-#include "recording/SqliteValues.h"
+#include "recording/SqliteSessionWriter.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -77,7 +77,7 @@ void SegmentIndexer::committed()
     }
     // A sealed segment indexed to its end is in the database for good: the journal lets it go.
     for (const RecordingJournal::LiveSegment &s : m_journal.live())
-        if (s.sealed && m_staged.indexed.value(s.number, -1) >= s.published) {
+        if (s.sealed && m_staged.indexed.value(s.number, 0) >= s.published) {
             m_journal.forget(s.number);
             m_staged.indexed.remove(s.number);
             QMutexLocker lock(&m_committedMutex);
@@ -187,23 +187,10 @@ Result<QString> SegmentIndexer::connectionOf(SqliteConnection &db, const QString
 
 Status SegmentIndexer::apply(SqliteConnection &db, Fold &fold)
 {
-    for (const SessionStart &s : std::as_const(fold.starts)) {
-        Result<SqliteQuery> q = db.query(
-            "INSERT OR IGNORE INTO sessions (id, connection, subject, groups, issuer, client_addr, started_at_us) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        if (!q)
-            return q.error();
-        if (Status st = q->bind(1, s.id)
-                            .bind(2, s.connection)
-                            .bind(3, s.subject)
-                            .bind(4, stored::groupsJson(s.groups))
-                            .bind(5, s.issuer)
-                            .bind(6, s.clientAddr)
-                            .bind(7, s.startedAtUs)
-                            .run();
-            !st)
+    SqliteSessionWriter rows;   // a session's row is written as it always was
+    for (const SessionStart &s : std::as_const(fold.starts))
+        if (Status st = rows.replaySession(db, s); !st)
             return st;
-    }
     for (const auto &[key, run] : fold.runs) {
         Result<SqliteQuery> q = db.query(
             "INSERT OR IGNORE INTO event_runs (session_id, first_seq, last_seq, first_ts_us, last_ts_us, segment_id, "
