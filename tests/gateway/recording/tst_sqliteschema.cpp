@@ -1,3 +1,4 @@
+#include "recording/SegmentIndexer.h"
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
 
@@ -138,6 +139,29 @@ private slots:
 #undef GH_INSERT_KIND
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM events INDEXED BY events_stats WHERE " GH_EVENTS_STATS_WHERE("")),
                  seq);
+    }
+
+    // Schema v5's readers find a session's runs, and the runs holding a refusal, through their
+    // indexes: never a scan of every run in the store.
+    void runsAreReadThroughTheirIndexes()
+    {
+        QVERIFY(SqliteSchema::migrate(*m_db).ok());
+        const QString bySession = column(*m_db,
+                                         "EXPLAIN QUERY PLAN SELECT segment_id, first_offset, end_offset FROM event_runs "
+                                         "WHERE session_id = 's' AND last_seq >= 0 AND last_ts_us >= 0 ORDER BY first_seq",
+                                         3);
+        QVERIFY2(bySession.contains(QLatin1String("SEARCH event_runs USING PRIMARY KEY (session_id=?)")), qPrintable(bySession));
+        QVERIFY2(!bySession.contains(QLatin1String("TEMP B-TREE")), qPrintable(bySession));
+        const QString refusals = column(*m_db,
+                                        "EXPLAIN QUERY PLAN SELECT r.session_id FROM event_runs r WHERE " GH_RUN_REFUSED_WHERE("r.")
+                                        " AND r.last_ts_us >= 0 AND r.first_ts_us < 100 ORDER BY r.last_ts_us DESC",
+                                        3);
+        QVERIFY2(refusals.contains(QLatin1String("event_runs_refused")), qPrintable(refusals));
+        QVERIFY2(!refusals.contains(QLatin1String("TEMP B-TREE")), qPrintable(refusals));
+        // The partial index's bit is policy.refused's.
+        QCOMPARE(qint64(1) << runkinds::bitOf("policy.refused"), qint64(64));
+        QVERIFY(runkinds::bitOf("http.request") >= 0);
+        QCOMPARE(runkinds::bitOf("some.other.kind"), -1);
     }
 
     // Appending an event is the store's hot path: its program must not build a temporary b-tree
