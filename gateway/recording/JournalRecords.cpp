@@ -124,15 +124,20 @@ QByteArray encodeEvent(const QString &sessionId, const Event &e)
 
 QByteArray encodeStoredEvent(const QString &sessionId, const Event &e, qsizetype compressThreshold)
 {
-    const BodyCodec::Encoded body = BodyCodec::encode(e.data, compressThreshold);
-    return Writer(Kind::StoredEvent, 112 + body.bytes.size() + e.hash.size())
+    // Most events are small: kept as they are, without the codec's copy.
+    BodyCodec::Encoded body;
+    if (e.data.size() > compressThreshold)
+        body = BodyCodec::encode(e.data, compressThreshold);
+    const bool zstd = body.encoding == BodyCodec::Encoding::Zstd;
+    const QByteArray &stored = zstd ? body.bytes : e.data;
+    return Writer(Kind::StoredEvent, 112 + stored.size() + e.hash.size())
         .text(sessionId)
         .i64(e.seq)
         .i64(e.tsUs)
         .text(e.kind)
-        .i64(body.encoding == BodyCodec::Encoding::Zstd ? 1 : 0)
+        .i64(zstd ? 1 : 0)
         .i64(e.data.size())
-        .bytes(body.bytes)
+        .bytes(stored)
         .bytes(e.hash)
         .take();
 }

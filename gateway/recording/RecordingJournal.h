@@ -89,10 +89,12 @@ public:
     // Calls `each` with every whole record in `bytes` (which start at a record boundary, at file
     // offset `base`) and the offset of its header. Stops at a zero length (the unused tail) or at
     // the end of `bytes`; returns what ended the records early (a torn or corrupt record), or
-    // nothing. `end`, when given, is set to the offset after the last whole record.
+    // nothing. `end`, when given, is set to the offset after the last whole record. `checkCrc`
+    // false: the records' CRCs are not checked (bytes this process appended and published, which
+    // the file has not yet been out of its hands to change).
     static QString forEachRecord(QByteArrayView bytes, qint64 base,
                                  const std::function<void(qint64 offset, QByteArrayView record)> &each,
-                                 qint64 *end = nullptr);
+                                 qint64 *end = nullptr, bool checkCrc = true);
 
     // CRC-32C (Castagnoli, as iSCSI and ext4 use it).
     static quint32 crc32c(QByteArrayView bytes);

@@ -92,7 +92,7 @@ void SegmentIndexer::rolledBack()
 }
 
 Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base,
-                                  Fold &fold, qint64 *end, bool cutAllowed)
+                                  Fold &fold, qint64 *end, bool cutAllowed, bool live)
 {
     Q_UNUSED(db);
     const QString problem = RecordingJournal::forEachRecord(bytes, base, [&](qint64 offset, QByteArrayView record) {
@@ -161,7 +161,7 @@ Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteAr
             if (n > 0)
                 fold.counts[{e.sessionId.toByteArray(), e.kind.toByteArray(), e.tsUs / 1'000'000 * 1'000'000}] += n;
         }
-    }, end);
+    }, end, !live);   // a live segment's published records are this process's own, just written
     if (!problem.isEmpty() && !(cutAllowed && problem.startsWith(QLatin1String("a torn"))))
         return Error(QStringLiteral("recording segment %1: %2").arg(m_journal.segmentPath(segment), problem));
     return {};
@@ -283,7 +283,7 @@ Status SegmentIndexer::pass(SqliteConnection &db)
             if (!bytes)
                 return bytes.error();
             qint64 end = from;
-            if (Status st = indexBytes(db, s.number, *bytes, from, fold, &end, cut); !st)
+            if (Status st = indexBytes(db, s.number, *bytes, from, fold, &end, cut, true); !st)
                 return st;
             budget -= end - from;
             m_staged.indexed.insert(s.number, end);
@@ -343,7 +343,7 @@ Status SegmentIndexer::indexLeftovers(SqliteConnection &db)
         if (!problem.isEmpty())
             qWarning("store: recording segment %s ends in %s; the records before it are kept", qPrintable(path),
                      qPrintable(problem));
-        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false); !st)
+        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, false); !st)
             return st;
         added += end - from;
         sealedAt.append({*number, end});

@@ -81,7 +81,7 @@ private:
     };
 
     Status indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold,
-                      qint64 *end, bool cutAllowed);
+                      qint64 *end, bool cutAllowed, bool live);
     Status apply(SqliteConnection &db, Fold &fold);
     Result<QString> connectionOf(SqliteConnection &db, const QString &sessionId);
 
