@@ -6,9 +6,6 @@
 #include "recording/SqliteSessionWriter.h"
 
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QMutexLocker>
 
 #include <cerrno>
@@ -42,16 +39,30 @@ bool counted(QByteArrayView kind)
         || kind == QByteArrayView("approval.requested") || kind == QByteArrayView("policy.masked");
 }
 
-// How many values a policy.masked event says it masked: the sum of its masks' counts.
+// How many values a policy.masked event says it masked: the sum of its masks' counts. Read off
+// the JSON text rather than parsed: one such event can follow every response, and the writer reads
+// them all. `"count":` cannot occur inside a JSON string (a quote there is escaped), so each
+// occurrence is a member; only masks have one (ProxyConnection::recordMasking).
 qint64 maskedValues(const journal::EventView &e)
 {
-    Result<QByteArray> data = BodyCodec::decode(e.encoding, e.stored.toByteArray(), 1 << 20);
-    if (!data)
-        return 0;
+    QByteArray decoded;
+    QByteArrayView data = e.stored;
+    if (e.encoding != BodyCodec::Encoding::Identity) {
+        Result<QByteArray> inflated = BodyCodec::decode(e.encoding, e.stored.toByteArray(), 1 << 20);
+        if (!inflated)
+            return 0;
+        decoded = *std::move(inflated);
+        data = decoded;
+    }
+    static const QByteArrayView key("\"count\":");
     qint64 n = 0;
-    const QJsonArray masks = QJsonDocument::fromJson(*data).object().value(QLatin1String("masks")).toArray();
-    for (const QJsonValue &m : masks)
-        n += qMax<qint64>(0, qint64(m.toObject().value(QLatin1String("count")).toDouble()));
+    for (qsizetype at = data.indexOf(key); at >= 0; at = data.indexOf(key, at + key.size())) {
+        qint64 value = 0;
+        qsizetype i = at + key.size();
+        for (; i < data.size() && data[i] >= '0' && data[i] <= '9' && value < (qint64(1) << 40); ++i)
+            value = value * 10 + (data[i] - '0');
+        n += value;
+    }
     return n;
 }
 

@@ -829,6 +829,67 @@ private slots:
         QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(5));
     }
 
+    // The overview's counts and latest refusals, from events indexed in several passes (so from
+    // several runs): newest refusals first, only the window's, as many as asked for.
+    void overviewCountsAndLatestRefusalsComeFromTheRuns()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const QString a = store->beginSession({{}, QStringLiteral("llm"), QStringLiteral("alice"), {}, {}, {}, 1}).value();
+        const QString b = store->beginSession({{}, QStringLiteral("search"), QStringLiteral("bob"), {}, {}, {}, 1}).value();
+        qint64 seqA = 0, seqB = 0;
+        auto refusal = [](int n) -> QByteArray {
+            return QByteArray("{\"error\":\"denied\",\"method\":\"GET\",\"path\":\"/p/") + QByteArray::number(n)
+                + "\",\"rule\":\"no-\\\"count\\\":9\",\"status\":403}";
+        };
+        for (int pass = 0; pass < 3; ++pass) {
+            for (int i = 0; i < 4; ++i) {
+                const int n = pass * 4 + i;
+                const QString &id = i % 2 ? b : a;
+                qint64 &seq = i % 2 ? seqB : seqA;
+                QVERIFY(store->appendEvent(id, {seq++, 100'000 + n * 1000, QStringLiteral("policy.refused"), refusal(n), "h"}).ok());
+            }
+            QVERIFY(store->appendEvent(a, {seqA++, 200'000 + pass, QStringLiteral("policy.masked"),
+                                           "{\"masks\":[{\"count\":2,\"detector\":\"email\",\"ranges\":[],\"rule\":\"r\"},"
+                                           "{\"count\":3,\"detector\":\"card\",\"ranges\":[],\"rule\":\"s\\\"count\\\":7\"}],\"request_id\":\"x\"}",
+                                           "h"})
+                        .ok());
+            QVERIFY(store->appendEvent(b, {seqB++, 300'000 + pass, QStringLiteral("approval.requested"), "{}", "h"}).ok());
+            QVERIFY(store->eventCount(a, 0).ok());   // a pass: these events make runs of their own
+        }
+        {
+            auto db = raw(m_path);
+            QVERIFY(scalar(*db, "SELECT count(*) FROM event_runs") >= 6);
+        }
+        StatsQuery q;
+        q.sinceUs = 0;
+        q.untilUs = 1'000'000;
+        q.bucketUs = 1'000'000;
+        q.latestDenials = 5;
+        const StatsResult r = store->stats(q).value();
+        QCOMPARE(r.connections.value(QStringLiteral("llm")).value(0).refusals, qint64(6));
+        QCOMPARE(r.connections.value(QStringLiteral("search")).value(0).refusals, qint64(6));
+        QCOMPARE(r.connections.value(QStringLiteral("llm")).value(0).masked, qint64(15));   // 3 events of 2 + 3
+        QCOMPARE(r.connections.value(QStringLiteral("search")).value(0).approvals, qint64(3));
+        QCOMPARE(r.latestDenials.size(), 5);
+        QStringList paths;
+        for (const StatsDenial &d : r.latestDenials)
+            paths << d.path;
+        QCOMPARE(paths, (QStringList{QStringLiteral("/p/11"), QStringLiteral("/p/10"), QStringLiteral("/p/9"),
+                                     QStringLiteral("/p/8"), QStringLiteral("/p/7")}));
+        QCOMPARE(r.latestDenials.first().connection, QStringLiteral("search"));
+        QCOMPARE(r.latestDenials.first().subject, QStringLiteral("bob"));
+        QCOMPARE(r.latestDenials.first().status, 403);
+        // A window that ends before the later refusals: only the ones in it.
+        q.untilUs = 104'500;
+        const StatsResult early = store->stats(q).value();
+        paths.clear();
+        for (const StatsDenial &d : early.latestDenials)
+            paths << d.path;
+        QCOMPARE(paths, (QStringList{QStringLiteral("/p/4"), QStringLiteral("/p/3"), QStringLiteral("/p/2"),
+                                     QStringLiteral("/p/1"), QStringLiteral("/p/0")}));
+    }
+
     void aWriteTheDatabaseRefusedIsIndexedOnceItCanWrite()
     {
         QString id;
