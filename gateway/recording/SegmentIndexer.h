@@ -25,6 +25,9 @@ class SqliteConnection;
     X(7, "approval.requested") X(8, "approval.decided") X(9, "policy.masked") X(10, "pg.query")
 // The bit of policy.refused, as the partial index event_runs_refused spells it.
 #define GH_RUN_REFUSED_WHERE(t) t "kinds & 64 != 0"
+// The bits of the rare kinds (policy.refused, approval.requested, approval.decided, policy.masked),
+// as the partial index event_runs_rare (schema v6) spells it.
+#define GH_RUN_RARE_WHERE(t) t "kinds & 960 != 0"
 
 namespace runkinds {
 // The kind's bit (0..62), or -1 for a kind without one.

@@ -158,12 +158,18 @@ CREATE TABLE event_runs (
 CREATE INDEX event_runs_refused ON event_runs (last_ts_us) WHERE kinds & 64 != 0;
 )sql";
 
+// The sessions search's `has=` asks for rare kinds only (refusals, approvals, masking): the runs
+// that hold one, by session, so a long session's thousands of runs of requests are never read for
+// it. Bits 6-9 (GH_RUN_RARE_WHERE); the query repeats the WHERE word for word.
+constexpr const char schemaV6[] = "CREATE INDEX event_runs_rare ON event_runs (session_id) WHERE kinds & 960 != 0;";
+
 constexpr SqliteSchema::Step allSteps[] = {
     {1, schemaV1},
     {2, schemaV2},
     {3, schemaV3},
     {4, schemaV4},
     {5, schemaV5},
+    {6, schemaV6},
 };
 
 } // namespace

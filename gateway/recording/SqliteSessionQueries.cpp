@@ -54,7 +54,13 @@ constexpr int maxTimelineSlice = 1'000'000;
     "(instr(?7, '," k ",') > 0 AND EXISTS (SELECT 1 FROM events e WHERE " GH_EVENTS_STATS_WHERE("e.") \
     " AND e.kind = '" k "' AND e.ts_us >= sessions.started_at_us "                                \
     "AND e.ts_us <= coalesce(sessions.ended_at_us, 9223372036854775807) AND e.session_id = sessions.id)) OR "
-#define GH_RARE_KINDS "(" GH_RUN_KINDS " OR " GH_FOR_EACH_RARE_KIND(GH_RARE_KIND_EXISTS) "0)"
+// Since schema v5, through event_runs_rare (named: without statistics SQLite would take the primary
+// key, which reads every run of the session): only the runs that hold a rare kind.
+#define GH_RARE_RUN_KINDS                                                                          \
+    "EXISTS (SELECT 1 FROM event_runs r INDEXED BY event_runs_rare WHERE r.session_id = sessions.id AND " \
+    GH_RUN_RARE_WHERE("r.")                                                                           \
+    " AND r.kinds & ?8 != 0)"
+#define GH_RARE_KINDS "(" GH_RARE_RUN_KINDS " OR " GH_FOR_EACH_RARE_KIND(GH_RARE_KIND_EXISTS) "0)"
 
 #define GH_LEAD_CONNECTION "connection = ?1 AND (?2 IS NULL OR subject = ?2)"
 #define GH_LEAD_SUBJECT "?1 IS NULL AND subject = ?2"
@@ -72,6 +78,7 @@ constexpr const char *const searchStatements[3][2] = {
 #undef GH_RARE_KIND_EXISTS
 #undef GH_ANY_KINDS
 #undef GH_RUN_KINDS
+#undef GH_RARE_RUN_KINDS
 #undef GH_SEARCH_SELECT
 
 bool allRareKinds(const QStringList &kinds)

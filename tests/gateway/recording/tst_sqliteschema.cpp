@@ -158,7 +158,18 @@ private slots:
                                         3);
         QVERIFY2(refusals.contains(QLatin1String("event_runs_refused")), qPrintable(refusals));
         QVERIFY2(!refusals.contains(QLatin1String("TEMP B-TREE")), qPrintable(refusals));
-        // The partial index's bit is policy.refused's.
+        // `has=`: a session's runs holding a rare kind, not all of its runs.
+        const QString rare = column(*m_db,
+                                    "EXPLAIN QUERY PLAN SELECT 1 FROM event_runs r INDEXED BY event_runs_rare WHERE r.session_id = 's' AND "
+                                    GH_RUN_RARE_WHERE("r.") " AND r.kinds & 64 != 0",
+                                    3);
+        QVERIFY2(rare.contains(QLatin1String("event_runs_rare")), qPrintable(rare));
+        // The partial indexes' bits are their kinds'.
+        qint64 rareBits = 0;
+#define GH_RARE_BIT(k) rareBits |= qint64(1) << runkinds::bitOf(k);
+        GH_FOR_EACH_RARE_KIND(GH_RARE_BIT)
+#undef GH_RARE_BIT
+        QCOMPARE(rareBits, qint64(960));
         QCOMPARE(qint64(1) << runkinds::bitOf("policy.refused"), qint64(64));
         QVERIFY(runkinds::bitOf("http.request") >= 0);
         QCOMPARE(runkinds::bitOf("some.other.kind"), -1);
