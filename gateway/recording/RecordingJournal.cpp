@@ -281,19 +281,14 @@ Status RecordingJournal::removeLeftover(const QString &path)
     return {};
 }
 
-Result<QByteArray> RecordingJournal::readRange(const QString &path, qint64 from, qint64 to)
+namespace {
+
+// [from, to) of an open file, fewer bytes when it is shorter.
+Result<QByteArray> preadRange(int fd, const QString &path, qint64 from, qint64 to)
 {
-    if (from < 0 || to < from)
-        return Error(QStringLiteral("recording segment: an invalid range %1..%2").arg(from).arg(to), path, 0, QString());
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return Error(systemError("cannot open a segment", errno), path, 0, QString());
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int error = errno;
-        ::close(fd);
-        return Error(systemError("cannot read a segment", error), path, 0, QString());
-    }
+    if (::fstat(fd, &st) != 0)
+        return Error(systemError("cannot read a segment", errno), path, 0, QString());
     to = std::min<qint64>(to, st.st_size);
     QByteArray out(qsizetype(std::max<qint64>(0, to - from)), Qt::Uninitialized);
     qint64 done = 0;
@@ -301,18 +296,44 @@ Result<QByteArray> RecordingJournal::readRange(const QString &path, qint64 from,
         const ssize_t n = ::pread(fd, out.data() + done, size_t(out.size() - done), off_t(from + done));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            const int error = errno;
-            ::close(fd);
-            return Error(systemError("cannot read a segment", error), path, 0, QString());
-        }
+        if (n < 0)
+            return Error(systemError("cannot read a segment", errno), path, 0, QString());
         if (n == 0)
             break;
         done += n;
     }
-    ::close(fd);
     out.truncate(qsizetype(done));
     return out;
+}
+
+} // namespace
+
+Result<QByteArray> RecordingJournal::readRange(const QString &path, qint64 from, qint64 to)
+{
+    if (from < 0 || to < from)
+        return Error(QStringLiteral("recording segment: an invalid range %1..%2").arg(from).arg(to), path, 0, QString());
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return Error(systemError("cannot open a segment", errno), path, 0, QString());
+    Result<QByteArray> out = preadRange(fd, path, from, to);
+    ::close(fd);
+    return out;
+}
+
+Result<QByteArray> RecordingJournal::readLive(quint64 number, qint64 from, qint64 to) const
+{
+    std::shared_ptr<Segment> segment;
+    {
+        QMutexLocker lock(&m_slotsMutex);
+        for (const std::shared_ptr<Segment> &s : m_live)
+            if (s->number == number)
+                segment = s;
+    }
+    if (!segment)
+        return Error(QStringLiteral("recording segment %1 is not one this journal writes").arg(number));
+    if (from < 0 || to < from)
+        return Error(QStringLiteral("recording segment: an invalid range %1..%2").arg(from).arg(to), segment->path, 0, QString());
+    return preadRange(segment->fd, segment->path, from, to);
 }
 
 QString RecordingJournal::forEachRecord(QByteArrayView bytes, qint64 base,

@@ -86,6 +86,9 @@ public:
     static Result<Contents> read(const QString &path);
     // The bytes [from, to) of a segment file (fewer when the file is shorter).
     static Result<QByteArray> readRange(const QString &path, qint64 from, qint64 to);
+    // The same of a live segment, through the journal's own descriptor: what was appended is read
+    // even if its file was renamed or removed meanwhile.
+    Result<QByteArray> readLive(quint64 number, qint64 from, qint64 to) const;
     // Calls `each` with every whole record in `bytes` (which start at a record boundary, at file
     // offset `base`) and the offset of its header. Stops at a zero length (the unused tail) or at
     // the end of `bytes`; returns what ended the records early (a torn or corrupt record), or

@@ -290,7 +290,7 @@ Status SegmentIndexer::pass(SqliteConnection &db)
             const bool cut = to - from > budget;
             if (cut)
                 to = from + budget;
-            Result<QByteArray> bytes = RecordingJournal::readRange(m_journal.segmentPath(s.number), from, to);
+            Result<QByteArray> bytes = m_journal.readLive(s.number, from, to);
             if (!bytes)
                 return bytes.error();
             qint64 end = from;

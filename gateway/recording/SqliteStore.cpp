@@ -345,10 +345,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
     SegmentIndexer *indexerPtr = store->m_indexer.get();
     store->m_writer->setGroupHooks({{}, [indexerPtr] { indexerPtr->committed(); }, [indexerPtr] { indexerPtr->rolledBack(); }});
     store->m_writer->setTick(options.indexInterval, [indexerPtr] { return indexerPtr->behind(); },
-                             [indexerPtr](SqliteConnection &c) {
+                             [indexerPtr, lastProblem = QString()](SqliteConnection &c) mutable {
                                  Status s = indexerPtr->pass(c);
-                                 if (!s)
-                                     qWarning("store: indexing the recordings failed: %s", qPrintable(s.error().message));
+                                 // Said once per problem, not every interval while it lasts.
+                                 const QString problem = s ? QString() : s.error().message;
+                                 if (!problem.isEmpty() && problem != lastProblem)
+                                     qWarning("store: indexing the recordings failed: %s", qPrintable(problem));
+                                 lastProblem = problem;
                                  return s;
                              });
     // Direct: health must reach listeners even when the store's own thread is busy.

@@ -120,11 +120,19 @@ private Q_SLOTS:
         // Cut short, a range ends in a torn record, which is said.
         QVERIFY(!RecordingJournal::forEachRecord(QByteArrayView(*bytes).first(1500), 1008, [](qint64, QByteArrayView) {}).isEmpty());
 
+        // A live segment reads through the journal's own descriptor, even with its file gone.
+        QVERIFY(QFile::remove(j.segmentPath(live.at(1).number)));
+        QVERIFY(!RecordingJournal::readRange(j.segmentPath(live.at(1).number), 0, 8).ok());
+        Result<QByteArray> still = j.readLive(live.at(1).number, at.at(5).offset, live.at(1).published);
+        QVERIFY(still.ok());
+        QCOMPARE(*still, *bytes);
+        QVERIFY(!j.readLive(12345, 0, 8).ok());   // not one of its segments
+
         // Forgetting lets a sealed segment go (its file stays); the open one is kept.
         j.forget(live.at(0).number);
         j.forget(live.at(2).number);
         QCOMPARE(j.live().size(), 2);
-        QCOMPARE(segments(dir).size(), 3);
+        QCOMPARE(segments(dir).size(), 2);   // the one removed above
         // Sealed, the open one takes no more: the next record starts a new segment.
         j.sealAll();
         QVERIFY(j.live().at(1).sealed);
