@@ -242,20 +242,10 @@ Status SegmentIndexer::apply(SqliteConnection &db, Fold &fold)
     QList<std::pair<QString, SessionEnd>> ends = m_staged.deferredEnds + fold.ends;
     m_staged.deferredEnds.clear();
     for (const auto &[id, end] : ends) {
-        Result<SqliteQuery> q = db.query(
-            "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "
-            "event_count = COALESCE(?7, (SELECT count(*) FROM events WHERE session_id = ?1) "
-            "  + (SELECT coalesce(sum(events), 0) FROM event_runs WHERE session_id = ?1)), "
-            "head_hash = COALESCE(?5, (SELECT last_hash FROM event_runs WHERE session_id = ?1 ORDER BY last_seq DESC LIMIT 1), "
-            "  (SELECT hash FROM events WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), head_hash), "
-            "head_signature = ?6 WHERE id = ?1 AND ended_at_us IS NULL");
-        if (!q)
-            return q.error();
-        q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
-        q->bindBlobOrNull(5, end.headHash).bindBlobOrNull(6, end.headSignature).bindOptional(7, end.eventCount);
-        if (Status st = q->run(); !st)
-            return st;
-        if (db.changes() > 0) {
+        Result<bool> closed = SqliteSessionWriter::closeRow(db, id, end);
+        if (!closed)
+            return closed.error();
+        if (*closed) {
             m_connections.remove(id);
             continue;
         }

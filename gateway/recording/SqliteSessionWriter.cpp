@@ -136,22 +136,32 @@ Status SqliteSessionWriter::insertEventRow(SqliteConnection &db, const QString &
                         .run();
 }
 
-Status SqliteSessionWriter::endSession(SqliteConnection &db, const QString &id, const SessionEnd &end)
+Result<bool> SqliteSessionWriter::closeRow(SqliteConnection &db, const QString &id, const SessionEnd &end)
 {
-    // The count and head come from the events themselves: they are what verification checks.
+    // The count and head come from the events themselves (runs since schema v5, rows before) unless
+    // the recorder gave them: they are what verification checks.
     Result<SqliteQuery> q = db.query(
         "UPDATE sessions SET ended_at_us = ?2, bytes_in = ?3, bytes_out = ?4, "
-        "event_count = COALESCE(?7, (SELECT count(*) FROM events WHERE session_id = ?1)), "
-        "head_hash = COALESCE(?5, (SELECT hash FROM events WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), "
-        "head_hash), head_signature = ?6 "
-        "WHERE id = ?1 AND ended_at_us IS NULL");
+        "event_count = COALESCE(?7, (SELECT count(*) FROM events WHERE session_id = ?1) "
+        "  + (SELECT coalesce(sum(events), 0) FROM event_runs WHERE session_id = ?1)), "
+        "head_hash = COALESCE(?5, (SELECT last_hash FROM event_runs WHERE session_id = ?1 ORDER BY last_seq DESC LIMIT 1), "
+        "  (SELECT hash FROM events WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), head_hash), "
+        "head_signature = ?6 WHERE id = ?1 AND ended_at_us IS NULL");
     if (!q)
         return q.error();
     q->bind(1, id).bind(2, end.endedAtUs).bind(3, end.bytesIn).bind(4, end.bytesOut);
     q->bindBlobOrNull(5, end.headHash).bindBlobOrNull(6, end.headSignature).bindOptional(7, end.eventCount);
     if (Status s = q->run(); !s)
-        return s;
-    if (db.changes() == 0) {
+        return s.error();
+    return db.changes() > 0;
+}
+
+Status SqliteSessionWriter::endSession(SqliteConnection &db, const QString &id, const SessionEnd &end)
+{
+    Result<bool> closed = closeRow(db, id, end);
+    if (!closed)
+        return closed.error();
+    if (!*closed) {
         Result<QString> open = checkOpen(db, id);
         return open ? Status(Error(QStringLiteral("session %1 was not ended").arg(id))) : Status(open.error());
     }

@@ -15,7 +15,8 @@ namespace gh {
 class SqliteConnection;
 
 // Sessions as rows, the way versions before schema v5 stored every event: what SqliteStore needs
-// to commit a journal such a version left behind (SqliteStoreJournal.cpp) when it opens.
+// to commit a journal such a version left behind (SqliteStoreJournal.cpp) when it opens. The
+// session rows themselves are still written this way (SegmentIndexer uses it too).
 class SqliteSessionWriter final {
 public:
     struct EncodedEvent {
@@ -30,6 +31,9 @@ public:
     // Ends the session: totals, its event count and head (the last event's hash unless
     // end.headHash says otherwise), the signature.
     Status endSession(SqliteConnection &db, const QString &sessionId, const SessionEnd &end);
+    // The same UPDATE alone: true when it closed the row, false when there was no open row (no
+    // session with that id, or one that has ended).
+    static Result<bool> closeRow(SqliteConnection &db, const QString &sessionId, const SessionEnd &end);
 
     // The journal's replay when the store opens (SqliteStoreJournal.cpp): a row already stored
     // is left as it is, so replaying a record twice changes nothing.
