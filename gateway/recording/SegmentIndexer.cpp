@@ -103,7 +103,7 @@ void SegmentIndexer::rolledBack()
 }
 
 Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base,
-                                  Fold &fold, qint64 *end, bool cutAllowed, bool live)
+                                  Fold &fold, qint64 *end, bool cutAllowed, bool crcChecked)
 {
     Q_UNUSED(db);
     const QString problem = RecordingJournal::forEachRecord(bytes, base, [&](qint64 offset, QByteArrayView record) {
@@ -172,7 +172,7 @@ Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteAr
             if (n > 0)
                 fold.counts[{e.sessionId.toByteArray(), e.kind.toByteArray(), e.tsUs / 1'000'000 * 1'000'000}] += n;
         }
-    }, end, !live);   // a live segment's published records are this process's own, just written
+    }, end, !crcChecked);
     if (!problem.isEmpty() && !(cutAllowed && problem.startsWith(QLatin1String("a torn"))))
         return Error(QStringLiteral("recording segment %1: %2").arg(m_journal.segmentPath(segment), problem));
     return {};
@@ -182,16 +182,12 @@ Result<QString> SegmentIndexer::connectionOf(SqliteConnection &db, const QString
 {
     if (auto it = m_connections.constFind(sessionId); it != m_connections.constEnd())
         return *it;
-    Result<SqliteQuery> q = db.query("SELECT connection FROM sessions WHERE id = ?1");
-    if (!q)
-        return q.error();
-    q->bind(1, sessionId);
-    Result<bool> row = q->step();
+    Result<std::optional<QString>> row = SqliteSessionWriter::connectionOf(db, sessionId);
     if (!row)
         return row.error();
-    if (!*row)
+    if (!row->has_value())
         return QString();   // not (yet) there: not counted, not remembered
-    const QString connection = q->text(0);
+    const QString connection = **row;
     m_connections.insert(sessionId, connection);
     return connection;
 }
@@ -284,6 +280,7 @@ Status SegmentIndexer::pass(SqliteConnection &db)
             if (!bytes)
                 return bytes.error();
             qint64 end = from;
+            // A live segment's published records are this process's own, just written: no CRC to check.
             if (Status st = indexBytes(db, s.number, *bytes, from, fold, &end, cut, true); !st)
                 return st;
             budget -= end - from;
@@ -340,11 +337,12 @@ Status SegmentIndexer::indexLeftovers(SqliteConnection &db)
             continue;
         }
         qint64 end = from;
+        // Where its whole, intact records end (CRCs checked here, once).
         const QString problem = RecordingJournal::forEachRecord(*bytes, from, [](qint64, QByteArrayView) {}, &end);
         if (!problem.isEmpty())
             qWarning("store: recording segment %s ends in %s; the records before it are kept", qPrintable(path),
                      qPrintable(problem));
-        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, false); !st)
+        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, true); !st)
             return st;
         added += end - from;
         sealedAt.append({*number, end});

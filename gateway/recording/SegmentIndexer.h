@@ -84,7 +84,7 @@ private:
     };
 
     Status indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold,
-                      qint64 *end, bool cutAllowed, bool live);
+                      qint64 *end, bool cutAllowed, bool crcChecked);
     Status apply(SqliteConnection &db, Fold &fold);
     Result<QString> connectionOf(SqliteConnection &db, const QString &sessionId);
 

@@ -136,6 +136,14 @@ Status SqliteSessionWriter::insertEventRow(SqliteConnection &db, const QString &
                         .run();
 }
 
+Result<std::optional<QString>> SqliteSessionWriter::connectionOf(SqliteConnection &db, const QString &sessionId)
+{
+    Result<std::optional<SessionRow>> row = sessionRow(db, sessionId);
+    if (!row)
+        return row.error();
+    return row->has_value() ? std::optional<QString>((*row)->connection) : std::optional<QString>();
+}
+
 Result<bool> SqliteSessionWriter::closeRow(SqliteConnection &db, const QString &id, const SessionEnd &end)
 {
     // The count and head come from the events themselves (runs since schema v5, rows before) unless

@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace gh {
@@ -34,6 +35,8 @@ public:
     // The same UPDATE alone: true when it closed the row, false when there was no open row (no
     // session with that id, or one that has ended).
     static Result<bool> closeRow(SqliteConnection &db, const QString &sessionId, const SessionEnd &end);
+    // The session's connection, or empty when there is no such session.
+    static Result<std::optional<QString>> connectionOf(SqliteConnection &db, const QString &sessionId);
 
     // The journal's replay when the store opens (SqliteStoreJournal.cpp): a row already stored
     // is left as it is, so replaying a record twice changes nothing.
