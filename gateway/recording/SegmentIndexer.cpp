@@ -102,36 +102,23 @@ void SegmentIndexer::rolledBack()
     m_staged = m_committed;
 }
 
-Status SegmentIndexer::indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base,
-                                  Fold &fold, qint64 *end, bool cutAllowed, bool crcChecked)
+Status SegmentIndexer::indexBytes(quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold, qint64 *end,
+                                  bool cutAllowed, bool crcChecked)
 {
-    Q_UNUSED(db);
     const QString problem = RecordingJournal::forEachRecord(bytes, base, [&](qint64 offset, QByteArrayView record) {
-        switch (journal::Kind(record.front())) {
-        case journal::Kind::SessionStart: {
+        const journal::Kind kind = journal::Kind(record.front());
+        if (kind == journal::Kind::Probe)
+            return;
+        if (kind == journal::Kind::SessionStart || kind == journal::Kind::SessionEnd) {
             Result<journal::Decoded> d = journal::decode(record);
-            if (!d) {
+            if (!d)
                 qWarning("store: segment %llu at %lld: %s, skipped", static_cast<unsigned long long>(segment),
                          static_cast<long long>(offset), qPrintable(d.error().message));
-                return;
-            }
-            fold.starts.append(d->start);
+            else if (kind == journal::Kind::SessionStart)
+                fold.starts.append(d->start);
+            else
+                fold.ends.append({d->sessionId, d->end});
             return;
-        }
-        case journal::Kind::SessionEnd: {
-            Result<journal::Decoded> d = journal::decode(record);
-            if (!d) {
-                qWarning("store: segment %llu at %lld: %s, skipped", static_cast<unsigned long long>(segment),
-                         static_cast<long long>(offset), qPrintable(d.error().message));
-                return;
-            }
-            fold.ends.append({d->sessionId, d->end});
-            return;
-        }
-        case journal::Kind::Probe:
-            return;
-        default:
-            break;
         }
         Result<std::optional<journal::EventView>> peeked = journal::peekEvent(record);
         if (!peeked || !peeked->has_value()) {
@@ -281,7 +268,7 @@ Status SegmentIndexer::pass(SqliteConnection &db)
                 return bytes.error();
             qint64 end = from;
             // A live segment's published records are this process's own, just written: no CRC to check.
-            if (Status st = indexBytes(db, s.number, *bytes, from, fold, &end, cut, true); !st)
+            if (Status st = indexBytes(s.number, *bytes, from, fold, &end, cut, true); !st)
                 return st;
             budget -= end - from;
             m_staged.indexed.insert(s.number, end);
@@ -342,7 +329,7 @@ Status SegmentIndexer::indexLeftovers(SqliteConnection &db)
         if (!problem.isEmpty())
             qWarning("store: recording segment %s ends in %s; the records before it are kept", qPrintable(path),
                      qPrintable(problem));
-        if (Status st = indexBytes(db, *number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, true); !st)
+        if (Status st = indexBytes(*number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, true); !st)
             return st;
         added += end - from;
         sealedAt.append({*number, end});

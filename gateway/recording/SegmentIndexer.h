@@ -83,8 +83,8 @@ private:
         QList<std::pair<QString, SessionEnd>> deferredEnds;   // ends whose session row is not there yet
     };
 
-    Status indexBytes(SqliteConnection &db, quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold,
-                      qint64 *end, bool cutAllowed, bool crcChecked);
+    Status indexBytes(quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold, qint64 *end, bool cutAllowed,
+                      bool crcChecked);
     Status apply(SqliteConnection &db, Fold &fold);
     Result<QString> connectionOf(SqliteConnection &db, const QString &sessionId);
 
