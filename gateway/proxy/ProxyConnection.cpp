@@ -3,6 +3,7 @@
 #include "admin/GracefulClose.h"
 #include "admin/Metrics.h"
 #include "approvals/ApprovalBroker.h"
+#include "core/ByteWriter.h"
 #include "core/GroupGlob.h"
 #include "identity/Authenticator.h"
 #include "proxy/HopByHopFilter.h"
@@ -169,9 +170,7 @@ int ProxyConnection::onHeaderField(http_parser *p, const char *at, size_t len)
     auto *self = static_cast<ProxyConnection *>(p->data);
     if (!self->countHeaderBytes(len))
         return -1;
-    if (self->m_lastWasValue || self->m_headers.isEmpty())
-        self->m_headers.append({QByteArray(), QByteArray()});
-    self->m_headers.last().first.append(at, qsizetype(len));
+    addHeaderName(self->m_headers, self->m_lastWasValue, at, len);
     self->m_lastWasValue = false;
     return 0;
 }
@@ -187,7 +186,7 @@ int ProxyConnection::onHeaderValue(http_parser *p, const char *at, size_t len)
     // merely continues past the end of the previous read is not one.
     if (self->m_lastWasValue && !self->m_valueAtChunkEnd)
         self->m_obsFold = true;
-    self->m_headers.last().second.append(at, qsizetype(len));
+    addHeaderValue(self->m_headers.last().second, at, len);
     self->m_lastWasValue = true;
     self->m_valueAtChunkEnd = (at + len == self->m_chunkEnd);
     return 0;
@@ -212,7 +211,7 @@ int ProxyConnection::validateHead()
     QByteArray firstLength;
     bool transferEncoding = false;
     for (auto &h : m_headers) {
-        h.second = h.second.trimmed();
+        proxywire::trimHeaderValue(h.second);
         if (h.first.isEmpty() || !std::all_of(h.first.cbegin(), h.first.cend(), isTokenChar)) {
             m_failMessage = QStringLiteral("invalid header name");
             return 400;
@@ -623,17 +622,17 @@ void ProxyConnection::forward()
 QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) const
 {
     const UpstreamEndpoint &up = m_route->upstream;
-    qsizetype size = 256 + m_url.size() + credential.size();
+    qsizetype size = 256 + m_url.size() + credential.size() + up.hostHeader.size() + m_requestId.size();
     for (const auto &h : m_headers)
         size += h.first.size() + h.second.size() + 4;
-    QByteArray head;
-    head.reserve(size);
-    head += m_method;
-    head += ' ';
-    head += m_target.upstreamTarget(up.basePath);
-    head += " HTTP/1.1\r\nHost: ";
-    head += up.hostHeader;
-    head += "\r\n";
+    QByteArray bytes;
+    ByteWriter head(bytes, size);
+    head.put(m_method);
+    head.put(' ');
+    head.put(m_target.upstreamTarget(up.basePath));
+    head.literal(" HTTP/1.1\r\nHost: ");
+    head.put(up.hostHeader);
+    head.literal("\r\n");
     const HopByHopFilter hop(m_headers);
     for (const auto &h : m_headers) {
         const QByteArrayView name(h.first);
@@ -645,36 +644,37 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
             || is(name, "content-length") || is(name, "x-forwarded-for") || is(name, "x-forwarded-proto")
             || is(name, "x-request-id") || (!m_route->credentialHeader.isEmpty() && is(name, m_route->credentialHeader)))
             continue;
-        head += h.first;
-        head += ": ";
-        head += h.second;
-        head += "\r\n";
+        head.put(h.first);
+        head.literal(": ");
+        head.put(h.second);
+        head.literal("\r\n");
     }
     if (!m_route->credentialHeader.isEmpty()) {
-        head += m_route->credentialHeader;
-        head += ": ";
-        head += credential;
-        head += "\r\n";
+        head.put(m_route->credentialHeader);
+        head.literal(": ");
+        head.put(credential);
+        head.literal("\r\n");
     }
     if (m_maskPlan)
-        head += "Accept-Encoding: identity\r\n";
+        head.literal("Accept-Encoding: identity\r\n");
     // The gateway is the trust boundary: what a client claims about forwarding is replaced.
-    head += "X-Forwarded-For: ";
-    head += m_peerText;
-    head += "\r\nX-Forwarded-Proto: ";
-    head += m_proto;
-    head += "\r\nX-Request-Id: ";
-    head += m_requestId;
-    head += "\r\n";
+    head.literal("X-Forwarded-For: ");
+    head.put(m_peerText);
+    head.literal("\r\nX-Forwarded-Proto: ");
+    head.put(m_proto);
+    head.literal("\r\nX-Request-Id: ");
+    head.put(m_requestId);
+    head.literal("\r\n");
     if (m_requestChunked) {
-        head += "Transfer-Encoding: chunked\r\n";
+        head.literal("Transfer-Encoding: chunked\r\n");
     } else if (m_bodyBuffered || m_parser.flags & F_CONTENTLENGTH || m_contentLength > 0) {
-        head += "Content-Length: ";
-        head += QByteArray::number(m_contentLength);
-        head += "\r\n";
+        head.literal("Content-Length: ");
+        head.unsignedNumber(m_contentLength);
+        head.literal("\r\n");
     }
-    head += "\r\n";
-    return head;
+    head.literal("\r\n");
+    head.finish();
+    return bytes;
 }
 
 void ProxyConnection::releaseUpstream(bool reusable)

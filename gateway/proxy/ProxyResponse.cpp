@@ -1,6 +1,7 @@
 // The response side of ProxyConnection: the upstream's head and body on their way to the client,
 // masked when rules say so, framed, and recorded as the client saw them.
 #include "proxy/ProxyConnection.h"
+#include "core/ByteWriter.h"
 
 #include "admin/Metrics.h"
 #include "proxy/HopByHopFilter.h"
@@ -56,16 +57,19 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
 
 QByteArray ProxyConnection::responseHeadBytes(const UpstreamResponseHead &head, bool masked, qint64 maskedLength)
 {
-    QByteArray out;
-    qsizetype size = 160 + head.reason.size();
+    QByteArray bytes;
+    qsizetype size = 160 + head.reason.size() + m_requestId.size();
     for (const auto &h : head.headers)
         size += h.first.size() + h.second.size() + 4;
-    out.reserve(size);
-    out += "HTTP/1.1 ";
-    out += QByteArray::number(head.status);
-    out += ' ';
-    out += head.reason.isEmpty() ? reasonPhrase(head.status) : head.reason;
-    out += "\r\n";
+    ByteWriter out(bytes, size);
+    out.literal("HTTP/1.1 ");
+    out.number(head.status);
+    out.put(' ');
+    if (head.reason.isEmpty())
+        out.put(reasonPhrase(head.status));
+    else
+        out.put(head.reason);
+    out.literal("\r\n");
     const HopByHopFilter hop(head.headers);
     bool hasRequestId = false;
     for (const auto &h : head.headers) {
@@ -75,38 +79,39 @@ QByteArray ProxyConnection::responseHeadBytes(const UpstreamResponseHead &head, 
         if (masked && is(h.first, "content-encoding"))
             continue;
         hasRequestId = hasRequestId || is(h.first, "x-request-id");
-        out += h.first;
-        out += ": ";
-        out += h.second;
-        out += "\r\n";
+        out.put(h.first);
+        out.literal(": ");
+        out.put(h.second);
+        out.literal("\r\n");
     }
     if (!hasRequestId) {
-        out += "X-Request-Id: ";
-        out += m_requestId;
-        out += "\r\n";
+        out.literal("X-Request-Id: ");
+        out.put(m_requestId);
+        out.literal("\r\n");
     }
     m_clientChunked = false;
     const bool knownLength = masked ? maskedLength >= 0 : head.hasContentLength;
     if (knownLength) {
-        out += "Content-Length: ";
-        out += QByteArray::number(masked ? quint64(maskedLength) : head.contentLength);
-        out += "\r\n";
+        out.literal("Content-Length: ");
+        out.unsignedNumber(masked ? quint64(maskedLength) : head.contentLength);
+        out.literal("\r\n");
     } else if (!head.bodyless) {
         // Chunked upstream, one that ends its body by closing, or a masked body whose length
         // changes as it streams: chunks to HTTP/1.1 clients.
         if (m_httpMinor >= 1) {
             m_clientChunked = true;
-            out += "Transfer-Encoding: chunked\r\n";
+            out.literal("Transfer-Encoding: chunked\r\n");
         } else {
             m_closeAfterResponse = true;
         }
     }
     if (m_closeAfterResponse)
-        out += "Connection: close\r\n";
+        out.literal("Connection: close\r\n");
     else if (m_httpMinor == 0)
-        out += "Connection: keep-alive\r\n";
-    out += "\r\n";
-    return out;
+        out.literal("Connection: keep-alive\r\n");
+    out.literal("\r\n");
+    out.finish();
+    return bytes;
 }
 
 void ProxyConnection::upstreamBody(const char *data, qsizetype size)

@@ -3,6 +3,8 @@
 // What ProxyConnection's files share: the proxy's buffer bounds and small wire helpers.
 // Internal to the proxy module.
 
+#include "admin/HttpRequest.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 
@@ -28,10 +30,45 @@ inline bool isTokenChar(char c)
         || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
 }
 
-// Header names and tokens compare case-insensitively.
+// Header names and tokens compare case-insensitively (ASCII: tokens are ASCII). Inline, as the
+// head filters call it some twenty times per request.
 inline bool is(QByteArrayView a, QByteArrayView b)
 {
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+    if (a.size() != b.size())
+        return false;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const char x = a[i];
+        const char y = b[i];
+        if (x != y && ((x | 0x20) != (y | 0x20) || char(x | 0x20) < 'a' || char(x | 0x20) > 'z'))
+            return false;
+    }
+    return true;
+}
+
+// http-parser hands a header's name and value over in pieces when a read ends inside one: the
+// first piece makes the bytes (no append to an empty array), later ones extend them.
+inline void addHeaderName(HttpHeaders &headers, bool newHeader, const char *at, size_t len)
+{
+    if (newHeader || headers.isEmpty())
+        headers.emplaceBack(QByteArray(at, qsizetype(len)), QByteArray());
+    else
+        headers.last().first.append(at, qsizetype(len));
+}
+
+inline void addHeaderValue(QByteArray &value, const char *at, size_t len)
+{
+    if (value.isEmpty())
+        value = QByteArray(at, qsizetype(len));
+    else
+        value.append(at, qsizetype(len));
+}
+
+// Optional whitespace around a value is not part of it; most values have none, and are kept.
+inline void trimHeaderValue(QByteArray &value)
+{
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+    if (!value.isEmpty() && (space(value.front()) || space(value.back())))
+        value = value.trimmed();
 }
 
 inline QByteArray reasonPhrase(int status)

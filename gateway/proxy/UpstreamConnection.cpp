@@ -1,5 +1,7 @@
 #include "proxy/UpstreamConnection.h"
 
+#include "proxy/ProxyWire.h"
+
 #include <QPointer>
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -108,6 +110,7 @@ void UpstreamConnection::sendHead(const QByteArray &head, bool headRequest)
     http_parser_init(&m_parser, HTTP_RESPONSE);
     m_parser.data = this;
     m_head = UpstreamResponseHead{};
+    m_head.headers.reserve(16);
     m_lastWasValue = false;
     m_busy = true;
     m_complete = false;
@@ -294,9 +297,7 @@ int UpstreamConnection::onStatus(http_parser *p, const char *at, size_t len)
 int UpstreamConnection::onHeaderField(http_parser *p, const char *at, size_t len)
 {
     auto *self = static_cast<UpstreamConnection *>(p->data);
-    if (self->m_lastWasValue || self->m_head.headers.isEmpty())
-        self->m_head.headers.append({QByteArray(), QByteArray()});
-    self->m_head.headers.last().first.append(at, qsizetype(len));
+    proxywire::addHeaderName(self->m_head.headers, self->m_lastWasValue, at, len);
     self->m_lastWasValue = false;
     return 0;
 }
@@ -306,7 +307,7 @@ int UpstreamConnection::onHeaderValue(http_parser *p, const char *at, size_t len
     auto *self = static_cast<UpstreamConnection *>(p->data);
     if (self->m_head.headers.isEmpty())
         return -1;
-    self->m_head.headers.last().second.append(at, qsizetype(len));
+    proxywire::addHeaderValue(self->m_head.headers.last().second, at, len);
     self->m_lastWasValue = true;
     return 0;
 }
@@ -325,7 +326,7 @@ int UpstreamConnection::onHeadersComplete(http_parser *p)
         return 0;
     }
     for (auto &h : self->m_head.headers)
-        h.second = h.second.trimmed();
+        proxywire::trimHeaderValue(h.second);
     self->m_head.status = status;
     self->m_head.chunked = (p->flags & F_CHUNKED) != 0;
     self->m_head.hasContentLength = (p->flags & F_CONTENTLENGTH) != 0;

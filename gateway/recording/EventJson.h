@@ -10,6 +10,7 @@
 
 namespace gh {
 
+class ByteWriter;
 class EventJson;
 EventJson headersJsonForRecord(const QList<std::pair<QByteArray, QByteArray>> &headers,
                                const QList<QByteArray> &extraSecretNames);
@@ -48,7 +49,7 @@ private:
     friend EventJson headersJsonForRecord(const QList<std::pair<QByteArray, QByteArray>> &,
                                           const QList<QByteArray> &);
     enum BodyKey : unsigned { Body = 1, BodyB64 = 2, BodyTruncated = 4, BodySize = 8 };
-    void beginMember(QLatin1StringView key);
+    void beginMember(ByteWriter &out, QLatin1StringView key);
 
     QByteArray m_json;   // always a complete object: members go in before the closing brace
     unsigned m_bodyKeys = 0;
@@ -65,6 +66,10 @@ bool isSafeUtf8(QByteArrayView bytes);
 void appendUtf8String(QByteArray &out, QByteArrayView text);
 void appendLatin1String(QByteArray &out, QByteArrayView latin1);
 void appendString(QByteArray &out, const QString &text);
+// The same into a writer (core/ByteWriter.h), for callers writing more around them.
+void appendUtf8String(ByteWriter &out, QByteArrayView text);
+void appendLatin1String(ByteWriter &out, QByteArrayView latin1);
+void appendString(ByteWriter &out, const QString &text);
 } // namespace json
 
 // The request/response headers as headersForRecord() keeps them (secrets left out, names

@@ -1,5 +1,7 @@
 #include "recording/JournalRecords.h"
 
+#include "core/ByteWriter.h"
+
 #include <optional>
 
 namespace gh::journal {
@@ -8,26 +10,37 @@ namespace {
 
 class Writer {
 public:
-    explicit Writer(Kind kind, qsizetype reserve = 64) { m_out.reserve(reserve); m_out += char(kind); }
+    explicit Writer(Kind kind, qsizetype reserve = 64) : m_writer(m_out, reserve) { m_writer.put(char(kind)); }
+    Q_DISABLE_COPY_MOVE(Writer)
     Writer &i64(qint64 v)
     {
-        char b[8];
+        char *b = m_writer.claim(8);
         for (int i = 0; i < 8; ++i)
             b[i] = char((quint64(v) >> (8 * i)) & 0xFF);
-        m_out.append(b, 8);
+        m_writer.advance(8);
         return *this;
     }
     Writer &bytes(QByteArrayView v)
     {
-        const auto n = quint32(v.size());
-        char b[4];
-        for (int i = 0; i < 4; ++i)
-            b[i] = char((n >> (8 * i)) & 0xFF);
-        m_out.append(b, 4);
-        m_out.append(v.data(), v.size());
+        length(v.size());
+        m_writer.put(v);
         return *this;
     }
-    Writer &text(const QString &v) { return bytes(v.toUtf8()); }
+    Writer &text(const QString &v)
+    {
+        // Ids and kinds are ASCII: written as they are read, without a UTF-8 copy.
+        const qsizetype n = v.size();
+        const QChar *in = v.constData();
+        char *out = m_writer.claim(4 + n);
+        for (qsizetype i = 0; i < n; ++i) {
+            if (in[i].unicode() >= 0x80)
+                return bytes(v.toUtf8());
+            out[4 + i] = char(in[i].unicode());
+        }
+        length(n);
+        m_writer.advance(n);
+        return *this;
+    }
     Writer &list(const QStringList &v)
     {
         i64(v.size());
@@ -35,10 +48,24 @@ public:
             text(s);
         return *this;
     }
-    QByteArray take() { return std::move(m_out); }
+    QByteArray take()
+    {
+        m_writer.finish();
+        return std::move(m_out);
+    }
 
 private:
+    void length(qsizetype size)
+    {
+        const auto n = quint32(size);
+        char *b = m_writer.claim(4);
+        for (int i = 0; i < 4; ++i)
+            b[i] = char((n >> (8 * i)) & 0xFF);
+        m_writer.advance(4);
+    }
+
     QByteArray m_out;
+    ByteWriter m_writer;
 };
 
 class Reader {

@@ -1,5 +1,7 @@
 #include "recording/Recorder.h"
 
+#include "core/ByteWriter.h"
+
 #include "identity/TokenIssuer.h"
 
 #include <QJsonDocument>
@@ -185,24 +187,26 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
         const bool text = json::isSafeUtf8(kept);
         if (!text)   // base64 of what the cap keeps, a split character included
             kept = QByteArrayView(body).first(truncated ? m_bodyCap : body.size());
-        json.chop(1);
-        json.reserve(json.size() + (text ? kept.size() + kept.size() / 8 : (kept.size() + 2) / 3 * 4) + 64);
-        if (json.size() > 1)
-            json += ',';
+        ByteWriter out(json, (text ? kept.size() + kept.size() / 8 : (kept.size() + 2) / 3 * 4) + 64);
+        out.chop(1);
+        if (out.size() > 1)
+            out.put(',');
         if (text) {
-            json += "\"body\":";
-            json::appendUtf8String(json, kept);
+            out.literal("\"body\":");
+            json::appendUtf8String(out, kept);
         } else {   // fromRawData: the base64 is the one copy made of a binary body
-            json += "\"body_b64\":\"";
-            json += QByteArray::fromRawData(kept.data(), kept.size()).toBase64();
-            json += '"';
+            out.literal("\"body_b64\":\"");
+            out.put(QByteArray::fromRawData(kept.data(), kept.size()).toBase64());
+            out.put('"');
         }
         if (truncated) {
-            json += ",\"body_truncated\":true";
-            if (!hasBodySize)
-                json += ",\"body_size\":" + QByteArray::number(body.size());
+            out.literal(",\"body_truncated\":true");
+            if (!hasBodySize) {
+                out.literal(",\"body_size\":");
+                out.number(body.size());
+            }
         }
-        json += '}';
+        out.put('}');
     }
 
     Event event;
