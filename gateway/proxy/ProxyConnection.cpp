@@ -706,8 +706,11 @@ void ProxyConnection::finishExchange()
     m_requestChunked = false;
     m_contentLength = 0;
     armTimer(m_context.options.idleTimeout);
-    // Later, not now: we may be deep in an upstream callback.
-    QMetaObject::invokeMethod(this, &ProxyConnection::pump, Qt::QueuedConnection);
+    // A pipelined request already read (or buffered by the socket while this one was answered)
+    // is taken up later, not now: we may be deep in an upstream callback. Otherwise the next
+    // readyRead starts the next request, and nothing is queued per request.
+    if (!m_in.isEmpty() || m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &ProxyConnection::pump, Qt::QueuedConnection);
 }
 
 void ProxyConnection::refuse(int status, const QByteArray &code, const QString &message, bool close)

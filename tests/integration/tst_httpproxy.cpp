@@ -109,6 +109,7 @@ private slots:
     void refusalsAsTheContractSays();
     void upstreamGarbageAndDeadUpstreamAre502();
     void keepAliveBothWays();
+    void pipelinedRequestsAnsweredInOrder();
     void sseEventsArriveOneByOne_data();
     void sseEventsArriveOneByOne();
     void chunkedResponseAndUploadStream();
@@ -373,6 +374,55 @@ void TestHttpProxy::keepAliveBothWays()
     QVERIFY(ports.at(0) != 0);
     QCOMPARE(ports.at(1), ports.at(0));
     QCOMPARE(ports.at(2), ports.at(0));
+}
+
+void TestHttpProxy::pipelinedRequestsAnsweredInOrder()
+{
+    // HTTP/1.1 lets a client send its next requests before the first answer: they are answered
+    // one by one, in order, whether they arrived in the same read as the first or while it was
+    // still at the upstream.
+    const quint16 port = quint16(QUrl(m_daemon.proxyUrl()).port());
+    auto get = [&](const QByteArray &path, bool close) -> QByteArray {
+        return "GET /echo" + path + " HTTP/1.1\r\nHost: gw\r\n" + bearer(m_alice) + "\r\n"
+            + (close ? "Connection: close\r\n" : "") + "\r\n";
+    };
+    auto paths = [](const QByteArray &responses) {
+        QStringList seen;
+        for (qsizetype at = responses.indexOf("HTTP/1.1 "); at >= 0; at = responses.indexOf("HTTP/1.1 ", at + 1)) {
+            const qsizetype body = responses.indexOf("\r\n\r\n", at);
+            const qsizetype end = responses.indexOf("}", body);
+            if (body < 0 || end < 0)
+                break;
+            if (responses.mid(at + 9, 3) != "200")
+                seen << QString::fromLatin1(responses.mid(at, 12));
+            else
+                seen << QJsonDocument::fromJson(responses.mid(body + 4, end - body - 3)).object().value(QStringLiteral("path")).toString();
+        }
+        return seen;
+    };
+
+    bool closed = false;
+    const QByteArray together = rawExchange(port, get("/p1", false) + get("/p2", false) + get("/p3", true), &closed);
+    QVERIFY2(closed, together.constData());
+    QCOMPARE(paths(together), (QStringList{u"/base/p1"_qs, u"/base/p2"_qs, u"/base/p3"_qs}));
+
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(s.waitForConnected(5000));
+    s.write("GET /echo/slow?delay=0.5 HTTP/1.1\r\nHost: gw\r\n" + bearer(m_alice) + "\r\n\r\n");
+    QVERIFY(s.waitForBytesWritten(5000));
+    QTest::qWait(150);   // the first is at the upstream now
+    s.write(get("/later", true));
+    QByteArray out;
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 10000 && s.state() == QAbstractSocket::ConnectedState) {
+        if (s.waitForReadyRead(200))
+            out += s.readAll();
+    }
+    out += s.readAll();
+    QCOMPARE(paths(out), (QStringList{u"/base/slow"_qs, u"/base/later"_qs}));
+    assertDaemonStillServes();
 }
 
 void TestHttpProxy::sseEventsArriveOneByOne_data()
