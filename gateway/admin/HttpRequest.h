@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/AsciiCase.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QHostAddress>
@@ -17,7 +19,7 @@ using HttpHeaders = QList<std::pair<QByteArray, QByteArray>>;
 inline QByteArray headerValue(const HttpHeaders &headers, QByteArrayView name)
 {
     for (const auto &h : headers) {
-        if (QByteArrayView(h.first).compare(name, Qt::CaseInsensitive) == 0)
+        if (equalsIgnoringAsciiCase(h.first, name))
             return h.second;
     }
     return {};

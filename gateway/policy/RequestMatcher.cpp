@@ -1,5 +1,7 @@
 #include "policy/RequestMatcher.h"
 
+#include "core/AsciiCase.h"
+
 #include <re2/re2.h>
 
 namespace gh {
@@ -24,7 +26,7 @@ Result<std::unique_ptr<re2::RE2>> compilePattern(const QString &pattern, const Q
 
 bool sameName(QByteArrayView a, QByteArrayView b)
 {
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+    return equalsIgnoringAsciiCase(a, b);
 }
 
 } // namespace

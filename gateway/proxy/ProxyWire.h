@@ -4,6 +4,7 @@
 // Internal to the proxy module.
 
 #include "admin/HttpRequest.h"
+#include "core/AsciiCase.h"
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -30,19 +31,10 @@ inline bool isTokenChar(char c)
         || QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
 }
 
-// Header names and tokens compare case-insensitively (ASCII: tokens are ASCII). Inline, as the
-// head filters call it some twenty times per request.
+// Header names and tokens compare case-insensitively.
 inline bool is(QByteArrayView a, QByteArrayView b)
 {
-    if (a.size() != b.size())
-        return false;
-    for (qsizetype i = 0; i < a.size(); ++i) {
-        const char x = a[i];
-        const char y = b[i];
-        if (x != y && ((x | 0x20) != (y | 0x20) || char(x | 0x20) < 'a' || char(x | 0x20) > 'z'))
-            return false;
-    }
-    return true;
+    return equalsIgnoringAsciiCase(a, b);
 }
 
 // http-parser hands a header's name and value over in pieces when a read ends inside one: the

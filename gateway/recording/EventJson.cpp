@@ -1,5 +1,6 @@
 #include "recording/EventJson.h"
 
+#include "core/AsciiCase.h"
 #include "core/ByteWriter.h"
 
 #include <QJsonArray>
@@ -337,17 +338,7 @@ namespace {
 
 quint8 asciiLower(quint8 c)
 {
-    return c >= 'A' && c <= 'Z' ? quint8(c + ('a' - 'A')) : c;
-}
-
-inline bool equalsAsciiCaseInsensitive(QByteArrayView a, QByteArrayView b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (qsizetype i = 0; i < a.size(); ++i)
-        if (asciiLower(quint8(a[i])) != asciiLower(quint8(b[i])))
-            return false;
-    return true;
+    return quint8(gh::asciiLower(char(c)));
 }
 
 // Orders names as their lower-cased Latin-1 forms compare in a QJsonObject (by UTF-16 code unit,
@@ -398,7 +389,7 @@ enum class Secret { No, Yes, Redacted };
 
 Secret secrecy(QByteArrayView name, const QList<QByteArray> &extraSecretNames)
 {
-    auto is = [&](QByteArrayView other) { return equalsAsciiCaseInsensitive(name, other); };
+    auto is = [&](QByteArrayView other) { return equalsIgnoringAsciiCase(name, other); };
     if (is("authorization") || is("proxy-authorization") || is("cookie"))
         return Secret::Yes;
     for (const QByteArray &n : extraSecretNames)
@@ -444,7 +435,7 @@ EventJson headersJsonForRecord(const QList<std::pair<QByteArray, QByteArray>> &h
         appendLoweredKey(out, kept[i].name);
         out.literal(":\"");
         qsizetype j = i;
-        for (; j < kept.size() && equalsAsciiCaseInsensitive(kept[j].name, kept[i].name); ++j) {
+        for (; j < kept.size() && equalsIgnoringAsciiCase(kept[j].name, kept[i].name); ++j) {
             if (j > i)
                 out.literal(", ");
             if (kept[j].redacted)
