@@ -142,7 +142,11 @@ Status SegmentIndexer::indexBytes(quint64 segment, QByteArrayView bytes, qint64 
         run.firstTs = std::min(run.firstTs, e.tsUs);
         if (e.seq >= run.lastSeq) {
             run.lastSeq = e.seq;
-            run.lastHash = e.hash.toByteArray();
+            // Every event passes here: the run's hash is overwritten in place, not reallocated.
+            if (run.lastHash.size() == e.hash.size())
+                std::memcpy(run.lastHash.data(), e.hash.data(), size_t(e.hash.size()));
+            else
+                run.lastHash = e.hash.toByteArray();
         }
         run.lastTs = std::max(run.lastTs, e.tsUs);
         run.endOffset = offset + RecordingJournal::headerBytes + record.size();
@@ -156,8 +160,16 @@ Status SegmentIndexer::indexBytes(quint64 segment, QByteArrayView bytes, qint64 
         }
         if (counted(e.kind)) {
             const qint64 n = e.kind == QByteArrayView("policy.masked") ? maskedValues(e) : 1;
-            if (n > 0)
-                fold.counts[{e.sessionId.toByteArray(), e.kind.toByteArray(), e.tsUs / 1'000'000 * 1'000'000}] += n;
+            if (n > 0) {
+                // Looked up without copying the ids (every request is counted); copied once per key.
+                const qint64 second = e.tsUs / 1'000'000 * 1'000'000;
+                const auto key = std::make_tuple(QByteArray::fromRawData(e.sessionId.data(), e.sessionId.size()),
+                                                 QByteArray::fromRawData(e.kind.data(), e.kind.size()), second);
+                if (auto counted = fold.counts.find(key); counted != fold.counts.end())
+                    counted->second += n;
+                else
+                    fold.counts.emplace(std::make_tuple(e.sessionId.toByteArray(), e.kind.toByteArray(), second), n);
+            }
         }
     }, end, !crcChecked);
     if (!problem.isEmpty() && !(cutAllowed && problem.startsWith(QLatin1String("a torn"))))
