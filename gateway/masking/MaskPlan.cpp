@@ -11,6 +11,10 @@
 
 #if defined(__linux__)
 #include <sys/mman.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #endif
 
 namespace gh {
@@ -219,6 +223,38 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
     if (allBuiltin)
         for (size_t b = 0; b < 256; ++b)
             plan->m_breaks[b] = !anyContains[b];
+    plan->m_prefilter = allBuiltin && plan->m_filtered;
+    for (size_t i = 0; plan->m_prefilter && i < plan->m_entries.size(); ++i) {
+        const Detector *d = plan->m_entries[i].builtin;
+        const quint64 bit = quint64(1) << i;
+        const std::array<bool, 256> alphabet = byteClass(d->alphabet);
+        const std::array<bool, 256> needs = byteClass(d->needs);
+        for (size_t b = 0; b < 256; ++b) {
+            if (alphabet[b])
+                plan->m_shapeAlphabet[b] |= bit;
+            if (needs[b])
+                plan->m_shapeNeeds[b] |= bit;
+        }
+        if (!*d->needs) {
+            RunRule rule;
+            for (size_t c = 0; c < 256; ++c) {
+                rule.alphabet[c] = alphabet[c] ? 1 : 0;
+                if (alphabet[c] && (c == 0 || !alphabet[c - 1]))
+                    rule.ranges.emplace_back(quint8(c), quint8(c));
+                if (alphabet[c])
+                    rule.ranges.back().second = quint8(c);
+            }
+            rule.minimum = qsizetype(std::max(d->minLength, 1));
+            plan->m_runRules.push_back(std::move(rule));
+        }
+        for (size_t c = 0; c < 256; ++c)
+            plan->m_anyNeeds[c] = plan->m_anyNeeds[c] || needs[c];
+    }
+    for (size_t c = 0; plan->m_prefilter && c < 256; ++c)
+        if (plan->m_anyNeeds[c])
+            plan->m_neededBytes.push_back(quint8(c));
+    if (plan->m_neededBytes.size() > 8)   // then the byte table is as cheap as the compares
+        plan->m_neededBytes.clear();
     plan->m_finder = std::make_unique<RE2>(StringPiece(combined.constData(), size_t(combined.size())), options(latin1));
     if (!plan->m_finder->ok() || !plan->m_which->Compile())
         return ruleError(maskRules.constFirst(), QStringLiteral("pattern"),
@@ -325,6 +361,138 @@ int MaskPlan::whichFiredBySet(QByteArrayView text, qsizetype begin, qsizetype en
     return -1;
 }
 
+namespace {
+
+#if defined(__SSE2__)
+// A rule's alphabet as byte ranges, broadcast once per call rather than once per block.
+struct VectorRanges {
+    __m128i low[8];
+    __m128i span[8];
+    size_t count = 0;
+};
+
+// Bit i of the result: byte p[i] lies in one of the ranges, for 64 bytes.
+quint64 inRanges64(const unsigned char *p, const VectorRanges &ranges)
+{
+    quint64 bits = 0;
+    for (int part = 0; part < 4; ++part) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16 * part));
+        __m128i in = _mm_setzero_si128();
+        for (size_t r = 0; r < ranges.count; ++r) {
+            // v in [low, low + span] exactly when v - low (wrapping) <= span, unsigned
+            const __m128i d = _mm_sub_epi8(v, ranges.low[r]);
+            in = _mm_or_si128(in, _mm_cmpeq_epi8(_mm_min_epu8(d, ranges.span[r]), d));
+        }
+        bits |= quint64(quint16(_mm_movemask_epi8(in))) << (16 * part);
+    }
+    return bits;
+}
+
+// Whether `bits` holds `length` consecutive ones (1 <= length <= 64).
+bool hasRunOfOnes(quint64 bits, qsizetype length)
+{
+    for (qsizetype have = 1; have < length && bits;) {
+        const qsizetype step = std::min(have, length - have);
+        bits &= bits >> step;   // bit i: the run from i is now have + step long
+        have += step;
+    }
+    return bits != 0;
+}
+#endif
+
+} // namespace
+
+bool MaskPlan::hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n)
+{
+    qsizetype run = 0;   // ones at the end of what was looked at so far
+    qsizetype k = 0;
+#if defined(__SSE2__)
+    // 64 bytes at a time as a bit mask of the alphabet's bytes; a run carries over block ends.
+    if (rule.ranges.size() <= 8) {
+        VectorRanges ranges;
+        for (const auto &[lo, hi] : rule.ranges) {
+            ranges.low[ranges.count] = _mm_set1_epi8(char(lo));
+            ranges.span[ranges.count] = _mm_set1_epi8(char(hi - lo));
+            ++ranges.count;
+        }
+        for (; k + 64 <= n; k += 64) {
+            const quint64 bits = inRanges64(p + k, ranges);
+            if (~bits == 0) {
+                run += 64;
+            } else {
+                if (run + std::countr_one(bits) >= rule.minimum
+                    || (rule.minimum <= 64 && hasRunOfOnes(bits, rule.minimum)))
+                    return true;
+                run = std::countl_one(bits);
+            }
+            if (run >= rule.minimum)
+                return true;
+        }
+    }
+#endif
+    for (; k < n; ++k) {
+        run = rule.alphabet[p[k]] ? run + 1 : 0;
+        if (run >= rule.minimum)
+            return true;
+    }
+    return false;
+}
+
+bool MaskPlan::neededByteStartsRun(const unsigned char *p, qsizetype n, qsizetype k) const
+{
+    // Is the run of a needing rule's alphabet around p[k] long enough? Each look stops once it
+    // is, so a long run costs each needed byte in it at most the rule's minimum.
+    for (quint64 need = m_shapeNeeds[p[k]]; need; need &= need - 1) {
+        const int j = std::countr_zero(need);
+        const quint64 bit = quint64(1) << j;
+        const qsizetype minimum = std::max<qsizetype>(m_lengths[size_t(j)].first, 1);
+        qsizetype lo = k;
+        qsizetype hi = k + 1;
+        while (hi - lo < minimum && lo > 0 && (m_shapeAlphabet[p[lo - 1]] & bit))
+            --lo;
+        while (hi - lo < minimum && hi < n && (m_shapeAlphabet[p[hi]] & bit))
+            ++hi;
+        if (hi - lo >= minimum)
+            return true;
+    }
+    return false;
+}
+
+bool MaskPlan::mayMatch(QByteArrayView text) const
+{
+    if (!m_prefilter)
+        return !m_entries.empty();
+    const auto *p = reinterpret_cast<const unsigned char *>(text.data());
+    const qsizetype n = text.size();
+    // This runs over every masked byte and must cost well under the finder's DFA (about 16
+    // instructions a byte): vector compares, then byte-table work only where they hit.
+    for (const RunRule &rule : m_runRules)
+        if (hasLongRun(rule, p, n))
+            return true;
+    qsizetype k = 0;
+#if defined(__SSE2__)
+    if (!m_neededBytes.empty()) {
+        __m128i needed[8];
+        const size_t count = m_neededBytes.size();
+        for (size_t i = 0; i < count; ++i)
+            needed[i] = _mm_set1_epi8(char(m_neededBytes[i]));
+        for (; k + 16 <= n; k += 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + k));
+            __m128i hit = _mm_setzero_si128();
+            for (size_t i = 0; i < count; ++i)
+                hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, needed[i]));
+            for (unsigned mask = unsigned(_mm_movemask_epi8(hit)); mask; mask &= mask - 1)
+                if (neededByteStartsRun(p, n, k + std::countr_zero(mask)))
+                    return true;
+        }
+    }
+#endif
+    for (; k < n; ++k)
+        if (m_anyNeeds[p[k]] && neededByteStartsRun(p, n, k))
+            return true;
+    return false;
+}
+
 // The one loop behind maskBuffer and findSpans. Clean text costs one DFA pass of the finder, as a
 // plain scan would; each candidate then costs a reverse DFA to its start (inside RE2::Match), the
 // Set's DFA over the span, and the rule's check.
@@ -332,6 +500,9 @@ template <typename OnSpan>
 void MaskPlan::scan(QByteArrayView text, qsizetype from, OnSpan &&onSpan) const
 {
     if (m_entries.empty() || from >= text.size())
+        return;
+    // A match found from `from` on lies wholly in text[from, end): nothing there, no finder pass.
+    if (!mayMatch(text.sliced(from)))
         return;
     const StringPiece sp(text.data(), size_t(text.size()));
     const size_t end = sp.size();

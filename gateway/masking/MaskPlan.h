@@ -112,6 +112,13 @@ public:
     // Lets a streamed text be released word by word rather than a window behind.
     qsizetype openMatchStart(QByteArrayView text, qsizetype from) const;
 
+    // False when no rule can match anywhere in `text`, read off the built-in detectors' shapes: a
+    // match is a run of its detector's alphabet at least its minimum length long, holding one of
+    // the bytes the detector needs (when it needs one). A superset of the finder, and cheaper than
+    // its DFA: most text has no such run (a base64 blob, prose without digits next to separators),
+    // and then the finder is not run at all. Always true for a plan with a custom pattern.
+    bool mayMatch(QByteArrayView text) const;
+
     // One non-capturing alternation of the ten built-in patterns: what the finder of a plan with
     // all built-ins runs. Exposed for the benchmark's baseline.
     static QByteArray builtinAlternation();
@@ -149,6 +156,23 @@ private:
     quint64 m_alphabetRules = 0;
     quint64 m_boundedRules = 0;
     quint64 m_bearers = 0;
+    // mayMatch(): bit i of m_shapeAlphabet[b] is set when a match of rule i may contain byte b (its
+    // whole alphabet, private_key and bearer_token included), of m_shapeNeeds[b] when b is one of
+    // the bytes rule i needs (m_anyNeeds[b]: some rule does); m_runRules are the rules that need
+    // none, checked by the length of their alphabet's runs.
+    struct RunRule {
+        std::array<quint8, 256> alphabet{};
+        std::vector<std::pair<quint8, quint8>> ranges;   // the same bytes as inclusive ranges
+        qsizetype minimum = 1;
+    };
+    static bool hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n);
+    bool neededByteStartsRun(const unsigned char *p, qsizetype n, qsizetype k) const;
+    bool m_prefilter = false;
+    std::array<quint64, 256> m_shapeAlphabet{};
+    std::array<quint64, 256> m_shapeNeeds{};
+    std::array<quint8, 256> m_anyNeeds{};
+    std::vector<quint8> m_neededBytes;   // the same, listed for vector compares (empty past 8)
+    std::vector<RunRule> m_runRules;
 };
 
 } // namespace gh

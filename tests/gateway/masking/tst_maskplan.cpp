@@ -39,6 +39,8 @@ private slots:
     void attributionIsTheFirstRuleMatchingThere();
     void sharedFirstByteGoesToTheRightRule_data();
     void sharedFirstByteGoesToTheRightRule();
+    void prefilterNeverHidesAMatch();
+    void prefilterPassesOverCleanText();
 };
 
 namespace {
@@ -454,3 +456,83 @@ void TestMaskPlan::checksums()
 
 QTEST_GUILESS_MAIN(TestMaskPlan)
 #include "tst_maskplan.moc"
+
+// mayMatch() decides whether the finder runs at all: wherever RE2 finds a match of any built-in
+// pattern, in any slice of text, mayMatch() must say so, for every detector alone and all together.
+void TestMaskPlan::prefilterNeverHidesAMatch()
+{
+    const QByteArray text = fragmentSoup(40000, 23);
+    QList<QList<Rule>> plans{allDetectorRules()};
+    for (const QString &d : gh::builtinDetectorNames())
+        plans.append(QList<Rule>{detectorRule(d)});
+    QRandomGenerator rng(5);
+    for (const QList<Rule> &rules : plans) {
+        auto plan = compileOrFail(rules);
+        QVERIFY(plan);
+        QByteArray alternation;
+        for (const Rule &r : rules)
+            alternation += (alternation.isEmpty() ? "(?:" : "|(?:") + QByteArray(gh::findDetector(r.detector)->pattern) + ')';
+        const re2::RE2 finder(alternation.constData());
+        QVERIFY(finder.ok());
+        int withMatch = 0;
+        for (int i = 0; i < 4000; ++i) {
+            const qsizetype at = rng.bounded(int(text.size()));
+            const int longest = i % 2 ? 120 : 800;   // a PEM block in the soup is some 60-300 bytes
+            const QByteArrayView slice = QByteArrayView(text).sliced(at).first(qMin<qsizetype>(1 + rng.bounded(longest), text.size() - at));
+            if (!re2::RE2::PartialMatch(piece(slice), finder))
+                continue;
+            ++withMatch;
+            const QByteArray why = rules.first().detector.toUtf8() + ": " + slice.toByteArray();
+            QVERIFY2(plan->mayMatch(slice), why.constData());
+        }
+        QVERIFY2(withMatch >= 20, qPrintable(rules.first().detector));   // the slices must exercise the rule
+    }
+}
+
+// What the prefilter is for: text with no run shaped like a match skips the finder's DFA, and is
+// passed through as it is.
+void TestMaskPlan::prefilterPassesOverCleanText()
+{
+    auto plan = compileOrFail({detectorRule(u"email"_qs), detectorRule(u"credit_card"_qs), detectorRule(u"us_ssn"_qs),
+                               detectorRule(u"phone"_qs), detectorRule(u"ipv4"_qs)});
+    QVERIFY(plan);
+    QRandomGenerator rng(9);
+    QByteArray random(4096, Qt::Uninitialized);
+    for (char &c : random)
+        c = char(rng.bounded(256));
+    const QByteArray base64 = random.toBase64();
+    const QByteArray prose = "The gateway holds the credential, so callers never see it; every session is recorded "
+                             "and can be replayed later, at any speed, by an auditor with the right role.";
+    for (const QByteArray &clean : {base64, prose}) {
+        QVERIFY2(!plan->mayMatch(clean), clean.left(80).constData());
+        const gh::MaskResult r = plan->maskBuffer(clean);
+        QCOMPARE(r.data, clean);
+        QVERIFY(r.hits.isEmpty());
+    }
+    // A card number (which needs no particular byte: found by the length of its run of digits)
+    // at every offset across the 64-byte blocks the run check reads, and an SSN (found around its
+    // dashes) likewise: each is seen and masked ('|' keeps base64 digits from lengthening them).
+    for (qsizetype at = 100; at < 300; ++at) {
+        for (const auto &[pii, masked] : {std::pair<QByteArray, QByteArray>{"|4111 1111 1111 1111|", "|[CREDIT_CARD]|"},
+                                          std::pair<QByteArray, QByteArray>{"|123-45-6789|", "|[US_SSN]|"}}) {
+            const QByteArray text = base64.left(at) + pii + base64.mid(at);
+            QVERIFY2(plan->mayMatch(text), qPrintable(QString::number(at)));
+            const QByteArray out = plan->maskBuffer(text).data;
+            QVERIFY2(out.contains(masked), out.mid(at - 20, 60).constData());
+        }
+    }
+    // The same for a card rule alone, which only the run check can see.
+    auto cards = compileOrFail({detectorRule(u"credit_card"_qs)});
+    QVERIFY(cards);
+    QVERIFY(!cards->mayMatch(base64));
+    for (qsizetype at = 100; at < 300; ++at)
+        QVERIFY2(cards->mayMatch(QByteArray(base64.left(at) + "|4111 1111 1111 1111|" + base64.mid(at))), qPrintable(QString::number(at)));
+    // One match anywhere, even at the very end, and the finder runs and masks it.
+    const QByteArray dirty = base64 + " call (555) 123-4567";
+    QVERIFY(plan->mayMatch(dirty));
+    QVERIFY(plan->maskBuffer(dirty).data.endsWith(" call [PHONE]"));
+    // A custom pattern may match anything: the finder always runs.
+    auto custom = compileOrFail({detectorRule(u"email"_qs), patternRule(u"ids"_qs, u"id-[0-9]+"_qs)});
+    QVERIFY(custom);
+    QVERIFY(custom->mayMatch(base64));
+}
