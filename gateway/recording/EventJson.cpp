@@ -176,6 +176,13 @@ void appendLatin1Content(ByteWriter &out, QByteArrayView latin1)
     const char *run = latin1.data();
     const char *const end = latin1.data() + latin1.size();
     for (const char *p = run; p < end; ++p) {
+        // Plain ASCII (ids, methods, most header names) goes by 16 and 8 bytes at a time.
+        while (end - p >= 16 && plain16(p) && ascii16(p))
+            p += 16;
+        while (end - p >= 8 && plainWord(load8(p)) && (load8(p) & kHighBits) == 0)
+            p += 8;
+        if (p == end)
+            break;
         const auto c = quint8(*p);
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
@@ -255,11 +262,19 @@ EventJson::EventJson()
 
 void EventJson::beginMember(ByteWriter &out, QLatin1StringView key)
 {
+    // Keys are the callers' ASCII literals (see the header): written as they are, no escaping.
+    Q_ASSERT(std::all_of(key.begin(), key.end(), [](char c) { return quint8(c) >= 0x20 && quint8(c) < 0x80 && c != '"' && c != '\\'; }));
     out.chop(1);   // the closing brace, written again by the caller
+    char *p = out.claim(key.size() + 4);
+    char *const start = p;
     if (out.size() > 1)
-        out.put(',');
-    json::appendLatin1String(out, QByteArrayView(key.data(), key.size()));
-    out.put(':');
+        *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, key.data(), size_t(key.size()));
+    p += key.size();
+    *p++ = '"';
+    *p++ = ':';
+    out.advance(p - start);
     if (key.startsWith(QLatin1String("body"))) {
         if (key == QLatin1String("body"))
             m_bodyKeys |= Body;
