@@ -11,10 +11,10 @@
 
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#endif
 #endif
 
 namespace gh {
@@ -237,8 +237,8 @@ Result<std::shared_ptr<const MaskPlan>> MaskPlan::compile(const QList<Rule> &mas
         }
         if (!*d->needs) {
             RunRule rule;
+            rule.bit = bit;
             for (size_t c = 0; c < 256; ++c) {
-                rule.alphabet[c] = alphabet[c] ? 1 : 0;
                 if (alphabet[c] && (c == 0 || !alphabet[c - 1]))
                     rule.ranges.emplace_back(quint8(c), quint8(c));
                 if (alphabet[c])
@@ -402,7 +402,7 @@ bool hasRunOfOnes(quint64 bits, qsizetype length)
 
 } // namespace
 
-bool MaskPlan::hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n)
+bool MaskPlan::hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n) const
 {
     qsizetype run = 0;   // ones at the end of what was looked at so far
     qsizetype k = 0;
@@ -431,14 +431,14 @@ bool MaskPlan::hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype
     }
 #endif
     for (; k < n; ++k) {
-        run = rule.alphabet[p[k]] ? run + 1 : 0;
+        run = (m_shapeAlphabet[p[k]] & rule.bit) ? run + 1 : 0;
         if (run >= rule.minimum)
             return true;
     }
     return false;
 }
 
-bool MaskPlan::neededByteStartsRun(const unsigned char *p, qsizetype n, qsizetype k) const
+bool MaskPlan::neededByteInLongRun(const unsigned char *p, qsizetype n, qsizetype k) const
 {
     // Is the run of a needing rule's alphabet around p[k] long enough? Each look stops once it
     // is, so a long run costs each needed byte in it at most the rule's minimum.
@@ -481,13 +481,13 @@ bool MaskPlan::mayMatch(QByteArrayView text) const
             for (size_t i = 0; i < count; ++i)
                 hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, needed[i]));
             for (unsigned mask = unsigned(_mm_movemask_epi8(hit)); mask; mask &= mask - 1)
-                if (neededByteStartsRun(p, n, k + std::countr_zero(mask)))
+                if (neededByteInLongRun(p, n, k + std::countr_zero(mask)))
                     return true;
         }
     }
 #endif
     for (; k < n; ++k)
-        if (m_anyNeeds[p[k]] && neededByteStartsRun(p, n, k))
+        if (m_anyNeeds[p[k]] && neededByteInLongRun(p, n, k))
             return true;
     for (const RunRule &rule : m_runRules)
         if (hasLongRun(rule, p, n))

@@ -161,12 +161,12 @@ private:
     // the bytes rule i needs (m_anyNeeds[b]: some rule does); m_runRules are the rules that need
     // none, checked by the length of their alphabet's runs.
     struct RunRule {
-        std::array<quint8, 256> alphabet{};
-        std::vector<std::pair<quint8, quint8>> ranges;   // the same bytes as inclusive ranges
+        quint64 bit = 0;
+        std::vector<std::pair<quint8, quint8>> ranges;   // its alphabet as inclusive byte ranges
         qsizetype minimum = 1;
     };
-    static bool hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n);
-    bool neededByteStartsRun(const unsigned char *p, qsizetype n, qsizetype k) const;
+    bool hasLongRun(const RunRule &rule, const unsigned char *p, qsizetype n) const;
+    bool neededByteInLongRun(const unsigned char *p, qsizetype n, qsizetype k) const;
     bool m_prefilter = false;
     std::array<quint64, 256> m_shapeAlphabet{};
     std::array<quint64, 256> m_shapeNeeds{};
