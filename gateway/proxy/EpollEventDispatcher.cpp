@@ -29,14 +29,21 @@ qint64 nowNs()
             .count();
 }
 
-std::uint32_t wantedEvents(QSocketNotifier *const (&notifiers)[3])
+} // namespace
+
+std::uint32_t EpollEventDispatcher::wantedEvents(const Watch &w)
 {
-    return (notifiers[QSocketNotifier::Read] ? std::uint32_t(EPOLLIN) : 0u)
-           | (notifiers[QSocketNotifier::Write] ? std::uint32_t(EPOLLOUT) : 0u)
-           | (notifiers[QSocketNotifier::Exception] ? std::uint32_t(EPOLLPRI) : 0u);
+    if (w.direct)
+        return w.directEvents;
+    return (w.notifiers[QSocketNotifier::Read] ? std::uint32_t(EPOLLIN) : 0u)
+           | (w.notifiers[QSocketNotifier::Write] ? std::uint32_t(EPOLLOUT) : 0u)
+           | (w.notifiers[QSocketNotifier::Exception] ? std::uint32_t(EPOLLPRI) : 0u);
 }
 
-} // namespace
+EpollEventDispatcher *EpollEventDispatcher::ofCurrentThread()
+{
+    return qobject_cast<EpollEventDispatcher *>(QThread::currentThread()->eventDispatcher());
+}
 
 EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
     : QAbstractEventDispatcher(parent)
@@ -121,6 +128,10 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
         if (fd < 0 || std::size_t(fd) >= m_watches.size())
             continue;
         const Watch &w = m_watches[std::size_t(fd)];
+        if (w.direct) {
+            m_pendingDirect.push_back({fd, w.generation, e.events});
+            continue;
+        }
         QSocketNotifier *read = w.notifiers[QSocketNotifier::Read];
         QSocketNotifier *write = w.notifiers[QSocketNotifier::Write];
         QSocketNotifier *exception = w.notifiers[QSocketNotifier::Exception];
@@ -141,6 +152,16 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 bool EpollEventDispatcher::dispatchPending()
 {
     bool any = false;
+    // By index: a watcher may watch or unwatch fds (its own or others) while it runs.
+    for (std::size_t i = 0; i < m_pendingDirect.size(); ++i) {
+        const DirectEvent e = m_pendingDirect[i];
+        const Watch &w = m_watches[std::size_t(e.fd)];
+        if (!w.direct || w.generation != e.generation)
+            continue;   // unwatched since (its fd may be another socket's by now)
+        w.direct->fdReady(e.events);
+        any = true;
+    }
+    m_pendingDirect.clear();
     while (!m_pending.isEmpty()) {
         QSocketNotifier *notifier = m_pending.takeFirst();
         QEvent event(QEvent::SockAct);
@@ -165,9 +186,9 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
         qWarning("proxy: cannot watch socket %lld", static_cast<long long>(fd));
         return;
     }
-    if (std::size_t(fd) >= m_watches.size())
-        m_watches.resize(std::max(std::size_t(fd) + 1, m_watches.size() * 2));
-    m_watches[std::size_t(fd)].notifiers[type] = notifier;
+    Watch &w = watchFor(int(fd));
+    Q_ASSERT(!w.direct);
+    w.notifiers[type] = notifier;
     markDirty(int(fd));
 }
 
@@ -182,7 +203,7 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     if (w.notifiers[type] != notifier)
         return;
     w.notifiers[type] = nullptr;
-    if (wantedEvents(w.notifiers) == 0 && w.armed != 0) {
+    if (wantedEvents(w) == 0 && w.armed != 0) {
         // The last notifier of this fd: out of the interest set now, not at the next wait. The
         // socket is usually closed next, and a new one may get the same number before we wait;
         // the kernel forgets a closed fd on its own, and a deferred change would miss that.
@@ -194,6 +215,48 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
         return;
     }
     markDirty(int(fd));
+}
+
+EpollEventDispatcher::Watch &EpollEventDispatcher::watchFor(int fd)
+{
+    if (std::size_t(fd) >= m_watches.size())
+        m_watches.resize(std::max(std::size_t(fd) + 1, m_watches.size() * 2));
+    return m_watches[std::size_t(fd)];
+}
+
+void EpollEventDispatcher::watch(int fd, FdWatcher *watcher, std::uint32_t events)
+{
+    if (fd < 0 || !watcher) {
+        qWarning("proxy: cannot watch socket %d", fd);
+        return;
+    }
+    Watch &w = watchFor(fd);
+    if (w.direct != watcher) {
+        Q_ASSERT(!w.notifiers[0] && !w.notifiers[1] && !w.notifiers[2]);
+        w.direct = watcher;
+        ++w.generation;
+    }
+    w.directEvents = events;
+    markDirty(fd);
+}
+
+void EpollEventDispatcher::unwatch(int fd)
+{
+    if (fd < 0 || std::size_t(fd) >= m_watches.size())
+        return;
+    Watch &w = m_watches[std::size_t(fd)];
+    if (!w.direct)
+        return;
+    w.direct = nullptr;
+    w.directEvents = 0;
+    ++w.generation;
+    if (w.armed != 0) {   // now, as for a socket's last notifier: the fd is closed next
+        epoll_event ev{};
+        if (epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, &ev) != 0 && errno != ENOENT && errno != EBADF)
+            qWarning("proxy: cannot stop watching socket %d: %s", fd, std::strerror(errno));
+        w.armed = 0;
+        ++m_interestChanges;
+    }
 }
 
 void EpollEventDispatcher::markDirty(int fd)
@@ -210,7 +273,7 @@ void EpollEventDispatcher::applyInterest()
     for (const int fd : m_dirty) {
         Watch &w = m_watches[std::size_t(fd)];
         w.dirty = false;
-        const std::uint32_t want = wantedEvents(w.notifiers);
+        const std::uint32_t want = wantedEvents(w);
         if (want == w.armed)
             continue;
         epoll_event ev{};

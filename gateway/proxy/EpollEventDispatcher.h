@@ -15,6 +15,15 @@ class QSocketNotifier;
 
 namespace gh {
 
+// Told directly of a watched fd's epoll events (EpollEventDispatcher::watch).
+class FdWatcher {
+public:
+    virtual void fdReady(std::uint32_t epollEvents) = 0;
+
+protected:
+    ~FdWatcher() = default;
+};
+
 // The proxy threads' event loop: Linux epoll under Qt's sockets and timers.
 //
 // Qt's default dispatcher (GLib's main loop) rebuilds its poll set and signals its wake-up eventfd
@@ -55,14 +64,35 @@ public:
     void interrupt() override;
     void startingUp() override;
 
+    // The dispatcher of the calling thread when it is one of these, else null.
+    static EpollEventDispatcher *ofCurrentThread();
+
+    // Direct watching, for the proxy's own sockets (FdStream): `watcher` is called with the epoll
+    // events (EPOLLIN, EPOLLOUT, EPOLLRDHUP as asked; EPOLLHUP and EPOLLERR always) of `fd` from
+    // the loop, with no QSocketNotifier, event object or signal in between. Calling it again
+    // changes the events (0: none for now); like notifier changes, the change reaches epoll just
+    // before the next wait. An fd is watched directly or through notifiers, never both.
+    void watch(int fd, FdWatcher *watcher, std::uint32_t events);
+    // Stops watching at once (call it before closing the fd): nothing more reaches the watcher,
+    // including events already collected in this pass.
+    void unwatch(int fd);
+
     // How many epoll_ctl calls were made: tests check that toggles within one pass coalesce.
     quint64 interestChanges() const { return m_interestChanges; }
 
 private:
     struct Watch {
         QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr};   // QSocketNotifier::Type
+        FdWatcher *direct = nullptr;
+        std::uint32_t directEvents = 0;
+        std::uint32_t generation = 0;   // bumped by unwatch: events collected before are stale
         std::uint32_t armed = 0;   // the events epoll has for this fd
         bool dirty = false;
+    };
+    struct DirectEvent {
+        int fd;
+        std::uint32_t generation;
+        std::uint32_t events;
     };
     struct Timer {
         QObject *object = nullptr;
@@ -73,6 +103,8 @@ private:
     };
 
     void markDirty(int fd);
+    Watch &watchFor(int fd);
+    static std::uint32_t wantedEvents(const Watch &w);
     void applyInterest();
     bool dispatchPending();
     bool fireTimers();
@@ -89,6 +121,7 @@ private:
     std::vector<Watch> m_watches;   // indexed by fd
     std::vector<int> m_dirty;
     QList<QSocketNotifier *> m_pending;   // ready in this pass, not yet activated
+    std::vector<DirectEvent> m_pendingDirect;
     quint64 m_interestChanges = 0;
 
     QHash<int, Timer> m_timers;
