@@ -18,8 +18,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSslSocket>
-#include <QTcpSocket>
 
 #include <algorithm>
 
@@ -27,7 +25,10 @@ namespace gh {
 
 using namespace proxywire;
 
-void writeChunkSize(QIODevice *socket, qsizetype size)
+namespace {
+
+template<typename Sink>
+void chunkSize(Sink &sink, qsizetype size)
 {
     char buf[24];
     int n = 0;
@@ -42,16 +43,29 @@ void writeChunkSize(QIODevice *socket, qsizetype size)
         buf[n++] = digits[--d];
     buf[n++] = '\r';
     buf[n++] = '\n';
-    socket->write(buf, n);
+    sink.write(buf, n);
 }
 
-void writeChunk(QIODevice *socket, const char *data, qsizetype size)
+template<typename Sink>
+void chunk(Sink &sink, const char *data, qsizetype size)
 {
     if (size <= 0)
         return;
-    writeChunkSize(socket, size);
-    socket->write(data, size);
-    socket->write("\r\n", 2);
+    chunkSize(sink, size);
+    sink.write(data, size);
+    sink.write("\r\n", 2);
+}
+
+} // namespace
+
+void writeChunkSize(ByteStream &stream, qsizetype size)
+{
+    chunkSize(stream, size);
+}
+
+void writeChunk(ByteStream &stream, const char *data, qsizetype size)
+{
+    chunk(stream, data, size);
 }
 
 namespace {
@@ -68,32 +82,25 @@ QString printable(QByteArrayView v)
 
 } // namespace
 
-ProxyConnection::ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const ProxyContext &context)
-    : QObject(worker), m_socket(socket), m_worker(worker), m_context(context)
+ProxyConnection::ProxyConnection(std::unique_ptr<ByteStream> stream, ProxyWorker *worker, const ProxyContext &context)
+    : QObject(worker), m_stream(std::move(stream)), m_worker(worker), m_context(context)
 {
-    m_socket->setParent(this);
-    m_socket->setReadBufferSize(kReadSlice);
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    QHostAddress peer = m_socket->peerAddress();
+    m_stream->setHandler(this);
+    QHostAddress peer = m_stream->peerAddress();
     bool v4 = false;
     const quint32 ip4 = peer.toIPv4Address(&v4);
     if (v4)
         peer = QHostAddress(ip4);
     m_peerText = peer.toString().toLatin1();
-    m_proto = qobject_cast<QSslSocket *>(m_socket) ? QByteArrayLiteral("https") : QByteArrayLiteral("http");
+    m_proto = m_stream->isEncrypted() ? QByteArrayLiteral("https") : QByteArrayLiteral("http");
     http_parser_init(&m_parser, HTTP_REQUEST);
     m_parser.data = this;
     m_in.reserve(kReadSlice);
 
     connect(&m_timer, &LazyTimer::timeout, this, &ProxyConnection::onTimeout);
-    connect(m_socket, &QTcpSocket::readyRead, this, &ProxyConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &ProxyConnection::onClientDisconnected);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &ProxyConnection::onClientBytesWritten);
     if (m_context.counters.clientConnections)
         m_context.counters.clientConnections->inc();
     armTimer(m_context.options.headerTimeout);
-    if (m_socket->bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &ProxyConnection::onReadyRead, Qt::QueuedConnection);
 }
 
 ProxyConnection::~ProxyConnection()
@@ -321,13 +328,60 @@ int ProxyConnection::onMessageComplete(http_parser *p)
 
 // ---- client input -------------------------------------------------------------------------
 
-void ProxyConnection::onReadyRead()
+void ProxyConnection::streamReadable()
 {
     if (m_closing || m_closed) {
-        m_socket->readAll();   // lingering close: drop what the client still sends
+        if (m_stream->discardInput())   // lingering close: drop what the client still sends
+            onClientDisconnected();
         return;
     }
+    m_inputReady = true;
+    fillInput();
     pump();
+    if (m_closed)
+        return;
+    if (m_inputEnded) {
+        // The client closed its side: whatever it sent before was parsed above; nobody is left
+        // to answer.
+        onClientDisconnected();
+        return;
+    }
+    if (m_inputReady && !m_inputPaused) {
+        // m_in is full and the request in flight does not take more now (held, answered, or the
+        // upstream is slow): the stream keeps the rest until pump() makes room.
+        m_inputPaused = true;
+        m_stream->setReadPaused(true);
+    }
+}
+
+void ProxyConnection::fillInput()
+{
+    while (m_inputReady && !m_inputEnded) {
+        const qint64 room = kReadSlice - m_in.size();
+        if (room <= 0)
+            return;
+        // Read in bounded slices into the same buffer: no allocation per read.
+        const qsizetype old = m_in.size();
+        m_in.resize(old + room);
+        const qint64 n = m_stream->read(m_in.data() + old, room);
+        m_in.resize(old + qMax<qint64>(n, 0));
+        if (n > 0 && m_context.counters.bytesFromClients)
+            m_context.counters.bytesFromClients->inc(quint64(n));
+        if (n < 0)
+            m_inputEnded = true;
+        if (n < room)
+            m_inputReady = false;   // all the kernel had: the stream tells us when there is more
+    }
+}
+
+void ProxyConnection::streamHangUp()
+{
+    onClientDisconnected();   // gone while its input waited for room
+}
+
+void ProxyConnection::streamFailed(const QString &)
+{
+    onClientDisconnected();
 }
 
 void ProxyConnection::pump()
@@ -344,17 +398,12 @@ void ProxyConnection::pump()
         }
         armTimer(m_context.options.headerTimeout);
     }
+    if (m_inputPaused) {   // taking input again: the stream offers what it held
+        m_inputPaused = false;
+        m_stream->setReadPaused(false);
+    }
     while (true) {
-        // Read in bounded slices into the same buffer: no allocation per read.
-        const qint64 room = kReadSlice - m_in.size();
-        if (room > 0 && m_socket->bytesAvailable() > 0) {
-            const qsizetype old = m_in.size();
-            m_in.resize(old + room);
-            const qint64 n = m_socket->read(m_in.data() + old, room);
-            m_in.resize(old + qMax<qint64>(n, 0));
-            if (n > 0 && m_context.counters.bytesFromClients)
-                m_context.counters.bytesFromClients->inc(quint64(n));
-        }
+        fillInput();
         if (m_in.isEmpty())
             break;
         m_failStatus = 0;
@@ -416,9 +465,9 @@ void ProxyConnection::pump()
         armTimer(m_context.options.idleTimeout);
 }
 
-void ProxyConnection::onClientBytesWritten()
+void ProxyConnection::streamWritten()
 {
-    if (m_pausedUpstream && m_socket->bytesToWrite() <= kLowWater) {
+    if (m_pausedUpstream && m_stream->bytesToWrite() <= kLowWater) {
         m_pausedUpstream = false;
         if (m_upstream)
             m_upstream->setPaused(false);
@@ -615,7 +664,7 @@ void ProxyConnection::forward()
         return;   // a retry: the body (if any) is on its way already
     m_request = Request::Body;
     if (m_expectContinue && !m_continueSent)
-        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
+        m_stream->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
     pump();
 }
 
@@ -692,7 +741,7 @@ void ProxyConnection::finishExchange()
         closeGracefully();
         return;
     }
-    m_socket->flush();
+    m_stream->flush();
     m_request = Request::Idle;
     m_response = Response::None;
     m_route = nullptr;
@@ -706,10 +755,10 @@ void ProxyConnection::finishExchange()
     m_requestChunked = false;
     m_contentLength = 0;
     armTimer(m_context.options.idleTimeout);
-    // A pipelined request already read (or buffered by the socket while this one was answered)
-    // is taken up later, not now: we may be deep in an upstream callback. Otherwise the next
-    // readyRead starts the next request, and nothing is queued per request.
-    if (!m_in.isEmpty() || m_socket->bytesAvailable() > 0)
+    // A pipelined request already read is taken up later, not now: we may be deep in an upstream
+    // callback. Otherwise the stream's next readable call starts the next request, and nothing is
+    // queued per request.
+    if (!m_in.isEmpty())
         QMetaObject::invokeMethod(this, &ProxyConnection::pump, Qt::QueuedConnection);
 }
 
@@ -762,7 +811,7 @@ void ProxyConnection::sendError(int status, const QByteArray &code, const QStrin
     out += "\r\n";
     if (!m_headRequest)
         out += body;
-    m_socket->write(out);
+    m_stream->write(out);
     m_response = Response::Done;
     if (m_closeAfterResponse) {
         closeGracefully();
@@ -784,14 +833,18 @@ void ProxyConnection::closeGracefully()
     m_closing = true;
     releaseUpstream(false);
     m_in.clear();
+    if (m_inputPaused) {   // the input is drained from now on, never left to reset the answer
+        m_inputPaused = false;
+        m_stream->setReadPaused(false);
+    }
     m_timer.start(kLingerMs);
-    closeAfterFlush(m_socket, this);
+    m_stream->closeAfterFlush();
 }
 
 void ProxyConnection::drain()
 {
     m_draining = true;
-    if (m_request == Request::Idle && m_in.isEmpty() && m_socket->bytesAvailable() == 0)
+    if (m_request == Request::Idle && m_in.isEmpty() && m_stream->bytesAvailable() == 0)
         closeGracefully();
     // Otherwise finishExchange() closes once the exchange in flight is answered.
 }
@@ -799,15 +852,13 @@ void ProxyConnection::drain()
 void ProxyConnection::onTimeout()
 {
     if (m_closing) {
-        m_socket->abort();
         onClientDisconnected();
         return;
     }
     switch (m_request) {
     case Request::Idle:
         if (m_in.isEmpty()) {
-            m_socket->abort();   // an idle keep-alive client has nothing in flight
-            onClientDisconnected();
+            onClientDisconnected();   // an idle keep-alive client has nothing in flight
             return;
         }
         [[fallthrough]];
@@ -833,6 +884,7 @@ void ProxyConnection::onClientDisconnected()
         return;
     m_closed = true;
     m_timer.stop();
+    m_stream->abort();
     releaseUpstream(false);
     if (!m_heldApproval.isEmpty() && m_context.approvals) {
         // Nobody waits for the answer any more: the approvers should not have to decide.

@@ -2,6 +2,7 @@
 
 #include "admin/HttpRequest.h"
 #include "identity/Principal.h"
+#include "proxy/ByteStream.h"
 #include "proxy/LazyTimer.h"
 #include "proxy/RequestTarget.h"
 #include "proxy/UpstreamConnection.h"
@@ -18,8 +19,6 @@
 #include <memory>
 #include <optional>
 
-class QTcpSocket;
-
 namespace gh {
 
 struct Rule;
@@ -35,11 +34,11 @@ struct Route;
 // One client connection of the HTTP proxy: parses requests with http-parser as they stream in,
 // authenticates and routes each one, and pipes its body to an upstream connection and the
 // response back, read by read, never holding more than a bounded amount of either.
-class ProxyConnection final : public QObject, private UpstreamListener {
+class ProxyConnection final : public QObject, private UpstreamListener, private ByteStream::Handler {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ProxyConnection)
 public:
-    ProxyConnection(QTcpSocket *socket, ProxyWorker *worker, const ProxyContext &context);
+    ProxyConnection(std::unique_ptr<ByteStream> stream, ProxyWorker *worker, const ProxyContext &context);
     ~ProxyConnection() override;
 
     // Finish the exchange in flight (if any), then close.
@@ -72,9 +71,13 @@ private:
 
     bool countHeaderBytes(size_t len);
     int validateHead();
-    void onReadyRead();
+    // ByteStream::Handler: the client's side.
+    void streamReadable() override;
+    void streamWritten() override;
+    void streamFailed(const QString &reason) override;
+    void streamHangUp() override;
+    void fillInput();   // what the client sent, into m_in while it has room
     void pump();
-    void onClientBytesWritten();
     void onClientDisconnected();
     void onTimeout();
     void armTimer(std::chrono::milliseconds timeout);
@@ -109,12 +112,15 @@ private:
     void closeGracefully();
     void releaseUpstream(bool reusable);
 
-    QTcpSocket *m_socket;   // child
+    std::unique_ptr<ByteStream> m_stream;   // the client: FdStream, QtSocketStream for TLS
     ProxyWorker *m_worker;
     const ProxyContext &m_context;
     LazyTimer m_timer;
     http_parser m_parser{};
     QByteArray m_in;        // received from the client, not yet parsed
+    bool m_inputReady = false;   // the stream may have more for m_in without telling us again
+    bool m_inputEnded = false;   // the client closed its side
+    bool m_inputPaused = false;  // m_in is full: the stream holds the rest
     QByteArray m_peerText;  // the client's address for X-Forwarded-For
     QByteArray m_proto;     // "http" | "https"
 

@@ -12,7 +12,6 @@
 #include "recording/Recorder.h"
 
 #include <QJsonArray>
-#include <QTcpSocket>
 
 namespace gh {
 
@@ -24,7 +23,7 @@ void ProxyConnection::startBodyScan()
     m_scanning = true;
     m_scanBody.clear();
     if (m_expectContinue) {
-        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
+        m_stream->write("HTTP/1.1 100 Continue\r\n\r\n", 25);
         m_continueSent = true;
     }
     m_request = Request::Body;

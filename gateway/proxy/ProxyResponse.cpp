@@ -11,7 +11,6 @@
 #include "proxy/RouteTable.h"
 #include "recording/Recorder.h"
 
-#include <QTcpSocket>
 
 namespace gh {
 
@@ -31,7 +30,7 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
     if (masked && !startMasking(head))
         return;
     if (!m_deferredHead)
-        m_socket->write(responseHeadBytes(head, masked, -1));
+        m_stream->write(responseHeadBytes(head, masked, -1));
     m_responseInline = false;
     if (m_session) {
         QList<QByteArray> secrets;
@@ -146,9 +145,9 @@ void ProxyConnection::writeBody(const char *data, qsizetype size)
     if (size <= 0)
         return;
     if (m_clientChunked)
-        writeChunk(m_socket, data, size);
+        writeChunk(*m_stream, data, size);
     else
-        m_socket->write(data, size);
+        m_stream->write(data, size);
     m_responseBytes += size;
     if (m_responseInline)
         m_responseBody.append(data, qMin<qsizetype>(size, qsizetype(kInlineBody) - m_responseBody.size()));
@@ -159,8 +158,8 @@ void ProxyConnection::writeBody(const char *data, qsizetype size)
 void ProxyConnection::upstreamReadDone()
 {
     // Each upstream read goes out now: the first token of a stream must not wait for the next.
-    m_socket->flush();
-    if (!m_pausedUpstream && m_upstream && m_socket->bytesToWrite() > kHighWater) {
+    m_stream->flush();
+    if (!m_pausedUpstream && m_upstream && m_stream->bytesToWrite() > kHighWater) {
         m_pausedUpstream = true;
         m_upstream->setPaused(true);
     }
@@ -177,7 +176,7 @@ void ProxyConnection::upstreamComplete(bool reusable)
         }
         if (m_deferredHead) {
             // Masked whole: the head goes out now, with the masked body's own length.
-            m_socket->write(responseHeadBytes(*m_deferredHead, true, tail->size()));
+            m_stream->write(responseHeadBytes(*m_deferredHead, true, tail->size()));
             m_deferredHead.reset();
             m_response = Response::Streaming;
         }
@@ -186,7 +185,7 @@ void ProxyConnection::upstreamComplete(bool reusable)
         m_masker.reset();
     }
     if (m_clientChunked)
-        m_socket->write("0\r\n\r\n", 5);
+        m_stream->write("0\r\n\r\n", 5);
     m_clientChunked = false;
     m_response = Response::Done;
     if (m_session) {

@@ -1,16 +1,24 @@
 #include "proxy/ProxyWorker.h"
 
+#include "proxy/FdStream.h"
 #include "proxy/ProxyConnection.h"
 #include "proxy/ProxyContext.h"
+#include "proxy/QtSocketStream.h"
 #include "proxy/UpstreamConnection.h"
 
 #include <QRandomGenerator>
 #include <QSslSocket>
-#include <QTcpSocket>
 
 #include <unistd.h>
 
 namespace gh {
+
+namespace {
+
+// What Qt may hold of a TLS client's input beyond what the connection has taken (as m_in's bound).
+constexpr qint64 kClientReadBuffer = 64 * 1024;
+
+} // namespace
 
 ProxyWorker::ProxyWorker(std::shared_ptr<const ProxyContext> context, int index)
     : m_context(std::move(context))
@@ -30,23 +38,27 @@ ProxyWorker::~ProxyWorker()
 
 void ProxyWorker::adopt(qintptr descriptor)
 {
-    QTcpSocket *socket = nullptr;
+    std::unique_ptr<ByteStream> stream;
     if (m_context->listenerTls) {
-        auto *ssl = new QSslSocket(this);
+        auto *ssl = new QSslSocket;
         ssl->setSslConfiguration(*m_context->listenerTls);
-        socket = ssl;
-    } else {
-        socket = new QTcpSocket(this);
-    }
-    if (!socket->setSocketDescriptor(descriptor)) {
-        qWarning("proxy: cannot take over an accepted connection: %s", qPrintable(socket->errorString()));
-        delete socket;
-        ::close(int(descriptor));
-        return;
-    }
-    if (auto *ssl = qobject_cast<QSslSocket *>(socket))
+        if (!ssl->setSocketDescriptor(descriptor)) {
+            qWarning("proxy: cannot take over an accepted connection: %s", qPrintable(ssl->errorString()));
+            delete ssl;
+            ::close(int(descriptor));
+            return;
+        }
         ssl->startServerEncryption();
-    auto *connection = new ProxyConnection(socket, this, *m_context);
+        stream = std::make_unique<QtSocketStream>(ssl, kClientReadBuffer);
+    } else {
+        auto plain = std::make_unique<FdStream>();
+        if (!plain->adopt(int(descriptor))) {
+            qWarning("proxy: cannot take over an accepted connection: %s", qPrintable(plain->errorString()));
+            return;
+        }
+        stream = std::move(plain);
+    }
+    auto *connection = new ProxyConnection(std::move(stream), this, *m_context);
     m_clients.insert(connection);
     connect(connection, &ProxyConnection::closed, this, &ProxyWorker::onClientClosed);
     if (m_draining)

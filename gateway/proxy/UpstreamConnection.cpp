@@ -1,10 +1,11 @@
 #include "proxy/UpstreamConnection.h"
 
+#include "proxy/FdStream.h"
 #include "proxy/ProxyWire.h"
+#include "proxy/QtSocketStream.h"
 
 #include <QPointer>
 #include <QSslSocket>
-#include <QTcpSocket>
 
 #include <algorithm>
 
@@ -33,28 +34,17 @@ UpstreamConnection::UpstreamConnection(const Route &route, std::chrono::millisec
     , m_readTimeout(readTimeout)
 {
     if (m_tls) {
-        auto *ssl = new QSslSocket(this);
+        auto *ssl = new QSslSocket;
         if (route.tls)
             ssl->setSslConfiguration(*route.tls);
-        connect(ssl, &QSslSocket::encrypted, this, &UpstreamConnection::onConnected);
-        m_socket = ssl;
+        // Bounded: what the client cannot take yet stays in the kernel, and TCP slows the upstream.
+        m_stream = std::make_unique<QtSocketStream>(ssl, kReadSlice);
     } else {
-        m_socket = new QTcpSocket(this);
-        connect(m_socket, &QTcpSocket::connected, this, &UpstreamConnection::onConnected);
+        m_stream = std::make_unique<FdStream>();
     }
+    m_stream->setHandler(this);
     m_parser.data = this;
     connect(&m_timer, &LazyTimer::timeout, this, &UpstreamConnection::onTimeout);
-    connect(m_socket, &QTcpSocket::readyRead, this, &UpstreamConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &UpstreamConnection::onDisconnected);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &UpstreamConnection::onBytesWritten);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-        if (error == QAbstractSocket::RemoteHostClosedError)
-            return;   // onDisconnected decides: a close may legitimately end the body
-        if (!m_ready || m_busy)
-            fail(m_socket->errorString());
-        else
-            Q_EMIT idleLost(this);
-    });
 }
 
 UpstreamConnection::~UpstreamConnection() = default;
@@ -88,21 +78,25 @@ void UpstreamConnection::detach()
 void UpstreamConnection::open()
 {
     m_timer.start(timerMs(m_connectTimeout));
-    if (m_tls)
-        static_cast<QSslSocket *>(m_socket)->connectToHostEncrypted(m_host, m_port);
-    else
-        m_socket->connectToHost(m_host, m_port);
+    m_stream->connectToHost(m_host, m_port);
 }
 
-void UpstreamConnection::onConnected()
+void UpstreamConnection::streamConnected()
 {
     m_ready = true;
     m_timer.stop();
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    // Bounded: what the client cannot take yet stays in the kernel, and TCP slows the upstream.
-    m_socket->setReadBufferSize(kReadSlice);
     if (m_listener)
         m_listener->upstreamReady();
+}
+
+void UpstreamConnection::streamFailed(const QString &reason)
+{
+    if (!m_ready || m_busy)
+        fail(reason);
+    else if (!m_failed) {
+        m_failed = true;
+        Q_EMIT idleLost(this);
+    }
 }
 
 void UpstreamConnection::sendHead(const QByteArray &head, bool headRequest)
@@ -119,8 +113,8 @@ void UpstreamConnection::sendHead(const QByteArray &head, bool headRequest)
     m_headRequest = headRequest;
     m_responseBytes = 0;
     ++m_exchanges;
-    m_socket->write(head);
-    m_socket->flush();   // now, not on the next pass through the event loop
+    m_stream->write(head);
+    m_stream->flush();   // now, not on the next pass through the event loop
     m_timer.start(timerMs(m_readTimeout));
 }
 
@@ -129,19 +123,19 @@ void UpstreamConnection::sendBody(const char *data, qsizetype size, bool chunked
     if (size <= 0)
         return;
     if (chunked)
-        writeChunk(m_socket, data, size);
+        writeChunk(*m_stream, data, size);
     else
-        m_socket->write(data, size);
+        m_stream->write(data, size);
 }
 
 void UpstreamConnection::sendBodyEnd()
 {
-    m_socket->write("0\r\n\r\n", 5);
+    m_stream->write("0\r\n\r\n", 5);
 }
 
 qint64 UpstreamConnection::bytesToWrite() const
 {
-    return m_socket->bytesToWrite();
+    return m_stream->bytesToWrite();
 }
 
 void UpstreamConnection::setPaused(bool paused)
@@ -151,12 +145,13 @@ void UpstreamConnection::setPaused(bool paused)
     m_paused = paused;
     if (paused) {
         m_timer.stop();   // a slow client is not a silent upstream
+        m_stream->setReadPaused(true);
         return;
     }
+    m_stream->setReadPaused(false);
     if (m_busy)
         m_timer.start(timerMs(m_readTimeout));
-    // Whatever arrived while paused raises no new readyRead: look now, from the event loop.
-    QMetaObject::invokeMethod(this, &UpstreamConnection::onReadyRead, Qt::QueuedConnection);
+    // The stream offers what arrived meanwhile again, from the event loop.
 }
 
 void UpstreamConnection::close()
@@ -165,7 +160,7 @@ void UpstreamConnection::close()
     m_busy = false;
     m_failed = true;
     m_timer.stop();
-    m_socket->abort();
+    m_stream->abort();
     deleteLater();
 }
 
@@ -176,7 +171,7 @@ void UpstreamConnection::fail(const QString &reason, bool timedOut)
     m_failed = true;
     m_busy = false;
     m_timer.stop();
-    m_socket->abort();
+    m_stream->abort();
     if (UpstreamListener *l = std::exchange(m_listener, nullptr))
         l->upstreamFailed(reason, timedOut);
     else
@@ -191,7 +186,7 @@ void UpstreamConnection::onTimeout()
         fail(QStringLiteral("no data for %1 s").arg(m_readTimeout.count() / 1000), true);
 }
 
-void UpstreamConnection::onBytesWritten()
+void UpstreamConnection::streamWritten()
 {
     if (m_busy && !m_paused)
         m_timer.start(timerMs(m_readTimeout));
@@ -199,25 +194,31 @@ void UpstreamConnection::onBytesWritten()
         m_listener->upstreamWritable();
 }
 
-void UpstreamConnection::onReadyRead()
+void UpstreamConnection::streamReadable()
 {
     if (m_failed)
         return;
     if (!m_busy) {
-        if (m_socket->bytesAvailable() > 0) {
-            // An idle connection has nothing to say; whatever it says makes it unusable.
+        // An idle connection has nothing to say; whatever it says (its close included) makes it
+        // unusable.
+        char probe;
+        if (m_stream->read(&probe, 1) != 0) {
             m_failed = true;
-            m_socket->abort();
+            m_stream->abort();
             Q_EMIT idleLost(this);
         }
         return;
     }
     QPointer<UpstreamConnection> guard(this);
     char buffer[kReadSlice];
-    while (!m_paused && m_busy && m_socket->bytesAvailable() > 0) {
-        const qint64 n = m_socket->read(buffer, kReadSlice);
-        if (n <= 0)
+    while (!m_paused && m_busy) {
+        const qint64 n = m_stream->read(buffer, kReadSlice);
+        if (n == 0)
             break;
+        if (n < 0) {
+            onEnd();
+            return;
+        }
         m_timer.start(timerMs(m_readTimeout));
         parse(buffer, qsizetype(n));
         if (!guard || m_failed)
@@ -226,9 +227,9 @@ void UpstreamConnection::onReadyRead()
             m_listener->upstreamReadDone();
         if (!guard)
             return;
+        if (n < kReadSlice)
+            break;   // what the kernel had: the stream calls again when there is more
     }
-    if (m_busy && !m_paused && m_socket->state() != QAbstractSocket::ConnectedState && m_socket->bytesAvailable() == 0)
-        onDisconnected();
 }
 
 void UpstreamConnection::parse(const char *data, qsizetype size)
@@ -244,7 +245,7 @@ void UpstreamConnection::parse(const char *data, qsizetype size)
         m_busy = false;
         m_timer.stop();
         const bool reusable = !extra && http_should_keep_alive(&m_parser) != 0
-            && m_socket->state() == QAbstractSocket::ConnectedState;
+            && m_stream->isOpen();
         if (UpstreamListener *l = std::exchange(m_listener, nullptr))
             l->upstreamComplete(reusable);
         return;
@@ -255,19 +256,10 @@ void UpstreamConnection::parse(const char *data, qsizetype size)
     }
 }
 
-void UpstreamConnection::onDisconnected()
+void UpstreamConnection::onEnd()
 {
-    if (m_failed)
+    if (m_failed || !m_busy)
         return;
-    if (!m_busy) {
-        if (m_ready) {
-            m_failed = true;
-            Q_EMIT idleLost(this);
-        }
-        return;
-    }
-    if (m_paused || m_socket->bytesAvailable() > 0)
-        return;   // read what is buffered first; onReadyRead comes back here
     // The end of the connection may be the end of a body that had no length.
     http_parser_execute(&m_parser, &settings(), nullptr, 0);
     if (m_failed)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "admin/HttpRequest.h"
+#include "proxy/ByteStream.h"
 #include "proxy/LazyTimer.h"
 #include "proxy/RouteTable.h"
 
@@ -11,15 +12,13 @@
 #include <http_parser.h>
 
 #include <chrono>
-
-class QIODevice;
-class QTcpSocket;
+#include <memory>
 
 namespace gh {
 
-// Chunked framing, written straight into a socket's buffer without a temporary.
-void writeChunkSize(QIODevice *device, qsizetype size);
-void writeChunk(QIODevice *device, const char *data, qsizetype size);
+// Chunked framing, written straight into a stream's queue without a temporary.
+void writeChunkSize(ByteStream &stream, qsizetype size);
+void writeChunk(ByteStream &stream, const char *data, qsizetype size);
 
 // How the upstream framed a response's body, as the proxy needs to reframe it for the client.
 struct UpstreamResponseHead {
@@ -50,7 +49,7 @@ protected:
 // One HTTP/1.1 connection to an upstream: connects (TLS verified for https), sends a request head
 // and streams the body, parses the response with http-parser and hands it over read by read.
 // Pooled by the worker between exchanges.
-class UpstreamConnection final : public QObject {
+class UpstreamConnection final : public QObject, private ByteStream::Handler {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(UpstreamConnection)
 public:
@@ -89,15 +88,16 @@ private:
     static int onMessageComplete(http_parser *p);
     static const http_parser_settings &settings();
 
-    void onConnected();
-    void onReadyRead();
-    void onDisconnected();
-    void onBytesWritten();
+    void streamConnected() override;
+    void streamReadable() override;
+    void streamWritten() override;
+    void streamFailed(const QString &reason) override;
+    void onEnd();   // the upstream closed its side
     void onTimeout();
     void fail(const QString &reason, bool timedOut = false);
     void parse(const char *data, qsizetype size);
 
-    QTcpSocket *m_socket = nullptr;   // child
+    std::unique_ptr<ByteStream> m_stream;   // FdStream; QtSocketStream for https
     QByteArray m_poolKey;
     QString m_host;
     quint16 m_port = 0;
