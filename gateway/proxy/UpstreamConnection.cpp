@@ -8,6 +8,7 @@
 #include <QSslSocket>
 
 #include <algorithm>
+#include <memory>
 
 namespace gh {
 
@@ -15,6 +16,37 @@ namespace {
 
 // One read from the upstream: what the client is handed at once, and what we buffer at most.
 constexpr qint64 kReadSlice = 64 * 1024;
+
+// Where a read from the upstream lands: one buffer per thread rather than 64 KiB of stack per
+// call, whose guard-page probes alone cost more than the rest of the read. A nested read (not
+// expected) gets a buffer of its own.
+class ReadSlice {
+    Q_DISABLE_COPY_MOVE(ReadSlice)
+public:
+    ReadSlice()
+    {
+        if (t_inUse) {
+            m_own = std::make_unique<char[]>(kReadSlice);
+            return;
+        }
+        t_inUse = true;
+        if (!t_shared)
+            t_shared = std::make_unique<char[]>(kReadSlice);
+    }
+    ~ReadSlice()
+    {
+        if (!m_own)
+            t_inUse = false;
+    }
+    char *data() const { return m_own ? m_own.get() : t_shared.get(); }
+
+private:
+    static thread_local std::unique_ptr<char[]> t_shared;
+    static thread_local bool t_inUse;
+    std::unique_ptr<char[]> m_own;
+};
+thread_local std::unique_ptr<char[]> ReadSlice::t_shared;
+thread_local bool ReadSlice::t_inUse = false;
 
 int timerMs(std::chrono::milliseconds d)
 {
@@ -210,7 +242,8 @@ void UpstreamConnection::streamReadable()
         return;
     }
     QPointer<UpstreamConnection> guard(this);
-    char buffer[kReadSlice];
+    ReadSlice slice;
+    char *const buffer = slice.data();
     while (!m_paused && m_busy) {
         const qint64 n = m_stream->read(buffer, kReadSlice);
         if (n == 0)
