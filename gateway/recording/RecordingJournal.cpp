@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -102,8 +103,8 @@ public:
         ::close(fd);
     }
 
-    // Full: its pages need not stay mapped (and counted in the process's memory) any more. Owning
-    // thread only.
+    // Full: its pages need not stay mapped (and counted in the process's memory) any more. By the
+    // owning thread, or by the spares' helper once the owner has moved on to another segment.
     void retire()
     {
         if (map)
@@ -126,9 +127,76 @@ public:
 RecordingJournal::RecordingJournal(QString dir, Options options, QStringList leftovers, quint64 nextSegment)
     : m_dir(std::move(dir)), m_options(options), m_leftovers(std::move(leftovers)), m_nextSegment(nextSegment)
 {
+    if (m_options.spareSegments > 0)
+        m_preparer = std::thread([this] { prepareSpares(); });
 }
 
-RecordingJournal::~RecordingJournal() = default;
+RecordingJournal::~RecordingJournal()
+{
+    {
+        QMutexLocker lock(&m_spareMutex);
+        m_stopSpares = true;
+        m_spareWanted.wakeAll();
+    }
+    if (m_preparer.joinable())
+        m_preparer.join();
+    // Spares nobody wrote to leave no file behind.
+    for (const std::shared_ptr<Segment> &spare : std::as_const(m_spares))
+        ::unlink(QFile::encodeName(spare->path).constData());
+}
+
+void RecordingJournal::prepareSpares()
+{
+    // Below the threads that append: this work is never urgent while a spare is left.
+    (void)::setpriority(PRIO_PROCESS, ::gettid(), 5);
+    QMutexLocker lock(&m_spareMutex);
+    bool failing = false;
+    while (!m_stopSpares) {
+        if (!m_retired.isEmpty()) {
+            const QList<std::shared_ptr<Segment>> retired = std::exchange(m_retired, {});
+            lock.unlock();
+            for (const std::shared_ptr<Segment> &segment : retired) {
+                segment->retire();   // its thread has moved on: nothing writes to the mapping
+                // Its pages to the disk now, a segment at a time, rather than in the kernel's
+                // bursts once gigabytes are dirty: a burst of writeback takes the CPU from the
+                // proxy threads for milliseconds (their slowest requests), this does not wait.
+                (void)::sync_file_range(segment->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            }
+            lock.relock();
+            continue;
+        }
+        if (m_spares.size() >= m_options.spareSegments) {
+            m_spareWanted.wait(&m_spareMutex);
+            continue;
+        }
+        lock.unlock();
+        Result<std::shared_ptr<Segment>> spare = newSegment(0);
+        lock.relock();
+        if (!spare) {
+            // The appending thread makes its own and reports why it cannot; said here once.
+            if (!failing)
+                qWarning("store: cannot make a spare recording segment: %s", qPrintable(spare.error().message));
+            failing = true;
+            m_spareWanted.wait(&m_spareMutex, 1000);
+            continue;
+        }
+        failing = false;
+        m_spares.append(*std::move(spare));
+    }
+}
+
+Result<std::shared_ptr<RecordingJournal::Segment>> RecordingJournal::nextSegment(qint64 total)
+{
+    if (m_options.spareSegments > 0) {
+        QMutexLocker lock(&m_spareMutex);
+        if (!m_spares.isEmpty() && m_spares.first()->capacity >= total) {
+            std::shared_ptr<Segment> spare = m_spares.takeFirst();
+            m_spareWanted.wakeOne();
+            return spare;
+        }
+    }
+    return newSegment(total);
+}
 
 std::optional<quint64> RecordingJournal::segmentNumber(QStringView name)
 {
@@ -214,12 +282,18 @@ Result<RecordingJournal::Location> RecordingJournal::append(QByteArrayView recor
         segment = m_slots.value(thread);
     }
     if (!segment || segment->sealed.load(std::memory_order_relaxed) || segment->size + total > segment->capacity) {
-        Result<std::shared_ptr<Segment>> fresh = newSegment(total);
+        Result<std::shared_ptr<Segment>> fresh = nextSegment(total);
         if (!fresh)
             return fresh.error();
         if (segment) {
-            segment->retire();
             segment->sealed.store(true);
+            if (m_options.spareSegments > 0) {   // unmapping costs a TLB shootdown: not here
+                QMutexLocker lock(&m_spareMutex);
+                m_retired.append(segment);
+                m_spareWanted.wakeOne();
+            } else {
+                segment->retire();
+            }
         }
         segment = *fresh;
         QMutexLocker lock(&m_slotsMutex);

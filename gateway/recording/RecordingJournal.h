@@ -10,10 +10,13 @@
 #include <QString>
 #include <QStringList>
 
+#include <QWaitCondition>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace gh {
 
@@ -36,6 +39,11 @@ class RecordingJournal final {
 public:
     struct Options {
         qint64 segmentBytes = 4 << 20;   // each segment's size (a larger record gets one of its own)
+        // Segments made ahead by a helper thread (created, allocated, mapped, every page faulted
+        // in), so the thread whose segment fills takes one ready: making it there cost that
+        // thread about 1 ms, every few thousand requests, with the requests behind it waiting.
+        // 0: each is made when needed, by the thread that needs it.
+        int spareSegments = 2;
     };
     static constexpr qint64 maxRecordBytes = 256 << 20;
     static constexpr qint64 headerBytes = 8;
@@ -105,6 +113,9 @@ public:
 private:
     RecordingJournal(QString dir, Options options, QStringList leftovers, quint64 nextSegment);
     Result<std::shared_ptr<Segment>> newSegment(qint64 atLeast);
+    // A segment for a record of `total` bytes: a spare when one is ready and large enough.
+    Result<std::shared_ptr<Segment>> nextSegment(qint64 total);
+    void prepareSpares();   // the helper thread
 
     const QString m_dir;
     const Options m_options;
@@ -114,6 +125,13 @@ private:
     mutable QMutex m_slotsMutex;
     QHash<void *, std::shared_ptr<Segment>> m_slots;   // thread id -> its current segment
     QList<std::shared_ptr<Segment>> m_live;             // created here and not forgotten, oldest first
+
+    QMutex m_spareMutex;
+    QWaitCondition m_spareWanted;
+    QList<std::shared_ptr<Segment>> m_spares;      // ready, not yet any thread's (oldest first)
+    QList<std::shared_ptr<Segment>> m_retired;     // full: to be unmapped by the helper
+    bool m_stopSpares = false;
+    std::thread m_preparer;
 };
 
 } // namespace gh

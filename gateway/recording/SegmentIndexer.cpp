@@ -341,6 +341,13 @@ Status SegmentIndexer::indexLeftovers(SqliteConnection &db)
         if (!problem.isEmpty())
             qWarning("store: recording segment %s ends in %s; the records before it are kept", qPrintable(path),
                      qPrintable(problem));
+        if (from == 0 && end == 0 && problem.isEmpty()) {
+            // Never written (a spare made ahead, or a segment opened just before the end): nothing
+            // to keep.
+            if (::unlink(QFile::encodeName(path).constData()) != 0 && errno != ENOENT)
+                qWarning("store: empty recording segment %s cannot be removed: %s", qPrintable(path), std::strerror(errno));
+            continue;
+        }
         if (Status st = indexBytes(*number, QByteArrayView(*bytes).first(end - from), from, fold, nullptr, false, true); !st)
             return st;
         added += end - from;

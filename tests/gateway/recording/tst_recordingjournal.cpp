@@ -43,6 +43,14 @@ private:
         return out;
     }
 
+    // Segments made only when needed: the tests below count the files.
+    static RecordingJournal::Options exact()
+    {
+        RecordingJournal::Options o;
+        o.spareSegments = 0;
+        return o;
+    }
+
 private Q_SLOTS:
     void crcIsCastagnoli()
     {
@@ -58,13 +66,13 @@ private Q_SLOTS:
     {
         const QString dir = freshDir();
         {
-            auto journal = RecordingJournal::open(dir);
+            auto journal = RecordingJournal::open(dir, exact());
             QVERIFY2(journal.ok(), qPrintable(journal.ok() ? QString() : journal.error().toString()));
             QVERIFY((*journal)->leftovers().isEmpty());
             for (int i = 0; i < 100; ++i)
                 QVERIFY((*journal)->append(QByteArray(QByteArray("record ") + QByteArray::number(i))).ok());
         }   // as when the process is killed: nothing but the file is left
-        auto again = RecordingJournal::open(dir);
+        auto again = RecordingJournal::open(dir, exact());
         QVERIFY(again.ok());
         QCOMPARE((*again)->leftovers().size(), 1);
         const QList<QByteArray> records = readAll(**again);
@@ -79,12 +87,50 @@ private Q_SLOTS:
         QCOMPARE((*again)->segmentPath(r->segment), dir + QLatin1Char('/') + segments(dir).last());
     }
 
+    // Spares are made ahead in the background; a thread whose segment fills takes the oldest, and
+    // the ones nobody wrote to leave no file behind.
+    void sparesAreMadeAheadAndTakenInOrder()
+    {
+        const QString dir = freshDir();
+        RecordingJournal::Options o;
+        o.segmentBytes = 4096;
+        o.spareSegments = 2;
+        QList<quint64> used;
+        {
+            auto journal = RecordingJournal::open(dir, o);
+            QVERIFY(journal.ok());
+            RecordingJournal &j = **journal;
+            QTRY_COMPARE_WITH_TIMEOUT(segments(dir).size(), 2, 5000);   // ready before any append
+            const quint64 firstSpare = *RecordingJournal::segmentNumber(segments(dir).first());
+            for (int i = 0; i < 10; ++i) {
+                auto r = j.append(QByteArray(1000, char('a' + i)));
+                QVERIFY(r.ok());
+                if (used.isEmpty() || used.last() != r->segment)
+                    used << r->segment;
+                QTest::qWait(i % 4 == 3 ? 100 : 0);   // the helper catches up between segments
+            }
+            QCOMPARE(used.size(), 3);
+            QCOMPARE(used.first(), firstSpare);   // the spare, not a segment made on the spot
+            QVERIFY(used.at(0) < used.at(1) && used.at(1) < used.at(2));
+            QTRY_COMPARE_WITH_TIMEOUT(segments(dir).size(), 3 + 2, 5000);   // replenished
+            const QList<RecordingJournal::LiveSegment> live = j.live();
+            QCOMPARE(live.size(), 3);
+            QCOMPARE(live.at(0).number, used.at(0));
+            QCOMPARE(live.at(0).published, qint64(4 * 1008));
+        }
+        QCOMPARE(segments(dir).size(), 3);   // the two unused spares are gone
+        auto again = RecordingJournal::open(dir, exact());
+        QVERIFY(again.ok());
+        QCOMPARE((*again)->leftovers().size(), 3);
+        QCOMPARE(readAll(**again).size(), 10);
+    }
+
     // What the store's indexer relies on: each record's location, a live list that publishes only
     // whole records, and segments that seal when full and leave the list once forgotten.
     void liveSegmentsPublishWholeRecordsAndSealWhenFull()
     {
         const QString dir = freshDir();
-        RecordingJournal::Options small;
+        RecordingJournal::Options small = exact();
         small.segmentBytes = 4096;
         auto journal = RecordingJournal::open(dir, small);
         QVERIFY(journal.ok());
@@ -146,7 +192,7 @@ private Q_SLOTS:
     void aRecordLargerThanASegmentGetsOneOfItsOwn()
     {
         const QString dir = freshDir();
-        RecordingJournal::Options small;
+        RecordingJournal::Options small = exact();
         small.segmentBytes = 4096;
         {
             auto journal = RecordingJournal::open(dir, small);
@@ -168,7 +214,7 @@ private Q_SLOTS:
     {
         const QString dir = freshDir();
         {
-            auto journal = RecordingJournal::open(dir);
+            auto journal = RecordingJournal::open(dir, exact());
             QVERIFY(journal.ok());
             RecordingJournal *j = journal->get();
             std::atomic<int> failures{0};
@@ -196,7 +242,7 @@ private Q_SLOTS:
             }
             QCOMPARE(failures.load(), 0);
         }
-        auto again = RecordingJournal::open(dir);
+        auto again = RecordingJournal::open(dir, exact());
         QVERIFY(again.ok());
         QCOMPARE((*again)->leftovers().size(), 4);
         // Within a segment, one thread's records in the order it wrote them.
@@ -224,7 +270,7 @@ private Q_SLOTS:
         const QString dir = freshDir();
         qint64 lastStart = 0;
         {
-            auto journal = RecordingJournal::open(dir);
+            auto journal = RecordingJournal::open(dir, exact());
             QVERIFY(journal.ok());
             for (int i = 0; i < 3; ++i)
                 QVERIFY((*journal)->append(QByteArray(QByteArray("record-") + QByteArray::number(i))).ok());
@@ -245,7 +291,7 @@ private Q_SLOTS:
             f.write("not a record");
         }
         f.close();
-        auto again = RecordingJournal::open(dir);
+        auto again = RecordingJournal::open(dir, exact());
         QVERIFY(again.ok());
         QString problem;
         const QList<QByteArray> records = readAll(**again, &problem);
@@ -260,7 +306,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(dir));
         QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
                                                | QFileDevice::ReadOther | QFileDevice::ExeOther));
-        auto journal = RecordingJournal::open(dir);
+        auto journal = RecordingJournal::open(dir, exact());
         QVERIFY(journal.ok());
         QVERIFY((*journal)->append("secret-ish").ok());
         struct stat st {};
@@ -277,7 +323,7 @@ private Q_SLOTS:
         QFile f(path);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.close();
-        auto journal = RecordingJournal::open(path);
+        auto journal = RecordingJournal::open(path, exact());
         QVERIFY(!journal.ok());
         QVERIFY2(journal.error().toString().contains(QLatin1String("not a directory")), qPrintable(journal.error().toString()));
     }

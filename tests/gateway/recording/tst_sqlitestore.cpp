@@ -676,6 +676,13 @@ private slots:
             QVERIFY(j.append(journal::encodeProbe()).ok());
         }   // never indexed: as if the process died before its writer's next pass
         QCOMPARE(QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), before.size() + 2);
+        // A spare segment made ahead that the process never wrote to: removed, not kept.
+        const QString spare = dir + QStringLiteral("/00000000000fffff.seg");
+        {
+            QFile f(spare);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QCOMPARE(f.write(QByteArray(8192, '\0')), qint64(8192));
+        }
 
         for (int open = 0; open < 2; ++open) {   // the second open finds nothing more to do
             auto store = openStore();
@@ -699,6 +706,7 @@ private slots:
             // Requests counted once each: the three indexed now, and the one indexed before.
             QCOMPARE(requestsCounted(*store, QStringLiteral("llm")), qint64(4));
         }
+        QVERIFY(!QFile::exists(spare));
         // Sealed, the leftovers give their unused, preallocated tails back.
         for (const QFileInfo &f : QDir(dir).entryInfoList({QStringLiteral("*.seg")}, QDir::Files))
             QVERIFY2(f.size() < 4096, qPrintable(f.fileName() + QStringLiteral(": ") + QString::number(f.size())));
