@@ -37,14 +37,20 @@ inline bool is(QByteArrayView a, QByteArrayView b)
     return equalsIgnoringAsciiCase(a, b);
 }
 
+// The header names most messages carry, spelled as they come (canonical or lower case), as
+// static arrays: a name found here costs no allocation. Empty when `name` is not one of them.
+QByteArray knownHeaderName(QByteArrayView name);
+
 // http-parser hands a header's name and value over in pieces when a read ends inside one: the
 // first piece makes the bytes (no append to an empty array), later ones extend them.
 inline void addHeaderName(HttpHeaders &headers, bool newHeader, const char *at, size_t len)
 {
-    if (newHeader || headers.isEmpty())
-        headers.emplaceBack(QByteArray(at, qsizetype(len)), QByteArray());
-    else
-        headers.last().first.append(at, qsizetype(len));
+    if (newHeader || headers.isEmpty()) {
+        QByteArray known = knownHeaderName(QByteArrayView(at, qsizetype(len)));
+        headers.emplaceBack(known.isNull() ? QByteArray(at, qsizetype(len)) : std::move(known), QByteArray());
+    } else {
+        headers.last().first.append(at, qsizetype(len));   // a static name detaches here
+    }
 }
 
 inline void addHeaderValue(QByteArray &value, const char *at, size_t len)
