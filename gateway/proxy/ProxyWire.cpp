@@ -1,6 +1,5 @@
 #include "proxy/ProxyWire.h"
 
-#include <array>
 #include <cstring>
 
 namespace gh::proxywire {
@@ -8,14 +7,18 @@ namespace gh::proxywire {
 namespace {
 
 // By length, then spelling. QByteArrayLiteral's arrays are static: copies share them with no
-// reference count to touch.
+// reference count to touch. Built when the library loads: no guard to check per call.
+constexpr qsizetype kShortest = 4;
+constexpr qsizetype kLongest = 19;
+constexpr int kPerLength = 8;
+
 struct KnownNames {
-    static constexpr qsizetype kLongest = 19;
-    std::array<QList<QByteArray>, kLongest + 1> byLength;
+    QByteArray names[kLongest + 1][kPerLength];
+    int count[kLongest + 1] = {};
 
     KnownNames()
     {
-        const QByteArray names[] = {
+        const QByteArray all[] = {
             QByteArrayLiteral("Host"), QByteArrayLiteral("host"),
             QByteArrayLiteral("Date"), QByteArrayLiteral("date"),
             QByteArrayLiteral("ETag"), QByteArrayLiteral("etag"),
@@ -40,21 +43,29 @@ struct KnownNames {
             QByteArrayLiteral("X-Forwarded-Proto"), QByteArrayLiteral("x-forwarded-proto"),
             QByteArrayLiteral("Content-Disposition"), QByteArrayLiteral("content-disposition"),
         };
-        for (const QByteArray &name : names)
-            byLength[std::size_t(name.size())].append(name);
+        for (const QByteArray &name : all) {
+            const qsizetype n = name.size();
+            Q_ASSERT(n >= kShortest && n <= kLongest && count[n] < kPerLength);
+            names[n][count[n]++] = name;
+        }
     }
 };
+
+const KnownNames kKnown;
 
 } // namespace
 
 QByteArray knownHeaderName(QByteArrayView name)
 {
-    static const KnownNames known;
-    if (name.size() < 4 || name.size() > KnownNames::kLongest)
+    const qsizetype n = name.size();
+    if (n < kShortest || n > kLongest)
         return {};
-    for (const QByteArray &candidate : known.byLength[std::size_t(name.size())])
-        if (std::memcmp(candidate.constData(), name.data(), std::size_t(name.size())) == 0)
+    const char first = name.front();
+    for (int i = 0; i < kKnown.count[n]; ++i) {
+        const QByteArray &candidate = kKnown.names[n][i];
+        if (candidate.front() == first && std::memcmp(candidate.constData() + 1, name.data() + 1, std::size_t(n - 1)) == 0)
             return candidate;
+    }
     return {};
 }
 
