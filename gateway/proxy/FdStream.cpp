@@ -320,20 +320,9 @@ void FdStream::write(const char *data, qint64 size)
         return;
     if (m_state == State::Connected && bytesToWrite() == 0 && size >= kDirectWrite) {
         // Large and first in line: straight to the kernel, only what it does not take is queued.
-        qint64 sent = 0;
-        while (sent < size) {
-            const ssize_t n = ::send(m_fd, data + sent, size_t(size - sent), MSG_NOSIGNAL);
-            if (n > 0) {
-                sent += n;
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                break;
-            breakWith(n < 0 ? errno : EPIPE);
+        const qint64 sent = sendNow(data, size);
+        if (sent < 0)
             return;
-        }
         data += sent;
         size -= sent;
         if (size == 0)
@@ -349,14 +338,13 @@ void FdStream::flush()
         sendQueued();
 }
 
-qint64 FdStream::sendQueued()
+qint64 FdStream::sendNow(const char *data, qint64 size)
 {
-    qint64 total = 0;
-    while (m_outHead < m_out.size()) {
-        const ssize_t n = ::send(m_fd, m_out.constData() + m_outHead, size_t(m_out.size() - m_outHead), MSG_NOSIGNAL);
+    qint64 sent = 0;
+    while (sent < size) {
+        const ssize_t n = ::send(m_fd, data + sent, size_t(size - sent), MSG_NOSIGNAL);
         if (n > 0) {
-            m_outHead += n;
-            total += n;
+            sent += n;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -364,8 +352,17 @@ qint64 FdStream::sendQueued()
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         breakWith(n < 0 ? errno : EPIPE);
-        return total;
+        return -1;
     }
+    return sent;
+}
+
+qint64 FdStream::sendQueued()
+{
+    const qint64 sent = sendNow(m_out.constData() + m_outHead, m_out.size() - m_outHead);
+    if (sent < 0)
+        return 0;
+    m_outHead += sent;
     if (m_outHead == m_out.size()) {
         m_out.resize(0);   // keeps the allocation for the next answer
         m_outHead = 0;
@@ -376,7 +373,7 @@ qint64 FdStream::sendQueued()
         m_outHead = 0;
     }
     updateInterest();
-    return total;
+    return sent;
 }
 
 void FdStream::breakWith(int error)

@@ -59,6 +59,7 @@ private:
     void connectNext();
     void connectFinished();
     qint64 sendQueued();   // bytes sent now; a failure is noted for the next pass
+    qint64 sendNow(const char *data, qint64 size);   // what the kernel took; -1: broken (noted)
     void breakWith(int error);
     void fail(const QString &reason);
 
