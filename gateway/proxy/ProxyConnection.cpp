@@ -25,10 +25,7 @@ namespace gh {
 
 using namespace proxywire;
 
-namespace {
-
-template<typename Sink>
-void chunkSize(Sink &sink, qsizetype size)
+void writeChunkSize(ByteStream &stream, qsizetype size)
 {
     char buf[24];
     int n = 0;
@@ -43,29 +40,16 @@ void chunkSize(Sink &sink, qsizetype size)
         buf[n++] = digits[--d];
     buf[n++] = '\r';
     buf[n++] = '\n';
-    sink.write(buf, n);
-}
-
-template<typename Sink>
-void chunk(Sink &sink, const char *data, qsizetype size)
-{
-    if (size <= 0)
-        return;
-    chunkSize(sink, size);
-    sink.write(data, size);
-    sink.write("\r\n", 2);
-}
-
-} // namespace
-
-void writeChunkSize(ByteStream &stream, qsizetype size)
-{
-    chunkSize(stream, size);
+    stream.write(buf, n);
 }
 
 void writeChunk(ByteStream &stream, const char *data, qsizetype size)
 {
-    chunk(stream, data, size);
+    if (size <= 0)
+        return;
+    writeChunkSize(stream, size);
+    stream.write(data, size);
+    stream.write("\r\n", 2);
 }
 
 namespace {
