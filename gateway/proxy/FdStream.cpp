@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -130,7 +131,10 @@ void FdStream::connectNext()
             in6->sin6_port = htons(m_port);
             const Q_IPV6ADDR ip6 = address.toIPv6Address();
             std::memcpy(&in6->sin6_addr, &ip6, sizeof ip6);
-            in6->sin6_scope_id = address.scopeId().toUInt();
+            // A link-local address names its interface by number or by name ("fe80::1%eth0").
+            bool numeric = false;
+            const uint scope = address.scopeId().toUInt(&numeric);
+            in6->sin6_scope_id = numeric ? scope : ::if_nametoindex(address.scopeId().toLocal8Bit().constData());
             length = sizeof(sockaddr_in6);
         } else {
             continue;

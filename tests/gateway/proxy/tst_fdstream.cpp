@@ -154,11 +154,17 @@ private Q_SLOTS:
         QTest::addColumn<QString>("host");
         QTest::newRow("address") << QStringLiteral("127.0.0.1");
         QTest::newRow("name") << QStringLiteral("localhost");
+        QTest::newRow("ipv6 address") << QStringLiteral("::1");
     }
 
     void exchangesBytesWithAHostByAddressOrName()
     {
         QFETCH(QString, host);
+        if (host == QLatin1String("::1")) {
+            QTcpServer probe;
+            if (!probe.listen(QHostAddress::LocalHostIPv6, 0))
+                QSKIP("this machine has no IPv6 loopback");
+        }
         m_handler.insideCall = true;
         m_stream->connectToHost(host, m_server.serverPort());
         m_handler.insideCall = false;
