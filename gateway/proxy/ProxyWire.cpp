@@ -14,6 +14,7 @@ constexpr int kPerLength = 8;
 
 struct KnownNames {
     QByteArray names[kLongest + 1][kPerLength];
+    char firsts[kLongest + 1][kPerLength] = {};   // each name's first byte: tried without touching it
     int count[kLongest + 1] = {};
 
     KnownNames()
@@ -46,6 +47,7 @@ struct KnownNames {
         for (const QByteArray &name : all) {
             const qsizetype n = name.size();
             Q_ASSERT(n >= kShortest && n <= kLongest && count[n] < kPerLength);
+            firsts[n][count[n]] = name.front();
             names[n][count[n]++] = name;
         }
     }
@@ -62,8 +64,10 @@ QByteArray knownHeaderName(QByteArrayView name)
         return {};
     const char first = name.front();
     for (int i = 0; i < kKnown.count[n]; ++i) {
+        if (kKnown.firsts[n][i] != first)
+            continue;
         const QByteArray &candidate = kKnown.names[n][i];
-        if (candidate.front() == first && std::memcmp(candidate.constData() + 1, name.data() + 1, std::size_t(n - 1)) == 0)
+        if (std::memcmp(candidate.constData() + 1, name.data() + 1, std::size_t(n - 1)) == 0)
             return candidate;
     }
     return {};
