@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP proxy's figures (issue 3), all in one run, as ratios against baselines in the same run:
 #   (a) wrk -t2 -c32 -d10s, 1 KiB responses: direct nginx, an nginx reverse proxy with upstream
-#       keepalive, and gatehoused (token auth + recording on); the two proxies alternated, twice
+#       keepalive, and gatehoused (token auth + recording on); the two proxies alternated ROUNDS
+#       times (3)
 #   (b) time to the first SSE event through the gateway minus direct (median of many runs)
 #   (c) a 1 GiB response through the gateway to curl: gatehoused's peak RSS (VmHWM)
 #   (d) kill -9 of gatehoused under load, restart: every request the upstream received has its
@@ -10,7 +11,7 @@
 #   (e) wrk through a connection with 5 mask rules vs the same origin without (alternated, twice)
 #   (f) time from a held request to approval.requested on the admin event stream
 #
-#   bench/run.sh                      BUILD_DIR=build-x bench/run.sh      SSE_RUNS=500 bench/run.sh
+#   bench/run.sh                      BUILD_DIR=build-x bench/run.sh      SSE_RUNS=500 ROUNDS=5 bench/run.sh
 #
 # Installs what it needs (apt-get, only when missing), builds gatehoused and gatehousectl (Release,
 # only what changed), runs everything on 127.0.0.1 and stops every process it started. Never part
@@ -21,6 +22,7 @@ ROOT=$PWD
 BUILD_DIR=${BUILD_DIR:-build-bench}
 DURATION=${DURATION:-10s}
 SSE_RUNS=${SSE_RUNS:-300}
+ROUNDS=${ROUNDS:-3}   # (a): nginx proxy and gatehoused alternated this many times
 say() { printf '%s\n' "$*" >&2; }
 
 # ---- what it needs ---------------------------------------------------------------------------
@@ -201,24 +203,27 @@ if [ "${ONLY:-}" != e ]; then   # ONLY=e bench/run.sh: figure (e) alone
   say "bench: (a) wrk direct"
   run_wrk direct "http://127.0.0.1:$ORIGIN/1k.bin"
   D_RPS=$WRK_RPS D_P99=$WRK_P99
-  # The nginx proxy and gatehoused alternate twice (nginx, gatehoused, nginx, gatehoused) and each
-  # side is averaged: the VM's drift over the minute falls on both alike, as in (e).
-  N_SUM=0 G_SUM=0 G_BAD=0 G_TICKS=0 G_COUNTED=0 N_P99S="" G_P99S=""
-  for round in 1 2; do
-    say "bench: (a) wrk nginx reverse proxy ($round/2)"
+  # The nginx proxy and gatehoused alternate ROUNDS times (nginx, gatehoused, nginx, ...) and each
+  # side is averaged: the VM's drift over the minutes falls on both alike, as in (e). Each round's
+  # own ratio is printed too, to show how far this machine's noise moves it.
+  N_SUM=0 G_SUM=0 G_BAD=0 G_TICKS=0 G_COUNTED=0 N_P99S="" G_P99S="" RATIOS=""
+  for round in $(seq "$ROUNDS"); do
+    say "bench: (a) wrk nginx reverse proxy ($round/$ROUNDS)"
     run_wrk nginx "http://127.0.0.1:$NPROXY/1k.bin"
     N_SUM=$(( N_SUM + WRK_RPS )) N_P99S="$N_P99S $WRK_P99"
-    say "bench: (a) wrk gatehoused ($round/2)"
+    round_nginx=$WRK_RPS
+    say "bench: (a) wrk gatehoused ($round/$ROUNDS)"
     t0=$(cpu_ticks "$GH_PID")
     run_wrk gatehoused "$GH_PROXY/origin/1k.bin" -H "$AUTH"
     t1=$(cpu_ticks "$GH_PID")
     G_SUM=$(( G_SUM + WRK_RPS )) G_P99S="$G_P99S $WRK_P99" G_BAD=$(( G_BAD + WRK_BAD ))
+    RATIOS="$RATIOS $(awk -v g="$WRK_RPS" -v n="$round_nginx" 'BEGIN { printf "%.2f", (n > 0) ? g / n : 0 }')"
     # CPU per request over warm-up and run together (the ticks cover both).
     G_TICKS=$(( G_TICKS + t1 - t0 ))
     G_COUNTED=$(awk -v c="$G_COUNTED" -v n="$WRK_REQS" -v r="$WRK_RPS" 'BEGIN { printf "%.0f", c + n + r * 2 }')
   done
   mean() { echo "$@" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s / NF }'; }
-  N_RPS=$(( N_SUM / 2 )) G_RPS=$(( G_SUM / 2 ))
+  N_RPS=$(( N_SUM / ROUNDS )) G_RPS=$(( G_SUM / ROUNDS ))
   N_P99=$(mean $N_P99S) G_P99=$(mean $G_P99S)
   G_CPU_US=$(awk -v t="$G_TICKS" -v hz="$(getconf CLK_TCK)" -v n="$G_COUNTED" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
   SESSIONS=$(curl -s -H "Authorization: Bearer $GH_ADMIN_TOKEN" "$GH_ADMIN/api/v1/sessions?limit=10000" \
@@ -229,6 +234,7 @@ if [ "${ONLY:-}" = a ]; then   # ONLY=a bench/run.sh: figure (a) alone, for quic
     "$D_RPS" "$D_P99" "$N_RPS" "$N_P99" "$G_RPS" "$G_P99" "$G_CPU_US"
   awk -v g="$G_RPS" -v n="$N_RPS" -v gp="$G_P99" -v np="$N_P99" -v s="$SESSIONS" 'BEGIN {
     printf "    gatehoused / nginx proxy %.2fx req/s (goal >= 0.8x), p99 %+.2f ms (goal <= +1 ms); recorded (sessions, events) %s\n", g / n, gp - np, s }'
+  echo "    each round:$RATIOS"
   exit 0
 fi
 
@@ -326,11 +332,12 @@ cat <<EOF
 
 Gatehouse bench, $DATE, $(nproc) cores ($CPU)
 
-(a) wrk -t2 -c32 -d$DURATION, 1 KiB       req/s      p99   (proxies: mean of two alternated runs)
+(a) wrk -t2 -c32 -d$DURATION, 1 KiB       req/s      p99   (proxies: mean of $ROUNDS alternated runs)
     direct nginx                    $(printf '%9s  %7s ms' "$D_RPS" "$D_P99")
     nginx reverse proxy (keepalive) $(printf '%9s  %7s ms' "$N_RPS" "$N_P99")
     $(printf '%-31s' "$GH_LABEL") $(printf '%9s  %7s ms' "$G_RPS" "$G_P99")
     gatehoused / nginx proxy        ${R}x req/s ($(verdict "$R >= 0.8"), goal >= 0.8x); p99 ${P} ms ($(verdict "$G_P99 - $N_P99 <= 1"), goal <= +1 ms)
+    gatehoused / nginx proxy, each round:$RATIOS
     gatehoused / direct             ${RD}x; gatehoused CPU ${G_CPU_US} us/request; non-2xx or socket errors: $G_BAD
     recorded: $SESSIONS (sessions, events)
 (b) first SSE event, median of $SSE_RUNS      direct ${S_DIRECT} ms (p90 ${S_D90}), gateway ${S_GW} ms (p90 ${S_GW90})
