@@ -600,7 +600,16 @@ Status SqliteStore::appendRecord(const QByteArray &record, bool sync)
 Status SqliteStore::indexNow() const
 {
     SegmentIndexer *indexer = m_indexer.get();
-    return m_writer->runSync([indexer](SqliteConnection &db) { return indexer->pass(db); });
+    // Pass by pass, each its own transaction (the write lock is let go in between), up to what one
+    // pass used to take; under load there is always more, and the next tick goes on.
+    constexpr int kPasses = 8;
+    for (int i = 0; i < kPasses; ++i) {
+        if (Status s = m_writer->runSync([indexer](SqliteConnection &db) { return indexer->pass(db); }); !s)
+            return s;
+        if (!indexer->behind())
+            break;
+    }
+    return {};
 }
 
 void SqliteStore::catchUp() const

@@ -208,11 +208,13 @@ void StoreWriter::run()
             m_urgentQueued = 0;
             m_queueTaken.wakeAll();
         }
+        bool ticked = false;
         if (m_tickWork && nextTick.hasExpired()) {
             nextTick = QDeadlineTimer(m_tickInterval);
             if (!m_stopping && m_tickDue()) {
                 batch.push_front({m_tickWork, {}});
                 ++m_submitted;
+                ticked = true;
             }
         }
         if (batch.empty()) {
@@ -224,6 +226,10 @@ void StoreWriter::run()
                 continue;
         }
         runBatch(batch);
+        // Still behind (the work is bounded per tick): again soon, not a whole interval later,
+        // with a gap in which other connections may take the write lock.
+        if (ticked && !m_stopping && m_tickDue())
+            nextTick = QDeadlineTimer(catchUpGap);
     }
 }
 

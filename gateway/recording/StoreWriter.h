@@ -61,6 +61,7 @@ public:
     static constexpr qsizetype maxGroup = 2048;   // jobs per transaction
     static constexpr qsizetype wakeBatch = 256;   // queued non-urgent jobs that wake the writer early
     static constexpr std::chrono::milliseconds lingerTime{2};
+    static constexpr std::chrono::milliseconds catchUpGap{10};   // between ticks while still due
     // The heap is trimmed once this long passes with nothing queued after a burst: a pause
     // between batches under load is not the end of a burst, and trimming there costs page faults.
     static constexpr std::chrono::milliseconds trimQuietTime{250};
