@@ -79,7 +79,7 @@ private:
     bool m_hangUpSeen = false;     // reported while paused: not watched again
     QString m_error;
 
-    std::unique_ptr<QObject> m_lookup;   // a host name lookup in flight (its receiver)
+    std::unique_ptr<QObject> m_lookup;   // receives a connect's first step from the loop (name lookup or not)
     QList<QHostAddress> m_addresses;
     qsizetype m_nextAddress = 0;
     quint16 m_port = 0;

@@ -3,6 +3,7 @@
 #include "proxy/FdStream.h"
 #include "proxy/ProxyConnection.h"
 #include "proxy/ProxyContext.h"
+#include "proxy/ProxyWire.h"
 #include "proxy/QtSocketStream.h"
 #include "proxy/UpstreamConnection.h"
 
@@ -13,12 +14,6 @@
 
 namespace gh {
 
-namespace {
-
-// What Qt may hold of a TLS client's input beyond what the connection has taken (as m_in's bound).
-constexpr qint64 kClientReadBuffer = 64 * 1024;
-
-} // namespace
 
 ProxyWorker::ProxyWorker(std::shared_ptr<const ProxyContext> context, int index)
     : m_context(std::move(context))
@@ -49,7 +44,7 @@ void ProxyWorker::adopt(qintptr descriptor)
             return;
         }
         ssl->startServerEncryption();
-        stream = std::make_unique<QtSocketStream>(ssl, kClientReadBuffer);
+        stream = std::make_unique<QtSocketStream>(ssl, proxywire::kReadSlice);
     } else {
         auto plain = std::make_unique<FdStream>();
         if (!plain->adopt(int(descriptor))) {
