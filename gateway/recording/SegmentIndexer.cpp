@@ -80,6 +80,12 @@ bool SegmentIndexer::behind() const
     return false;
 }
 
+bool SegmentIndexer::backlogged() const
+{
+    QMutexLocker lock(&m_committedMutex);
+    return m_committed.cut;
+}
+
 void SegmentIndexer::committed()
 {
     {
@@ -261,6 +267,7 @@ Status SegmentIndexer::pass(SqliteConnection &db)
     Fold fold;
     qint64 budget = maxPassBytes;
     QList<std::pair<quint64, bool>> touched;   // segment, sealed and complete
+    m_staged.cut = false;
     Status status = [&]() -> Status {
         for (const RecordingJournal::LiveSegment &s : m_journal.live()) {
             const qint64 from = m_staged.indexed.value(s.number, 0);
@@ -270,9 +277,12 @@ Status SegmentIndexer::pass(SqliteConnection &db)
                     touched.append({s.number, true});
                 continue;
             }
-            if (budget <= 0)
+            if (budget <= 0) {
+                m_staged.cut = true;
                 break;
+            }
             const bool cut = to - from > budget;
+            m_staged.cut = m_staged.cut || cut;
             if (cut)
                 to = from + budget;
             Result<QByteArray> bytes = m_journal.readLive(s.number, from, to);

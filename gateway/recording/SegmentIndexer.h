@@ -63,6 +63,9 @@ public:
 
     // Any thread: some live segment holds records not yet indexed by a committed pass.
     bool behind() const;
+    // Any thread: the last committed pass stopped at maxPassBytes with records left over (not
+    // merely records appended while it ran).
+    bool backlogged() const;
 
 private:
     struct Run {
@@ -83,6 +86,7 @@ private:
     struct State {
         QHash<quint64, qint64> indexed;   // segment -> offset up to which it is indexed
         QList<std::pair<QString, SessionEnd>> deferredEnds;   // ends whose session row is not there yet
+        bool cut = false;   // the pass stopped at its bound
     };
 
     Status indexBytes(quint64 segment, QByteArrayView bytes, qint64 base, Fold &fold, qint64 *end, bool cutAllowed,
@@ -93,7 +97,7 @@ private:
     RecordingJournal &m_journal;
     State m_staged;      // this transaction's, writer thread only
     State m_committed;   // what the database has
-    mutable QMutex m_committedMutex;   // m_committed.indexed, for behind()
+    mutable QMutex m_committedMutex;   // m_committed, for behind() and backlogged()
     QHash<QString, QString> m_connections;   // session -> connection, for the counts
 };
 

@@ -287,6 +287,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
                                                  : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
         !s)
         return s.error();
+    // The writer's statement journals (an upsert's pages, kept in case the statement must be undone
+    // inside its group's transaction) in memory: past 64 KiB SQLite spills them to a temporary file
+    // it creates, writes and deletes per transaction, which the indexer's passes did several times a
+    // second. They hold one statement's pages, never more.
+    if (Status s = db->exec("PRAGMA temp_store = MEMORY"); !s)
+        return s.error();
     if (Status s = SqliteSchema::migrate(*db); !s)
         return s.error();
 
@@ -353,7 +359,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const QString &path, Opti
                                      qWarning("store: indexing the recordings failed: %s", qPrintable(problem));
                                  lastProblem = problem;
                                  return s;
-                             });
+                             },
+                             [indexerPtr] { return indexerPtr->backlogged(); });
     // Direct: health must reach listeners even when the store's own thread is busy.
     connect(store->m_writer.get(), &StoreWriter::healthChanged, store.get(), &Store::healthChanged,
             Qt::DirectConnection);

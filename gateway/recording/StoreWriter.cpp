@@ -226,9 +226,9 @@ void StoreWriter::run()
                 continue;
         }
         runBatch(batch);
-        // Still behind (the work is bounded per tick): again soon, not a whole interval later,
-        // with a gap in which other connections may take the write lock.
-        if (ticked && !m_stopping && m_tickDue())
+        // Stopped at its bound with more left: again soon, not a whole interval later, with a gap
+        // in which other connections may take the write lock.
+        if (ticked && !m_stopping && m_tickBacklogged && m_tickBacklogged())
             nextTick = QDeadlineTimer(catchUpGap);
     }
 }
@@ -240,12 +240,13 @@ void StoreWriter::setGroupHooks(GroupHooks hooks)
 }
 
 void StoreWriter::setTick(std::chrono::milliseconds interval, std::function<bool()> due,
-                          std::function<Status(SqliteConnection &)> work)
+                          std::function<Status(SqliteConnection &)> work, std::function<bool()> backlogged)
 {
     Q_ASSERT(!isRunning());
     m_tickInterval = interval;
     m_tickDue = std::move(due);
     m_tickWork = std::move(work);
+    m_tickBacklogged = std::move(backlogged);
 }
 
 void StoreWriter::runBatch(std::deque<WriteJob> &batch)

@@ -61,7 +61,7 @@ public:
     static constexpr qsizetype maxGroup = 2048;   // jobs per transaction
     static constexpr qsizetype wakeBatch = 256;   // queued non-urgent jobs that wake the writer early
     static constexpr std::chrono::milliseconds lingerTime{2};
-    static constexpr std::chrono::milliseconds catchUpGap{10};   // between ticks while still due
+    static constexpr std::chrono::milliseconds catchUpGap{10};   // between ticks while backlogged
     // The heap is trimmed once this long passes with nothing queued after a burst: a pause
     // between batches under load is not the end of a burst, and trimming there costs page faults.
     static constexpr std::chrono::milliseconds trimQuietTime{250};
@@ -89,9 +89,13 @@ public:
     };
     void setGroupHooks(GroupHooks hooks);
     // Work the writer does on its own every `interval` while `due()` says there is some (asked on
-    // the writer thread): a job of its own group, as if submitted. Set before start().
+    // the writer thread): a job of its own group, as if submitted. After a tick that `backlogged()`
+    // says stopped at its own bound with more left, the next comes catchUpGap later instead of a
+    // whole interval (work that merely arrived meanwhile waits for the interval: under steady load
+    // there always is some, and a tick per catchUpGap would be a commit per catchUpGap). Set
+    // before start().
     void setTick(std::chrono::milliseconds interval, std::function<bool()> due,
-                 std::function<Status(SqliteConnection &)> work);
+                 std::function<Status(SqliteConnection &)> work, std::function<bool()> backlogged = {});
 
     Status health() const;
     // A write outside the database failed (the store's journal): unhealthy with this reason until
@@ -127,6 +131,7 @@ private:
     std::chrono::milliseconds m_tickInterval{0};
     std::function<bool()> m_tickDue;
     std::function<Status(SqliteConnection &)> m_tickWork;
+    std::function<bool()> m_tickBacklogged;
 
     QMutex m_queueMutex;
     QWaitCondition m_queueChanged;

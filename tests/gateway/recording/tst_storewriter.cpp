@@ -436,6 +436,53 @@ private slots:
         QVERIFY(count("SELECT count(*) FROM probes") > probesWhileBlocked);
         QCOMPARE(spy.size(), 2);
     }
+
+    // The indexer's tick under steady load: there is always something new by the time a tick
+    // ends, and that waits for the next interval; only a tick that stopped at its own bound with
+    // more left comes back catchUpGap later.
+    void tickWorkThatMerelyArrivedWaitsForTheInterval()
+    {
+        std::atomic<int> ticks{0};
+        m_writer = makeWriter(1h, [&ticks](StoreWriter &w) {
+            w.setTick(300ms, [] { return true; },   // always something new
+                      [&ticks](SqliteConnection &) { ++ticks; return Status(); }, [] { return false; });
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(ticks.load() >= 1, 5000);
+        QElapsedTimer elapsed;
+        elapsed.start();
+        const int first = ticks.load();
+        QTest::qWait(900);
+        // At most one tick per 300 ms (three or four in 900 ms, with scheduling slack), where
+        // catching up every catchUpGap would have run dozens.
+        QVERIFY2(ticks.load() - first <= int(elapsed.elapsed() / 300) + 1,
+                 qPrintable(QStringLiteral("%1 ticks in %2 ms").arg(ticks.load() - first).arg(elapsed.elapsed())));
+    }
+
+    void backloggedTickComesBackSoonUntilCaughtUp()
+    {
+        std::atomic<int> ticks{0};
+        std::atomic<int> backlog{5};   // ticks that stop at their bound with more left
+        m_writer = makeWriter(1h, [&](StoreWriter &w) {
+            w.setTick(
+                2s, [&backlog] { return backlog.load() > 0; },
+                [&](SqliteConnection &db) {
+                    ++ticks;
+                    --backlog;
+                    return insertItem(db, QStringLiteral("tick %1").arg(ticks.load()));
+                },
+                [&backlog] { return backlog.load() > 0; });
+        });
+        // The first tick waits its interval; the other four follow it catchUpGap apart, long before
+        // a second interval would end, each its own committed transaction.
+        QTRY_VERIFY_WITH_TIMEOUT(ticks.load() >= 1, 5000);
+        QElapsedTimer elapsed;
+        elapsed.start();
+        QTRY_COMPARE_WITH_TIMEOUT(ticks.load(), 5, 1500);
+        QVERIFY(elapsed.elapsed() < 1500);
+        QTRY_COMPARE_WITH_TIMEOUT(count("SELECT count(*) FROM items WHERE v LIKE 'tick %'"), qint64(5), 2000);
+        QTest::qWait(300);   // caught up and nothing due: no more ticks
+        QCOMPARE(ticks.load(), 5);
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_StoreWriter)
