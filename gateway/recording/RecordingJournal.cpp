@@ -1,5 +1,6 @@
 #include "recording/RecordingJournal.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QMutexLocker>
@@ -152,8 +153,28 @@ void RecordingJournal::prepareSpares()
     // Below the threads that append: this work is never urgent while a spare is left.
     (void)::setpriority(PRIO_PROCESS, ::gettid(), 5);
     QMutexLocker lock(&m_spareMutex);
-    bool failing = false;
+    bool failing = false, warned = false;
+    QDeadlineTimer retryAt;
     while (!m_stopSpares) {
+        // A spare first: a thread that finds none makes its own segment while its connections
+        // wait. Retiring a full one (unmapping it, starting its writeback, which can wait for the
+        // disk's queue) is never urgent.
+        if (m_spares.size() < m_options.spareSegments && !failing) {
+            lock.unlock();
+            Result<std::shared_ptr<Segment>> spare = newSegment(0);
+            lock.relock();
+            if (!spare) {
+                // The appending thread makes its own and reports why it cannot; said here once.
+                if (!warned)
+                    qWarning("store: cannot make a spare recording segment: %s", qPrintable(spare.error().message));
+                failing = warned = true;
+                retryAt = QDeadlineTimer(1000);
+                continue;
+            }
+            warned = false;
+            m_spares.append(*std::move(spare));
+            continue;
+        }
         if (!m_retired.isEmpty()) {
             const QList<std::shared_ptr<Segment>> retired = std::exchange(m_retired, {});
             lock.unlock();
@@ -167,23 +188,12 @@ void RecordingJournal::prepareSpares()
             lock.relock();
             continue;
         }
-        if (m_spares.size() >= m_options.spareSegments) {
-            m_spareWanted.wait(&m_spareMutex);
+        if (failing) {   // retried a second after a failure, or at once when a spare is taken
+            if (m_spareWanted.wait(&m_spareMutex, retryAt) || retryAt.hasExpired())
+                failing = false;
             continue;
         }
-        lock.unlock();
-        Result<std::shared_ptr<Segment>> spare = newSegment(0);
-        lock.relock();
-        if (!spare) {
-            // The appending thread makes its own and reports why it cannot; said here once.
-            if (!failing)
-                qWarning("store: cannot make a spare recording segment: %s", qPrintable(spare.error().message));
-            failing = true;
-            m_spareWanted.wait(&m_spareMutex, 1000);
-            continue;
-        }
-        failing = false;
-        m_spares.append(*std::move(spare));
+        m_spareWanted.wait(&m_spareMutex);
     }
 }
 
