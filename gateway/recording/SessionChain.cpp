@@ -1,5 +1,7 @@
 #include "recording/SessionChain.h"
 
+#include "identity/Sha256.h"
+
 #include <QtEndian>
 
 #include <openssl/evp.h>
@@ -18,14 +20,6 @@ QByteArray bigEndian(T v)
     return out;
 }
 
-// Fetched once: EVP_sha256() makes every EVP_DigestInit_ex look the algorithm up in the provider
-// again (OpenSSL 3), a fixed cost per event. Never freed: it lives as long as the process.
-const EVP_MD *sha256()
-{
-    static EVP_MD *const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return md;
-}
-
 } // namespace
 
 void SessionChain::DigestFree::operator()(void *ctx) const
@@ -40,7 +34,7 @@ SessionChain::~SessionChain() = default;
 QByteArray SessionChain::append(qint64 seq, qint64 tsUs, const QString &kind, QByteArrayView data)
 {
     auto *ctx = static_cast<EVP_MD_CTX *>(m_ctx.get());
-    const EVP_MD *md = sha256();
+    const EVP_MD *md = sha256::algorithm();
     if (!ctx || !md)
         return {};
     // The fixed-size fields go through one buffer: one EVP update instead of five, no allocation.
