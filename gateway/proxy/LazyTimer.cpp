@@ -1,6 +1,6 @@
 #include "proxy/LazyTimer.h"
 
-#include <chrono>
+#include <time.h>
 
 namespace gh {
 
@@ -10,18 +10,35 @@ LazyTimer::LazyTimer(QObject *parent) : QObject(parent)
     connect(&m_timer, &QTimer::timeout, this, &LazyTimer::onFire);
 }
 
+qint64 LazyTimer::tickMs()
+{
+    static const qint64 tick = [] {
+        timespec res{};
+        if (::clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0)
+            return qint64(10);
+        return qint64(res.tv_sec) * 1000 + (res.tv_nsec + 999'999) / 1'000'000;
+    }();
+    return tick;
+}
+
 qint64 LazyTimer::nowMs()
 {
-    using namespace std::chrono;
-    // Never 0, which means "stopped".
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count() + 1;
+    // Read several times per request: the coarse clock is a load from the vDSO's page (5 ns here,
+    // against 27 for CLOCK_MONOTONIC), up to one tick (4 ms here) behind. Never 0, which means
+    // "stopped".
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return qint64(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000 + 1;
 }
 
 void LazyTimer::start(int ms)
 {
-    m_deadlineMs = nowMs() + std::max(ms, 0);
+    // A tick more: the clock read now may be a tick behind, the one that ends it may not, and a
+    // timeout must never come early. At most a tick late, which for these timeouts (seconds) is
+    // nothing.
+    m_deadlineMs = nowMs() + std::max(ms, 0) + tickMs();
     if (m_firesAtMs == 0 || m_firesAtMs > m_deadlineMs) {   // only an earlier deadline re-registers
-        m_timer.start(std::max(ms, 0));
+        m_timer.start(int(m_deadlineMs - nowMs()));
         m_firesAtMs = m_deadlineMs;
     }
 }

@@ -25,7 +25,8 @@ Q_SIGNALS:
     void timeout();
 
 private:
-    static qint64 nowMs();
+    static qint64 nowMs();    // CLOCK_MONOTONIC_COARSE
+    static qint64 tickMs();   // its resolution, rounded up
     void onFire();
 
     QTimer m_timer;

@@ -45,6 +45,36 @@ private Q_SLOTS:
         QCOMPARE(spy.size(), 1);
     }
 
+    // Its clock is the kernel's coarse one (a tick, 4 ms, of resolution): a timeout may come a
+    // little late, never early. (Never earlier, that is, than the QTimer under it: Qt lets a
+    // Qt::CoarseTimer fire up to 5 % early, which the checks allow.)
+    void neverEarlyThoughItsClockIsCoarse()
+    {
+        for (int ms : {1, 3, 5, 7, 11, 13, 17, 19, 23}) {
+            LazyTimer t;
+            QSignalSpy spy(&t, &LazyTimer::timeout);
+            QElapsedTimer clock;
+            clock.start();
+            t.start(ms);
+            QVERIFY(spy.wait(2000));
+            QVERIFY2(clock.nsecsElapsed() >= qint64(ms) * 950'000,
+                     qPrintable(QStringLiteral("%1 ms timeout after %2 ns").arg(ms).arg(clock.nsecsElapsed())));
+        }
+        // Re-armed: the deadline is all its own clock's, read at two moments a tick apart or not.
+        for (int i = 0; i < 12; ++i) {
+            LazyTimer t;
+            QSignalSpy spy(&t, &LazyTimer::timeout);
+            t.start(20);
+            QTest::qWait(5 + i);
+            QElapsedTimer clock;
+            clock.start();
+            t.start(20);
+            QVERIFY(spy.wait(2000));
+            QVERIFY2(clock.nsecsElapsed() >= 19'000'000,
+                     qPrintable(QStringLiteral("re-armed 20 ms timeout after %1 ns").arg(clock.nsecsElapsed())));
+        }
+    }
+
     void anEarlierDeadlineIsKept()
     {
         LazyTimer t;
