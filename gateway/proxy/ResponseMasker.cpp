@@ -1,21 +1,35 @@
 #include "proxy/ResponseMasker.h"
 
+#include "core/AsciiCase.h"
 #include "masking/JsonText.h"
 #include "proxy/UpstreamConnection.h"
+
+#include <utility>
 
 namespace gh {
 
 namespace {
 
+// The media type of a Content-Type value: before any parameters, without surrounding whitespace.
+// Asked several times per masked response: views, no allocation.
+QByteArrayView mediaType(QByteArrayView contentType)
+{
+    const qsizetype semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.first(semicolon)).trimmed();
+}
+
 bool isJson(QByteArrayView contentType)
 {
-    const QByteArray type = contentType.toByteArray().split(';').value(0).trimmed().toLower();
-    return type == "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+    const QByteArrayView type = mediaType(contentType);
+    constexpr QByteArrayView suffix("+json");
+    return equalsIgnoringAsciiCase(type, "application/json")
+        || (startsWithIgnoringAsciiCase(type, "application/") && type.size() >= suffix.size()
+            && equalsIgnoringAsciiCase(type.last(suffix.size()), suffix));
 }
 
 bool isEventStream(QByteArrayView contentType)
 {
-    return contentType.toByteArray().split(';').value(0).trimmed().toLower() == "text/event-stream";
+    return equalsIgnoringAsciiCase(mediaType(contentType), "text/event-stream");
 }
 
 // The entry of `rule` and `detector` in `out`, added when it is not there yet.
@@ -240,7 +254,8 @@ Result<QByteArray> ResponseMasker::finish()
         return out;
     }
     if (m_small) {
-        MaskResult masked = m_plan->maskBuffer(QByteArrayView(m_whole));
+        // The QByteArray overload: a body nothing matched goes out as the same bytes, not a copy.
+        MaskResult masked = m_plan->maskBuffer(std::as_const(m_whole));
         m_whole.clear();
         m_jsonHits = std::move(masked.hits);
         return std::move(masked.data);

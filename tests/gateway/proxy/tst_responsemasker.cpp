@@ -90,6 +90,7 @@ private slots:
     void aJsonStreamGoesOutValueByValue();
     void jsonOfUnknownSizeIsTheSameWhateverTheReads();
     void otherTypesAreNotParsed();
+    void jsonTypesAreKnownWhateverTheirSpelling();
 };
 
 // The e-mail detector, run over the raw bytes, starts at the `n` of `\n`: "Contact:\[EMAIL]" is an
@@ -320,6 +321,26 @@ void TestResponseMasker::otherTypesAreNotParsed()
         const Masked m = run(plan, type, body);
         QVERIFY(m.ok);
         QCOMPARE(m.body, QByteArray(R"({"a":"b\u0040c.io"} [EMAIL])"));
+    }
+}
+
+// A media type is compared without its parameters, the whitespace around it or its case.
+void TestResponseMasker::jsonTypesAreKnownWhateverTheirSpelling()
+{
+    auto plan = builtins();
+    QVERIFY(plan);
+    const QByteArray body = R"({"note":"mail a\u0040example.org"})";
+    for (const QByteArray &type : {QByteArray("Application/JSON"), QByteArray(" application/json ;charset=utf-8"),
+                                   QByteArray("application/vnd.api+JSON; q=1"), QByteArray("APPLICATION/PROBLEM+json")}) {
+        const Masked m = run(plan, type, body);
+        QVERIFY2(m.ok, type.constData());
+        QCOMPARE(parsed(m.body).value(u"note").toString(), u"mail [EMAIL]"_qs);
+    }
+    // Not JSON: masked raw, the escape left as it is.
+    for (const QByteArray &type : {QByteArray("text/json+plain"), QByteArray("json"), QByteArray("application/jsonp")}) {
+        const Masked m = run(plan, type, body);
+        QVERIFY(m.ok);
+        QCOMPARE(m.body, body);
     }
 }
 
