@@ -19,7 +19,8 @@ SqliteApprovalStore::SqliteApprovalStore(std::unique_ptr<SqliteConnection> db) :
 
 SqliteApprovalStore::~SqliteApprovalStore() = default;
 
-Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QString &path, int busyTimeoutMs)
+Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QString &path, int busyTimeoutMs,
+                                                                       bool syncOnCommit)
 {
     auto db = SqliteConnection::open(path, SqliteConnection::Access::ReadWrite, busyTimeoutMs);
     if (!db)
@@ -34,7 +35,24 @@ Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QSt
     if (!*row)
         return Error(QStringLiteral("the database has no approvals table; open the store on it first"), path, 0,
                      QString());
+    // A connection's own setting, FULL unless told: each held request's approval then waited for
+    // an fsync, 50 ms and more behind the recordings' writeback.
+    if (Status s = (*db)->exec(syncOnCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s)
+        return s.error();
     return std::unique_ptr<SqliteApprovalStore>(new SqliteApprovalStore(std::move(db).value()));
+}
+
+Result<bool> SqliteApprovalStore::syncsEachSave() const
+{
+    Result<SqliteQuery> q = m_db->query("PRAGMA synchronous");
+    if (!q)
+        return q.error();
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return Error(QStringLiteral("PRAGMA synchronous gave no row"));
+    return q->int64(0) >= 2;   // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 }
 
 Status SqliteApprovalStore::save(const Approval &a)

@@ -14,7 +14,15 @@ class SqliteConnection;
 // Indexed fields are columns; the whole approval is kept as its admin API JSON.
 class SqliteApprovalStore final : public ApprovalStore {
 public:
-    static Result<std::unique_ptr<SqliteApprovalStore>> open(const QString &path, int busyTimeoutMs = 2000);
+    // `syncOnCommit` as the store's (`[recording] synchronous`): false, a saved approval survives a
+    // kill -9 of the process (SQLite's synchronous=NORMAL in WAL mode); true, a power loss too, at
+    // an fsync per save, which waits behind the recordings' writeback on a busy disk (tens of ms).
+    static constexpr int defaultBusyTimeoutMs = 2000;
+    static Result<std::unique_ptr<SqliteApprovalStore>> open(const QString &path,
+                                                             int busyTimeoutMs = defaultBusyTimeoutMs,
+                                                             bool syncOnCommit = false);
+    // What its connection was set to: true when every save is fsynced (synchronous=FULL or more).
+    Result<bool> syncsEachSave() const;
     ~SqliteApprovalStore() override;
     Q_DISABLE_COPY_MOVE(SqliteApprovalStore)
 

@@ -175,7 +175,8 @@ Status GatewayNode::startAdmin()
     m_events = new EventHub(this);
 
     // Approvals write through their own connection to the store's file (WAL allows it).
-    auto approvalStore = SqliteApprovalStore::open(m_dataDir->storePath());
+    auto approvalStore = SqliteApprovalStore::open(m_dataDir->storePath(), SqliteApprovalStore::defaultBusyTimeoutMs,
+                                                   m_config.recording.syncOnCommit);
     if (!approvalStore)
         return Error(QStringLiteral("cannot open the approvals in %1: %2")
                          .arg(m_dataDir->storePath(), approvalStore.error().message));

@@ -72,6 +72,7 @@ private slots:
     void runningGrantsSurviveARestart();
     void lockedDatabaseRefusesTheRequest();
     void fileWithoutTheSchemaIsRefused();
+    void savesAreSyncedOnlyWhenTheStoreIs();
 
 private:
     Result<std::unique_ptr<SqliteApprovalStore>> openApprovals(int busyTimeoutMs = 2000)
@@ -250,6 +251,23 @@ void tst_SqliteApprovalStore::fileWithoutTheSchemaIsRefused()
     QVERIFY(!store.ok());
     QVERIFY(store.error().toString().contains(QStringLiteral("no approvals table")));
     QVERIFY(!SqliteApprovalStore::open(m_dir->filePath(QStringLiteral("missing.db"))).ok());
+}
+
+// The approvals' durability is the recordings' ([recording] synchronous): by default a save is in
+// the OS when it returns (kill -9 loses nothing) without an fsync, which on a disk busy with the
+// recordings' writeback held each held request's approval.requested back 50 ms and more.
+void tst_SqliteApprovalStore::savesAreSyncedOnlyWhenTheStoreIs()
+{
+    for (const bool sync : {false, true}) {
+        auto approvals = SqliteApprovalStore::open(m_path, SqliteApprovalStore::defaultBusyTimeoutMs, sync);
+        QVERIFY(approvals.ok());
+        Result<bool> syncs = (*approvals)->syncsEachSave();
+        QVERIFY(syncs.ok());
+        QCOMPARE(*syncs, sync);
+    }
+    auto byDefault = openApprovals();
+    QVERIFY(byDefault.ok());
+    QCOMPARE(*(*byDefault)->syncsEachSave(), false);
 }
 
 QTEST_GUILESS_MAIN(tst_SqliteApprovalStore)
