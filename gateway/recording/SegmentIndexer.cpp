@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <limits>
+#include <map>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
