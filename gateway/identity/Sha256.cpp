@@ -1,36 +1,57 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, whose per-init allocation
+// is what this file avoids; they remain part of OpenSSL 3's API.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "identity/Sha256.h"
 
-#include <openssl/evp.h>
-
-#include <memory>
+#include <openssl/sha.h>
 
 namespace gh::sha256 {
 
+static_assert(sizeof(SHA256_CTX) <= Hasher::stateSize && alignof(SHA256_CTX) <= 8);
+
 namespace {
 
-struct ContextFree {
-    void operator()(EVP_MD_CTX *ctx) const { EVP_MD_CTX_free(ctx); }
-};
+SHA256_CTX *context(unsigned char *state)
+{
+    return reinterpret_cast<SHA256_CTX *>(state);
+}
 
 } // namespace
 
-const EVP_MD *algorithm()
+Hasher::Hasher()
 {
-    static EVP_MD *const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return md;
+    m_ok = start();
+}
+
+bool Hasher::start()
+{
+    return SHA256_Init(context(m_state)) == 1;
+}
+
+void Hasher::update(const void *data, size_t length)
+{
+    if (m_ok && length > 0)
+        m_ok = SHA256_Update(context(m_state), data, length) == 1;
+}
+
+void Hasher::update(QByteArrayView data)
+{
+    update(data.data(), size_t(data.size()));
+}
+
+bool Hasher::finish(unsigned char *out)
+{
+    const bool ok = m_ok && SHA256_Final(out, context(m_state)) == 1;
+    m_ok = start();
+    return ok;
 }
 
 QByteArray digest(QByteArrayView data)
 {
-    // One per thread, reset by each EVP_DigestInit_ex2: no allocation per call.
-    thread_local const std::unique_ptr<EVP_MD_CTX, ContextFree> ctx(EVP_MD_CTX_new());
-    const EVP_MD *md = algorithm();
-    if (!ctx || !md)
-        return {};
+    Hasher h;
+    h.update(data);
     QByteArray out(size, Qt::Uninitialized);
-    unsigned int length = 0;
-    if (EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), data.data(), size_t(data.size())) != 1
-        || EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char *>(out.data()), &length) != 1 || length != size)
+    if (!h.finish(reinterpret_cast<unsigned char *>(out.data())))
         return {};
     return out;
 }

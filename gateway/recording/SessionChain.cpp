@@ -1,10 +1,7 @@
 #include "recording/SessionChain.h"
 
-#include "identity/Sha256.h"
-
+#include <QVarLengthArray>
 #include <QtEndian>
-
-#include <openssl/evp.h>
 
 #include <cstring>
 
@@ -22,23 +19,22 @@ QByteArray bigEndian(T v)
 
 } // namespace
 
-void SessionChain::DigestFree::operator()(void *ctx) const
-{
-    EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(ctx));
-}
-
-SessionChain::SessionChain() : m_ctx(EVP_MD_CTX_new()) {}
-
-SessionChain::~SessionChain() = default;
-
 QByteArray SessionChain::append(qint64 seq, qint64 tsUs, const QString &kind, QByteArrayView data)
 {
-    auto *ctx = static_cast<EVP_MD_CTX *>(m_ctx.get());
-    const EVP_MD *md = sha256::algorithm();
-    if (!ctx || !md)
-        return {};
-    // The fixed-size fields go through one buffer: one EVP update instead of five, no allocation.
-    const QByteArray kindBytes = kind.toUtf8();
+    // The fixed-size fields go through one buffer: one update instead of five, no allocation. The
+    // kind is ASCII in practice: encoded in place, through toUtf8() only when it is not.
+    QVarLengthArray<char, 64> kindBytes;
+    bool ascii = true;
+    for (const QChar c : kind)
+        ascii = ascii && c.unicode() < 0x80;
+    if (ascii) {
+        kindBytes.resize(kind.size());
+        for (qsizetype i = 0; i < kind.size(); ++i)
+            kindBytes[i] = char(kind.at(i).unicode());
+    } else {
+        const QByteArray utf8 = kind.toUtf8();
+        kindBytes.append(utf8.constData(), utf8.size());
+    }
     unsigned char fields[kHashSize + 8 + 8 + 4];
     std::memcpy(fields, m_head.constData(), kHashSize);
     qToBigEndian(quint64(seq), fields + kHashSize);
@@ -47,16 +43,12 @@ QByteArray SessionChain::append(qint64 seq, qint64 tsUs, const QString &kind, QB
     unsigned char dataSize[8];
     qToBigEndian(quint64(data.size()), dataSize);
 
+    m_hasher.update(fields, sizeof fields);
+    m_hasher.update(kindBytes.constData(), size_t(kindBytes.size()));
+    m_hasher.update(dataSize, sizeof dataSize);
+    m_hasher.update(data);
     QByteArray hash(kHashSize, Qt::Uninitialized);
-    unsigned int length = 0;
-    const bool ok = EVP_DigestInit_ex2(ctx, md, nullptr) == 1
-        && EVP_DigestUpdate(ctx, fields, sizeof fields) == 1
-        && EVP_DigestUpdate(ctx, kindBytes.constData(), size_t(kindBytes.size())) == 1
-        && EVP_DigestUpdate(ctx, dataSize, sizeof dataSize) == 1
-        && EVP_DigestUpdate(ctx, data.data(), size_t(data.size())) == 1
-        && EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char *>(hash.data()), &length) == 1
-        && length == unsigned(kHashSize);
-    if (!ok)
+    if (!m_hasher.finish(reinterpret_cast<unsigned char *>(hash.data())))
         return {};
     m_head = hash;
     ++m_count;

@@ -1,10 +1,10 @@
 #pragma once
 
+#include "identity/Sha256.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
-
-#include <memory>
 
 namespace gh {
 
@@ -19,8 +19,7 @@ class SessionChain final {
 public:
     static constexpr qsizetype kHashSize = 32;
 
-    SessionChain();
-    ~SessionChain();
+    SessionChain() = default;
     Q_DISABLE_COPY_MOVE(SessionChain)
 
     // Chains one event and returns its hash; empty (and the chain unchanged) only when OpenSSL
@@ -42,10 +41,7 @@ public:
     static QByteArray headMessage(const QString &sessionId, qint64 eventCount, QByteArrayView head);
 
 private:
-    struct DigestFree {
-        void operator()(void *ctx) const;
-    };
-    std::unique_ptr<void, DigestFree> m_ctx;   // reused: one allocation per session, not per event
+    sha256::Hasher m_hasher;   // reused: no allocation per event
     QByteArray m_head = genesis();
     qint64 m_count = 0;
 };

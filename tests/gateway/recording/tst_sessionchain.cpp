@@ -61,6 +61,11 @@ void tst_SessionChain::hashesFollowTheDocumentedLayout()
     QCOMPARE(h1.toHex(), referenceHash(r0, 1, 1767225600000002, "http.response", d1).toHex());
     QCOMPARE(chain.head(), h1);
     QCOMPARE(chain.count(), 2);
+
+    // A kind outside ASCII is hashed as its UTF-8 bytes, as the layout says.
+    const QString odd = QStringLiteral("x.caf\u00e9.\u20ac");
+    const QByteArray h2 = chain.append(2, 1767225600000003, odd, d0);
+    QCOMPARE(h2.toHex(), referenceHash(h1, 2, 1767225600000003, odd.toUtf8(), d0).toHex());
 }
 
 void tst_SessionChain::differentEventsNeverShareAHash_data()
