@@ -8,7 +8,7 @@ namespace gh {
 // SHA-256 where it runs per request (the token cache's key, the recordings' hash chain). OpenSSL
 // 3's EVP interface frees and allocates its context's state at every init, and the one-shot
 // SHA256() also fetches the algorithm each call: for a 300-byte token 850 ns one-shot, 330 ns
-// through a kept EVP context, about 230 ns here. Same implementation underneath (the CPU's SHA
+// through a kept EVP context, about 220 ns here. Same implementation underneath (the CPU's SHA
 // instructions where it has them).
 namespace sha256 {
 
