@@ -26,13 +26,11 @@ Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QSt
     if (!db)
         return db.error();
     // The table is the store schema's; a file the store never migrated is not a gateway database.
-    Result<SqliteQuery> q = (*db)->query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'");
-    if (!q)
-        return q.error();
-    Result<bool> row = q->step();
-    if (!row)
-        return row.error();
-    if (!*row)
+    Result<std::optional<qint64>> table =
+        (*db)->firstInt64("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'");
+    if (!table)
+        return table.error();
+    if (!table->has_value())
         return Error(QStringLiteral("the database has no approvals table; open the store on it first"), path, 0,
                      QString());
     // A connection's own setting, FULL unless told: each held request's approval then waited for
@@ -44,15 +42,12 @@ Result<std::unique_ptr<SqliteApprovalStore>> SqliteApprovalStore::open(const QSt
 
 Result<bool> SqliteApprovalStore::syncsEachSave() const
 {
-    Result<SqliteQuery> q = m_db->query("PRAGMA synchronous");
-    if (!q)
-        return q.error();
-    Result<bool> row = q->step();
-    if (!row)
-        return row.error();
-    if (!*row)
+    Result<std::optional<qint64>> level = m_db->firstInt64("PRAGMA synchronous");
+    if (!level)
+        return level.error();
+    if (!level->has_value())
         return Error(QStringLiteral("PRAGMA synchronous gave no row"));
-    return q->int64(0) >= 2;   // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+    return **level >= 2;   // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 }
 
 Status SqliteApprovalStore::save(const Approval &a)

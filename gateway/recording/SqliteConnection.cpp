@@ -196,6 +196,17 @@ Status SqliteConnection::exec(const char *sql)
     return {};
 }
 
+Result<std::optional<qint64>> SqliteConnection::firstInt64(const char *sql)
+{
+    Result<SqliteQuery> q = query(sql);
+    if (!q)
+        return q.error();
+    Result<bool> row = q->step();
+    if (!row)
+        return row.error();
+    return *row ? std::optional<qint64>(q->int64(0)) : std::nullopt;
+}
+
 Result<SqliteQuery> SqliteConnection::query(const char *sql)
 {
     auto it = m_statements.find(sql);

@@ -116,6 +116,9 @@ public:
     Status exec(const char *sql);
     // A cached statement; the SQL text must be a string literal or otherwise stable.
     Result<SqliteQuery> query(const char *sql);
+    // A statement without parameters (a PRAGMA, an existence check): its first row's first column,
+    // or nothing when it gives no row.
+    Result<std::optional<qint64>> firstInt64(const char *sql);
 
     qint64 changes() const;
     qint64 totalChanges() const;

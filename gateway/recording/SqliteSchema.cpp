@@ -186,13 +186,10 @@ int SqliteSchema::latestVersion()
 
 Result<int> SqliteSchema::version(SqliteConnection &db)
 {
-    Result<SqliteQuery> q = db.query("PRAGMA user_version");
-    if (!q)
-        return q.error();
-    Result<bool> row = q->step();
-    if (!row)
-        return row.error();
-    return *row ? int(q->int64(0)) : 0;
+    Result<std::optional<qint64>> v = db.firstInt64("PRAGMA user_version");
+    if (!v)
+        return v.error();
+    return int(v->value_or(0));
 }
 
 Status SqliteSchema::migrate(SqliteConnection &db, std::span<const Step> steps)
