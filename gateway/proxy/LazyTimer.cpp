@@ -36,9 +36,10 @@ void LazyTimer::start(int ms)
     // A tick more: the clock read now may be a tick behind, the one that ends it may not, and a
     // timeout must never come early. At most a tick late, which for these timeouts (seconds) is
     // nothing.
-    m_deadlineMs = nowMs() + std::max(ms, 0) + tickMs();
+    const qint64 now = nowMs();
+    m_deadlineMs = now + std::max(ms, 0) + tickMs();
     if (m_firesAtMs == 0 || m_firesAtMs > m_deadlineMs) {   // only an earlier deadline re-registers
-        m_timer.start(int(m_deadlineMs - nowMs()));
+        m_timer.start(int(m_deadlineMs - now));
         m_firesAtMs = m_deadlineMs;
     }
 }
