@@ -28,4 +28,9 @@ inline bool startsWithIgnoringAsciiCase(QByteArrayView text, QByteArrayView pref
     return text.size() >= prefix.size() && equalsIgnoringAsciiCase(text.first(prefix.size()), prefix);
 }
 
+inline bool endsWithIgnoringAsciiCase(QByteArrayView text, QByteArrayView suffix)
+{
+    return text.size() >= suffix.size() && equalsIgnoringAsciiCase(text.last(suffix.size()), suffix);
+}
+
 } // namespace gh

@@ -21,10 +21,8 @@ QByteArrayView mediaType(QByteArrayView contentType)
 bool isJson(QByteArrayView contentType)
 {
     const QByteArrayView type = mediaType(contentType);
-    constexpr QByteArrayView suffix("+json");
     return equalsIgnoringAsciiCase(type, "application/json")
-        || (startsWithIgnoringAsciiCase(type, "application/") && type.size() >= suffix.size()
-            && equalsIgnoringAsciiCase(type.last(suffix.size()), suffix));
+        || (startsWithIgnoringAsciiCase(type, "application/") && endsWithIgnoringAsciiCase(type, "+json"));
 }
 
 bool isEventStream(QByteArrayView contentType)
