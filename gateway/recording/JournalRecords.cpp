@@ -2,6 +2,7 @@
 
 #include "core/ByteWriter.h"
 
+#include <cstring>
 #include <optional>
 
 namespace gh::journal {
@@ -149,24 +150,90 @@ QByteArray encodeEvent(const QString &sessionId, const Event &e)
         .take();
 }
 
+namespace {
+
+bool isAscii(const QString &text)
+{
+    for (const QChar c : text)
+        if (c.unicode() >= 0x80)
+            return false;
+    return true;
+}
+
+// Little-endian fields into a buffer sized beforehand: the layout Writer gives.
+char *putLength(char *out, qsizetype size)
+{
+    const auto n = quint32(size);
+    for (int i = 0; i < 4; ++i)
+        out[i] = char((n >> (8 * i)) & 0xFF);
+    return out + 4;
+}
+
+char *putI64(char *out, qint64 v)
+{
+    for (int i = 0; i < 8; ++i)
+        out[i] = char((quint64(v) >> (8 * i)) & 0xFF);
+    return out + 8;
+}
+
+char *putBytes(char *out, QByteArrayView v)
+{
+    out = putLength(out, v.size());
+    if (!v.isEmpty())
+        std::memcpy(out, v.data(), size_t(v.size()));
+    return out + v.size();
+}
+
+// An ASCII text as it is (its UTF-8 is itself), any other through its UTF-8 form.
+char *putText(char *out, const QString &text, const QByteArray &utf8)
+{
+    if (!utf8.isNull())
+        return putBytes(out, utf8);
+    out = putLength(out, text.size());
+    const QChar *in = text.constData();
+    for (qsizetype i = 0; i < text.size(); ++i)
+        out[i] = char(in[i].unicode());
+    return out + text.size();
+}
+
+} // namespace
+
+StoredEventRecord::StoredEventRecord(const QString &sessionId, const Event &event, qsizetype compressThreshold)
+    : m_sessionId(sessionId), m_event(event)
+{
+    if (!isAscii(sessionId))
+        m_sessionIdUtf8 = sessionId.toUtf8();
+    if (!isAscii(event.kind))
+        m_kindUtf8 = event.kind.toUtf8();
+    // Most events are small: kept as they are, without the codec's copy.
+    if (event.data.size() > compressThreshold)
+        m_compressed = BodyCodec::encode(event.data, compressThreshold);
+    m_zstd = m_compressed.encoding == BodyCodec::Encoding::Zstd;
+    const qsizetype idBytes = m_sessionIdUtf8.isNull() ? sessionId.size() : m_sessionIdUtf8.size();
+    const qsizetype kindBytes = m_kindUtf8.isNull() ? event.kind.size() : m_kindUtf8.size();
+    const qsizetype stored = m_zstd ? m_compressed.bytes.size() : event.data.size();
+    m_size = 1 + (4 + idBytes) + 8 + 8 + (4 + kindBytes) + 8 + 8 + (4 + stored) + (4 + event.hash.size());
+}
+
+void StoredEventRecord::write(char *out) const
+{
+    *out++ = char(Kind::StoredEvent);
+    out = putText(out, m_sessionId, m_sessionIdUtf8);
+    out = putI64(out, m_event.seq);
+    out = putI64(out, m_event.tsUs);
+    out = putText(out, m_event.kind, m_kindUtf8);
+    out = putI64(out, m_zstd ? 1 : 0);
+    out = putI64(out, m_event.data.size());
+    out = putBytes(out, m_zstd ? m_compressed.bytes : m_event.data);
+    (void)putBytes(out, m_event.hash);
+}
+
 QByteArray encodeStoredEvent(const QString &sessionId, const Event &e, qsizetype compressThreshold)
 {
-    // Most events are small: kept as they are, without the codec's copy.
-    BodyCodec::Encoded body;
-    if (e.data.size() > compressThreshold)
-        body = BodyCodec::encode(e.data, compressThreshold);
-    const bool zstd = body.encoding == BodyCodec::Encoding::Zstd;
-    const QByteArray &stored = zstd ? body.bytes : e.data;
-    return Writer(Kind::StoredEvent, 112 + stored.size() + e.hash.size())
-        .text(sessionId)
-        .i64(e.seq)
-        .i64(e.tsUs)
-        .text(e.kind)
-        .i64(zstd ? 1 : 0)
-        .i64(e.data.size())
-        .bytes(stored)
-        .bytes(e.hash)
-        .take();
+    const StoredEventRecord record(sessionId, e, compressThreshold);
+    QByteArray out(record.size(), Qt::Uninitialized);
+    record.write(out.data());
+    return out;
 }
 
 Result<std::optional<EventView>> peekEvent(QByteArrayView record)

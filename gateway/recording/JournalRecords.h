@@ -24,6 +24,27 @@ QByteArray encodeEvent(const QString &sessionId, const Event &event);
 // The data compressed when it is larger than compressThreshold (and compressing saves space).
 QByteArray encodeStoredEvent(const QString &sessionId, const Event &event,
                              qsizetype compressThreshold = BodyCodec::defaultThreshold);
+
+// The same record written straight where it goes (a segment's mapped bytes): size() bytes, which
+// write() fills with exactly what encodeStoredEvent() returns. Two of these a proxied request, so the
+// record is not first assembled in an array of its own and copied. `sessionId` and `event` must
+// outlive it.
+class StoredEventRecord final {
+public:
+    StoredEventRecord(const QString &sessionId, const Event &event,
+                      qsizetype compressThreshold = BodyCodec::defaultThreshold);
+    qsizetype size() const { return m_size; }
+    void write(char *out) const;
+
+private:
+    const QString &m_sessionId;
+    const Event &m_event;
+    QByteArray m_sessionIdUtf8;   // set only when the id is not ASCII
+    QByteArray m_kindUtf8;        // the same for the kind
+    BodyCodec::Encoded m_compressed;
+    bool m_zstd = false;
+    qsizetype m_size = 0;
+};
 QByteArray encodeEnd(const QString &sessionId, const SessionEnd &end);
 QByteArray encodeProbe();
 

@@ -126,8 +126,22 @@ public:
 
 // ---- the journal ------------------------------------------------------------------------------
 
+namespace {
+
+// The calling thread's current segment in the journal it last appended to (see m_slots).
+struct SlotCache {
+    quint64 journal = 0;
+    RecordingJournal::Segment *segment = nullptr;
+};
+thread_local SlotCache t_slot;
+
+std::atomic<quint64> g_nextInstance{1};
+
+} // namespace
+
 RecordingJournal::RecordingJournal(QString dir, Options options, QStringList leftovers, quint64 nextSegment)
-    : m_dir(std::move(dir)), m_options(options), m_leftovers(std::move(leftovers)), m_nextSegment(nextSegment)
+    : m_dir(std::move(dir)), m_options(options), m_leftovers(std::move(leftovers)), m_nextSegment(nextSegment),
+      m_instance(g_nextInstance.fetch_add(1))
 {
     if (m_options.spareSegments > 0)
         m_preparer = std::thread([this] { prepareSpares(); });
@@ -284,41 +298,54 @@ Result<std::shared_ptr<RecordingJournal::Segment>> RecordingJournal::newSegment(
 
 Result<RecordingJournal::Location> RecordingJournal::append(QByteArrayView record, bool sync)
 {
-    if (record.isEmpty() || record.size() > maxRecordBytes)
-        return Error(QStringLiteral("recording journal: a record of %1 bytes cannot be written").arg(record.size()));
-    const qint64 total = headerBytes + record.size();
+    return appendInPlace(record.size(), [record](char *out) { std::memcpy(out, record.data(), size_t(record.size())); },
+                         sync);
+}
+
+Result<RecordingJournal::Location> RecordingJournal::appendWith(qsizetype size, void (*fill)(void *, char *),
+                                                                void *context, bool sync)
+{
+    if (size <= 0 || size > maxRecordBytes)
+        return Error(QStringLiteral("recording journal: a record of %1 bytes cannot be written").arg(size));
+    const qint64 total = headerBytes + size;
     void *const thread = QThread::currentThreadId();
-    std::shared_ptr<Segment> segment;
-    {
+    Segment *segment = t_slot.journal == m_instance ? t_slot.segment : nullptr;
+    if (!segment) {
         QMutexLocker lock(&m_slotsMutex);
-        segment = m_slots.value(thread);
+        segment = m_slots.value(thread).get();
     }
     if (!segment || segment->sealed.load(std::memory_order_relaxed) || segment->size + total > segment->capacity) {
         Result<std::shared_ptr<Segment>> fresh = nextSegment(total);
         if (!fresh)
             return fresh.error();
         if (segment) {
-            segment->sealed.store(true);
+            std::shared_ptr<Segment> full;
+            {
+                QMutexLocker lock(&m_slotsMutex);
+                full = m_slots.value(thread);
+            }
+            full->sealed.store(true);
             if (m_options.spareSegments > 0) {   // unmapping costs a TLB shootdown: not here
                 QMutexLocker lock(&m_spareMutex);
-                m_retired.append(segment);
+                m_retired.append(full);
                 m_spareWanted.wakeOne();
             } else {
-                segment->retire();
+                full->retire();
             }
         }
-        segment = *fresh;
+        segment = fresh->get();
         QMutexLocker lock(&m_slotsMutex);
-        m_slots.insert(thread, segment);
-        m_live.append(segment);
+        m_slots.insert(thread, *fresh);
+        m_live.append(*fresh);
     }
+    t_slot = SlotCache{m_instance, segment};
 
     // The bytes first, the length last: a process killed in between leaves a zero length, which
     // ends the records there (and the CRC catches anything else).
     char *at = segment->map + segment->size;
-    std::memcpy(at + headerBytes, record.data(), size_t(record.size()));
-    putU32(at + 4, crc32c(record));
-    putU32(at, quint32(record.size()));
+    fill(context, at + headerBytes);
+    putU32(at + 4, crc32c(QByteArrayView(at + headerBytes, size)));
+    putU32(at, quint32(size));
     const qint64 start = segment->size;
     segment->size += total;
     if (sync) {

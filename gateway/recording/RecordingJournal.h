@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 namespace gh {
 
@@ -66,6 +67,14 @@ public:
     // Ok: the record is in the OS's page cache, which a kill -9 cannot undo (with `sync`, on the
     // disk: msync). An error leaves nothing of the record in the journal.
     Result<Location> append(QByteArrayView record, bool sync = false);
+    // The same for a record of `size` bytes (not 0) that `fill(char *out)` writes straight into the
+    // segment, exactly `size` of them: the record is not assembled anywhere else first.
+    template <typename Fill>
+    Result<Location> appendInPlace(qsizetype size, Fill &&fill, bool sync = false)
+    {
+        using F = std::remove_reference_t<Fill>;
+        return appendWith(size, [](void *f, char *out) { (*static_cast<F *>(f))(out); }, &fill, sync);
+    }
 
     // A segment this journal created and still tracks: its records in [0, published) are complete
     // and may be read; `sealed` once no more will be appended (its thread moved on to a new one, or
@@ -114,6 +123,7 @@ public:
 
 private:
     RecordingJournal(QString dir, Options options, QStringList leftovers, quint64 nextSegment);
+    Result<Location> appendWith(qsizetype size, void (*fill)(void *, char *), void *context, bool sync);
     Result<std::shared_ptr<Segment>> newSegment(qint64 atLeast);
     // A segment for a record of `total` bytes: a spare when one is ready and large enough.
     Result<std::shared_ptr<Segment>> nextSegment(qint64 total);
@@ -124,8 +134,14 @@ private:
     const QStringList m_leftovers;
     std::atomic<quint64> m_nextSegment;
 
+    // Which journal a thread's cached segment (RecordingJournal.cpp) belongs to: never reused, so a
+    // journal opened where a closed one was is not taken for it.
+    const quint64 m_instance;
     mutable QMutex m_slotsMutex;
-    QHash<void *, std::shared_ptr<Segment>> m_slots;   // thread id -> its current segment
+    // thread id -> its current segment. Only that thread replaces its entry, so the thread keeps a
+    // plain pointer to it as well and appends without this lock, which the proxy threads would
+    // otherwise take turns pulling from each other's cache twice a request.
+    QHash<void *, std::shared_ptr<Segment>> m_slots;
     QList<std::shared_ptr<Segment>> m_live;             // created here and not forgotten, oldest first
 
     QMutex m_spareMutex;

@@ -596,12 +596,24 @@ QString SqliteStore::recordingsDirectory() const
 
 Status SqliteStore::appendRecord(const QByteArray &record, bool sync)
 {
-    Result<RecordingJournal::Location> at = m_journal->append(record, sync);
-    if (!at) {
-        m_writer->reportFault(QStringLiteral("recordings cannot be written: %1").arg(at.error().message));
-        return at.error();
-    }
+    if (Result<RecordingJournal::Location> at = m_journal->append(record, sync); !at)
+        return journalFailed(at.error());
     return {};
+}
+
+Status SqliteStore::appendRecord(const journal::StoredEventRecord &record, bool sync)
+{
+    Result<RecordingJournal::Location> at
+        = m_journal->appendInPlace(record.size(), [&record](char *out) { record.write(out); }, sync);
+    if (!at)
+        return journalFailed(at.error());
+    return {};
+}
+
+Status SqliteStore::journalFailed(const Error &error)
+{
+    m_writer->reportFault(QStringLiteral("recordings cannot be written: %1").arg(error.message));
+    return error;
 }
 
 Status SqliteStore::indexNow() const
@@ -718,7 +730,7 @@ Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &ev
     }
     // With syncOnCommit the promise covers power loss: the segment is synced before this returns.
     // Compressed here, on the caller's thread: the writer is the store's one serial section.
-    Status s = appendRecord(journal::encodeStoredEvent(sessionId, event, m_options.compressThreshold),
+    Status s = appendRecord(journal::StoredEventRecord(sessionId, event, m_options.compressThreshold),
                             m_options.syncOnCommit);
     if (!s) {
         QMutexLocker lock(&m_openMutex);

@@ -123,6 +123,8 @@ private:
     // Appends a session record to the recording segments (`sync`: to the disk); a failure makes
     // the store unhealthy.
     Status appendRecord(const QByteArray &record, bool sync);
+    Status appendRecord(const journal::StoredEventRecord &record, bool sync);
+    Status journalFailed(const Error &error);
     // Why an event or end for `sessionId` is refused when it is not open here.
     Error notOpen(const QString &sessionId) const;
     // Indexes everything recorded so far, when anything is not yet (before a read of sessions).

@@ -51,6 +51,59 @@ private Q_SLOTS:
         QCOMPARE(d->event.hash, e.hash);
     }
 
+    // The form events are kept in, written where they go (StoredEventRecord, a segment's mapped
+    // bytes) and read back: ids and kinds beyond ASCII as UTF-8, large data compressed, exactly
+    // size() bytes written.
+    void storedEventRoundTrips_data()
+    {
+        QTest::addColumn<QString>("sessionId");
+        QTest::addColumn<QString>("kind");
+        QTest::addColumn<QByteArray>("data");
+        QTest::newRow("ascii, small") << QStringLiteral("5f0c") << QStringLiteral("http.response")
+                                      << QByteArray("{\"status\":200}");
+        QTest::newRow("beyond ascii") << QStringLiteral("s\u00e9ance-\U0001F511") << QStringLiteral("r\u00e9ponse")
+                                      << QByteArray("{}");
+        QTest::newRow("compressed") << QStringLiteral("big") << QStringLiteral("http.response")
+                                    << (QByteArray("{\"body\":\"") + QByteArray(70000, 'z') + "\"}");
+    }
+
+    void storedEventRoundTrips()
+    {
+        QFETCH(QString, sessionId);
+        QFETCH(QString, kind);
+        QFETCH(QByteArray, data);
+        Event e;
+        e.seq = 7;
+        e.tsUs = 1'700'000'000'000'000;
+        e.kind = kind;
+        e.data = data;
+        e.hash = QByteArray(32, '\x5A');
+        const journal::StoredEventRecord record(sessionId, e);
+        QByteArray bytes(record.size() + 16, '\xEE');   // guard bytes after it stay untouched
+        record.write(bytes.data());
+        QCOMPARE(bytes.right(16), QByteArray(16, '\xEE'));
+        bytes.chop(16);
+        QCOMPARE(bytes, journal::encodeStoredEvent(sessionId, e));
+        QCOMPARE(data.size() > 4096, bytes.size() < data.size());   // the threshold's compression
+
+        QCOMPARE(bytes.front(), char(journal::Kind::StoredEvent));
+        QVERIFY(!journal::decode(bytes.chopped(1)).ok());
+        QVERIFY(!journal::decode(QByteArray(bytes + 'x')).ok());
+        auto d = journal::decode(bytes);
+        QVERIFY2(d.ok(), d.ok() ? "" : qPrintable(d.error().toString()));
+        QCOMPARE(int(d->kind), int(journal::Kind::Event));   // decoded: its data inflated
+        QCOMPARE(d->sessionId, sessionId);
+        QCOMPARE(d->event.seq, e.seq);
+        QCOMPARE(d->event.tsUs, e.tsUs);
+        QCOMPARE(d->event.kind, kind);
+        QCOMPARE(d->event.data, data);
+        QCOMPARE(d->event.hash, e.hash);
+        auto view = journal::peekEvent(bytes);
+        QVERIFY(view.ok() && view->has_value());
+        QCOMPARE(QString::fromUtf8((*view)->sessionId), sessionId);
+        QCOMPARE((*view)->rawSize, qint64(data.size()));
+    }
+
     void endRoundTrips()
     {
         SessionEnd x;

@@ -8,6 +8,8 @@
 #include <QTest>
 #include <QThread>
 
+#include <cstring>
+
 #include <sys/stat.h>
 
 using namespace gh;
@@ -254,6 +256,57 @@ private Q_SLOTS:
             for (int i = 0; i < 500; ++i)
                 QCOMPARE(c->records.at(i), thread + ':' + QByteArray::number(i));
         }
+    }
+
+    void recordsWrittenInPlaceReadBackWhole()
+    {
+        const QString dir = freshDir();
+        {
+            auto journal = RecordingJournal::open(dir, exact());
+            QVERIFY(journal.ok());
+            for (int i = 1; i <= 3; ++i) {
+                const qsizetype size = 1000 * i;
+                auto at = (*journal)->appendInPlace(size, [i, size](char *out) { std::memset(out, 'a' + i, size_t(size)); });
+                QVERIFY(at.ok());
+            }
+            // Nothing to write is no record: refused, and nothing of it lands in the segment.
+            QVERIFY(!(*journal)->appendInPlace(0, [](char *) { QFAIL("asked to fill nothing"); }).ok());
+        }
+        auto again = RecordingJournal::open(dir, exact());
+        QVERIFY(again.ok());
+        QString problem;
+        const QList<QByteArray> records = readAll(**again, &problem);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));   // each CRC is over what was filled in
+        QCOMPARE(records, (QList<QByteArray>{QByteArray(1000, 'b'), QByteArray(2000, 'c'), QByteArray(3000, 'd')}));
+    }
+
+    // A thread remembers its current segment without the journal's lock: that memory must never
+    // send a record to another journal, whether both are open or one replaced the other (a new
+    // one may well be allocated where the closed one was).
+    void eachJournalKeepsItsOwnRecordsInOneThread()
+    {
+        const QString first = freshDir(), second = freshDir(), third = freshDir();
+        {
+            auto a = RecordingJournal::open(first, exact());
+            auto b = RecordingJournal::open(second, exact());
+            QVERIFY(a.ok() && b.ok());
+            for (int i = 0; i < 3; ++i) {
+                QVERIFY((*a)->append(QByteArray("a" + QByteArray::number(i))).ok());
+                QVERIFY((*b)->append(QByteArray("b" + QByteArray::number(i))).ok());
+            }
+            a->reset();
+            auto c = RecordingJournal::open(third, exact());
+            QVERIFY(c.ok());
+            QVERIFY((*c)->append("c0").ok());
+            QVERIFY((*b)->append("b3").ok());
+        }
+        auto records = [](const QString &dir) {
+            auto j = RecordingJournal::open(dir, exact());
+            return j.ok() ? readAll(**j) : QList<QByteArray>{"(cannot open)"};
+        };
+        QCOMPARE(records(first), (QList<QByteArray>{"a0", "a1", "a2"}));
+        QCOMPARE(records(second), (QList<QByteArray>{"b0", "b1", "b2", "b3"}));
+        QCOMPARE(records(third), (QList<QByteArray>{"c0"}));
     }
 
     void aTornOrCorruptTailLosesOnlyItself_data()
