@@ -163,17 +163,17 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
                                 bool hasBodySize, QObject *context, std::function<void(Status)> durable,
                                 Status *now)
 {
+    // Without a caller's completion a failure is only logged: that needs no std::function (its
+    // capture of the id would be an allocation an event), the store's answer says it.
     Store::Completion done;
     if (durable)
         done = context ? Store::deliverTo(context, std::move(durable)) : std::move(durable);
-    else
-        done = [id = m_id](Status s) { logFailure("an event", id, s); };
 
     if (m_ended) {
         const Error ended(QStringLiteral("session %1 has ended; nothing more is recorded").arg(m_id));
         if (now)
             *now = ended;
-        done(ended);
+        report(done, ended);
         return -1;
     }
 
@@ -220,7 +220,7 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
         const Error unhashed(QStringLiteral("session %1: the event could not be hashed").arg(m_id));
         if (now)
             *now = unhashed;
-        done(unhashed);
+        report(done, unhashed);
         return -1;
     }
     const qint64 seq = event.seq;
@@ -230,9 +230,22 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
             m_chain.undoLast(previousHead);
             return -1;
         }
-    } else
+    } else if (done) {
         m_store.appendEventAsync(m_id, event, std::move(done));
+    } else if (Status s = m_store.appendEventDurable(m_id, event, {}); !s) {
+        // Durable, the stronger promise, for the same price: the store's async form commits as it
+        // returns as well.
+        logFailure("an event", m_id, s);
+    }
     return seq;
+}
+
+void SessionRecording::report(const Store::Completion &done, const Status &status) const
+{
+    if (done)
+        done(status);
+    else
+        logFailure("an event", m_id, status);
 }
 
 void SessionRecording::addBytes(qint64 in, qint64 out)

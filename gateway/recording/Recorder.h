@@ -87,6 +87,8 @@ private:
     // `now`, durably before it returns (Store::appendEventDurable), the outcome in `*now`.
     qint64 commit(const QString &kind, QByteArray json, const QByteArray &body, bool hasBodySize,
                   QObject *context, std::function<void(Status)> durable, Status *now = nullptr);
+    // Tells `done` of a failure before the store saw the event, or logs it when there is none.
+    void report(const Store::Completion &done, const Status &status) const;
 
     Store &m_store;
     const TokenIssuer &m_signer;
