@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <variant>
 
 #include <unistd.h>
@@ -67,32 +68,56 @@ QByteArray renderLabels(const MetricLabels &labels, const QByteArray &extraName 
 
 // ---- Histogram --------------------------------------------------------------------------
 
+int metrics::nextStripe()
+{
+    static std::atomic<int> next{0};
+    return next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+}
+
 Histogram::Histogram(QList<double> upperBounds)
 {
     upperBounds.removeIf([](double b) { return std::isnan(b) || std::isinf(b); });
     std::sort(upperBounds.begin(), upperBounds.end());
     upperBounds.erase(std::unique(upperBounds.begin(), upperBounds.end()), upperBounds.end());
     m_bounds = std::move(upperBounds);
-    m_counts = std::make_unique<std::atomic<quint64>[]>(size_t(m_bounds.size()) + 1);
-    for (qsizetype i = 0; i <= m_bounds.size(); ++i)
-        m_counts[size_t(i)].store(0, std::memory_order_relaxed);
+    constexpr qsizetype perLine = qsizetype(std::size(Line{}.counts));
+    m_linesPerStripe = (m_bounds.size() + 1 + perLine - 1) / perLine;
+    m_lines = std::vector<Line>(size_t(m_linesPerStripe * metrics::kStripes));
+    for (Line &line : m_lines)
+        for (std::atomic<quint64> &c : line.counts)
+            c.store(0, std::memory_order_relaxed);
 }
 
 void Histogram::observe(double v)
 {
     // Buckets are "less than or equal": the first bound >= v takes it.
     const auto it = std::lower_bound(m_bounds.cbegin(), m_bounds.cend(), v);
-    const size_t index = size_t(it - m_bounds.cbegin());
-    m_counts[index].fetch_add(1, std::memory_order_relaxed);
-    m_sum.fetch_add(v, std::memory_order_relaxed);
+    const qsizetype index = it - m_bounds.cbegin();
+    const int stripe = metrics::stripe();
+    constexpr qsizetype perLine = qsizetype(std::size(Line{}.counts));
+    Line &line = m_lines[size_t(stripe * m_linesPerStripe + index / perLine)];
+    line.counts[index % perLine].fetch_add(1, std::memory_order_relaxed);
+    m_sums[stripe].value.fetch_add(v, std::memory_order_relaxed);
 }
 
 std::vector<quint64> Histogram::bucketCounts() const
 {
+    constexpr qsizetype perLine = qsizetype(std::size(Line{}.counts));
     std::vector<quint64> out(size_t(m_bounds.size()) + 1);
-    for (size_t i = 0; i < out.size(); ++i)
-        out[i] = m_counts[i].load(std::memory_order_relaxed);
+    for (int stripe = 0; stripe < metrics::kStripes; ++stripe)
+        for (size_t i = 0; i < out.size(); ++i)
+            out[i] += m_lines[size_t(stripe * m_linesPerStripe + qsizetype(i) / perLine)]
+                          .counts[qsizetype(i) % perLine]
+                          .load(std::memory_order_relaxed);
     return out;
+}
+
+double Histogram::sum() const
+{
+    double total = 0;
+    for (const Sum &s : m_sums)
+        total += s.value.load(std::memory_order_relaxed);
+    return total;
 }
 
 QList<double> Histogram::defaultLatencyBuckets()

@@ -140,7 +140,7 @@ void tst_Metrics::concurrentIncrementsSumCorrectly()
     Metrics m;
     Counter &c = m.counter("hits_total", "Hits.");
     Histogram &h = m.histogram("sizes", "Sizes.", {10, 100});
-    constexpr int threads = 4;
+    constexpr int threads = metrics::kStripes + 2;   // some stripes shared by two threads
     constexpr int perThread = 50'000;
     std::vector<std::unique_ptr<QThread>> workers;
     for (int t = 0; t < threads; ++t) {
@@ -158,6 +158,7 @@ void tst_Metrics::concurrentIncrementsSumCorrectly()
     for (auto &w : workers)
         QVERIFY(w->wait(30'000));
     QCOMPARE(c.value(), quint64(threads) * perThread);
+    QCOMPARE(h.sum(), double(threads) * (perThread / 200) * (199 * 200 / 2));   // exact: whole numbers
     const QByteArray text = m.renderPrometheus();
     QVERIFY(text.contains(QByteArray("hits_total " + QByteArray::number(threads * perThread) + '\n')));
     QVERIFY(text.contains(QByteArray("sizes_count " + QByteArray::number(threads * perThread) + '\n')));
