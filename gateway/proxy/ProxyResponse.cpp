@@ -33,10 +33,7 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         m_stream->write(responseHeadBytes(head, masked, -1));
     m_responseInline = false;
     if (m_session) {
-        QList<QByteArray> secrets;
-        if (m_route && !m_route->credentialHeader.isEmpty())
-            secrets << m_route->credentialHeader;
-        EventJson headers = headersJsonForRecord(head.headers, secrets);
+        EventJson headers = headersJsonForRecord(head.headers, m_route ? m_route->recordedSecretNames : QList<QByteArray>());
         if (m_deferredHead || head.bodyless || (!masked && head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
             // Small and framed: one event at the end, head and body together.
             m_responseInline = true;

@@ -129,7 +129,7 @@ void ProxyWorker::onIdleLost(UpstreamConnection *upstream)
         upstream->close();
 }
 
-std::shared_ptr<const RouteTable> ProxyWorker::routes()
+const std::shared_ptr<const RouteTable> &ProxyWorker::routes()
 {
     const quint64 generation = m_context->routesGeneration();
     if (generation != m_routesGeneration || !m_routes) {

@@ -35,7 +35,9 @@ public:
     // Back to the pool when reusable, else closed.
     void release(UpstreamConnection *upstream, bool reusable);
 
-    std::shared_ptr<const RouteTable> routes();
+    // By reference: a connection copies it (an atomic add on a count both threads share) only when
+    // the table changed since its last request.
+    const std::shared_ptr<const RouteTable> &routes();
     QByteArray nextRequestId();
 
 Q_SIGNALS:

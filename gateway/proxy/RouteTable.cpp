@@ -65,6 +65,8 @@ std::shared_ptr<const RouteTable> RouteTable::build(const QList<Connection> &con
         }
         if (!c.credential.header.isEmpty()) {
             r.credentialHeader = c.credential.header.toLatin1();
+            if (!r.credentialHeader.isEmpty())
+                r.recordedSecretNames << r.credentialHeader;
             r.credential = std::make_shared<CredentialSource>(c.credential.value, secrets);
         }
         auto plan = PolicyPlan::build(c.name, rules);

@@ -36,6 +36,7 @@ struct Route {
     UpstreamEndpoint upstream;
     std::optional<QSslConfiguration> tls;         // https upstreams: system CAs plus ca_file
     QByteArray credentialHeader;                  // empty: the connection adds no credential
+    QList<QByteArray> recordedSecretNames;        // headers left out of recordings besides the usual
     std::shared_ptr<CredentialSource> credential;
     std::shared_ptr<const PolicyPlan> policy;     // the rules that apply to this connection
     std::shared_ptr<MaskPlanCache> masks;         // compiled mask plans by caller subset (set with mask rules)

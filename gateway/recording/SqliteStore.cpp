@@ -682,17 +682,19 @@ QString SqliteStore::beginSessionAsync(const SessionStart &start, Completion don
     const QString id = copy.id;
     Status status = checkSessionStart(copy);
     if (status) {
-        QMutexLocker lock(&m_openMutex);
-        if (m_open.contains(id))
+        OpenShard &shard = openShard(id);
+        QMutexLocker lock(&shard.mutex);
+        if (shard.sessions.contains(id))
             status = Error(QStringLiteral("session %1 is already open").arg(id));
         else
-            m_open.insert(id, OpenSession{});
+            shard.sessions.insert(id, OpenSession{});
     }
     if (status) {
         status = appendRecord(journal::encodeStart(copy), m_options.syncOnCommit);
         if (!status) {
-            QMutexLocker lock(&m_openMutex);
-            m_open.remove(id);
+            OpenShard &shard = openShard(id);
+            QMutexLocker lock(&shard.mutex);
+            shard.sessions.remove(id);
         }
     }
     if (done)
@@ -718,9 +720,10 @@ Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &ev
         return e;
     };
     {
-        QMutexLocker lock(&m_openMutex);
-        auto open = m_open.find(sessionId);
-        if (open == m_open.end()) {
+        OpenShard &shard = openShard(sessionId);
+        QMutexLocker lock(&shard.mutex);
+        auto open = shard.sessions.find(sessionId);
+        if (open == shard.sessions.end()) {
             lock.unlock();
             return fail(notOpen(sessionId));
         }
@@ -733,8 +736,9 @@ Status SqliteStore::appendEventDurable(const QString &sessionId, const Event &ev
     Status s = appendRecord(journal::StoredEventRecord(sessionId, event, m_options.compressThreshold),
                             m_options.syncOnCommit);
     if (!s) {
-        QMutexLocker lock(&m_openMutex);
-        if (auto open = m_open.find(sessionId); open != m_open.end() && open->nextSeq == event.seq + 1)
+        OpenShard &shard = openShard(sessionId);
+        QMutexLocker lock(&shard.mutex);
+        if (auto open = shard.sessions.find(sessionId); open != shard.sessions.end() && open->nextSeq == event.seq + 1)
             open->nextSeq = event.seq;
         return fail(s.error());
     }
@@ -756,8 +760,9 @@ void SqliteStore::endSessionAsync(const QString &sessionId, const SessionEnd &en
 {
     bool open = false;
     {
-        QMutexLocker lock(&m_openMutex);
-        open = m_open.remove(sessionId);
+        OpenShard &shard = openShard(sessionId);
+        QMutexLocker lock(&shard.mutex);
+        open = shard.sessions.remove(sessionId);
     }
     Status s = open ? appendRecord(journal::encodeEnd(sessionId, end), m_options.syncOnCommit) : Status(notOpen(sessionId));
     if (done)

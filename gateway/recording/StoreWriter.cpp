@@ -167,6 +167,10 @@ void StoreWriter::stop()
 
 Status StoreWriter::health() const
 {
+    // Asked before every proxied request: while healthy, a load of a flag both proxy threads keep
+    // in their caches, not a lock whose line they take from each other.
+    if (m_healthy.load(std::memory_order_acquire))
+        return {};
     QMutexLocker lock(&m_healthMutex);
     return m_health;
 }
@@ -413,6 +417,7 @@ void StoreWriter::setHealth(Status status)
         flipped = status.ok() != m_health.ok()
             || (!status.ok() && status.error().message != m_health.error().message);
         m_health = status;
+        m_healthy.store(status.ok(), std::memory_order_release);
     }
     if (flipped)
         Q_EMIT healthChanged(status.ok(), status.ok() ? QString() : status.error().message);

@@ -145,6 +145,7 @@ private:
 
     mutable QMutex m_healthMutex;
     Status m_health;
+    std::atomic<bool> m_healthy{true};   // m_health.ok(), set with it
 
     std::atomic<quint64> m_commits{0};
     std::atomic<quint64> m_completedJobs{0};
