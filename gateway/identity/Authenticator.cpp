@@ -175,6 +175,7 @@ void Authenticator::setRevoked(const QHash<QString, QDateTime> &jtiToExpiry)
 {
     QWriteLocker lock(&m_lock);
     m_revoked = jtiToExpiry;
+    m_revocations.fetch_add(1, std::memory_order_release);
 }
 
 void Authenticator::revoke(const QString &jti, const QDateTime &expiresAt)
@@ -184,6 +185,7 @@ void Authenticator::revoke(const QString &jti, const QDateTime &expiresAt)
     const QDateTime now = m_clock.now();
     QWriteLocker lock(&m_lock);
     m_revoked.insert(jti, expiresAt);
+    m_revocations.fetch_add(1, std::memory_order_release);
     // Once a token is past its expiry and the leeway, its revocation entry has nothing to stop.
     for (auto it = m_revoked.begin(); it != m_revoked.end();) {
         if (it.value().isValid() && it.value().addSecs(m_leeway.count() + 60) < now)

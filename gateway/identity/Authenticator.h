@@ -13,6 +13,8 @@
 #include <QPointer>
 #include <QReadWriteLock>
 
+#include <atomic>
+
 #include <functional>
 #include <map>
 
@@ -45,6 +47,10 @@ public:
     void setRevoked(const QHash<QString, QDateTime> &jtiToExpiry);   // from the store at start
     void revoke(const QString &jti, const QDateTime &expiresAt);     // takes effect at once
     bool isRevoked(const QString &jti) const;
+    // Goes up with every revocation (revoke(), setRevoked()), after it has taken effect: a caller
+    // that kept a principal may skip isRevoked() while this has not moved since before it was
+    // authenticated. A load of a value that rarely changes, where isRevoked() takes a lock.
+    quint64 revocations() const { return m_revocations.load(std::memory_order_acquire); }
 
     void setLeeway(std::chrono::seconds leeway) { m_leeway = leeway; }
     qsizetype cachedCount() const;
@@ -75,6 +81,7 @@ private:
     std::map<quint64, QByteArray> m_cacheOrder; // insertion sequence -> digest, oldest first
     quint64 m_nextSequence = 0;
     QHash<QString, QDateTime> m_revoked;        // jti -> the token's expiry
+    std::atomic<quint64> m_revocations{0};
 };
 
 } // namespace gh

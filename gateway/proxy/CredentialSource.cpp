@@ -21,6 +21,7 @@ CredentialSource::CredentialSource(QString templ, const SecretBox *box)
     static const QRegularExpression fileRef(QStringLiteral("\\$\\{file:([^}]*)\\}"));
     for (auto it = fileRef.globalMatch(m_template); it.hasNext();)
         m_files.append(FileStamp{it.next().captured(1)});
+    m_readsFiles = !m_files.isEmpty();
 }
 
 CredentialSource::FileStamp CredentialSource::stamp(const QString &path)

@@ -24,6 +24,9 @@ public:
 
     // The header value, or an error that never contains the secret.
     Result<QByteArray> value();
+    // False when the template reads no ${file:}: its value, once resolved, is the same for good,
+    // so a caller may keep its own copy.
+    bool readsFiles() const { return m_readsFiles; }
 
 private:
     struct FileStamp {
@@ -39,6 +42,7 @@ private:
     const QString m_template;
     const SecretBox *m_box;
     QList<FileStamp> m_files;   // the ${file:} references, as last read
+    bool m_readsFiles = false;
 
     QMutex m_mutex;
     std::optional<QByteArray> m_value;

@@ -493,9 +493,8 @@ void ProxyConnection::startRequest()
         return;
     }
     const QByteArray token = authorization.sliced(7).trimmed();
-    if (!m_provenToken.isEmpty() && token == m_provenToken
-        && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
-        && (m_provenPrincipal.tokenId.isEmpty() || !m_context.auth->isRevoked(m_provenPrincipal.tokenId))) {
+    if (!m_provenToken.isEmpty() && token == m_provenToken && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
+        && stillNotRevoked()) {
         m_principal = m_provenPrincipal;
         authorize();
         return;
@@ -504,7 +503,8 @@ void ProxyConnection::startRequest()
     // Usually answered at once; a token signed with a key the gateway has not seen yet (an OIDC
     // provider rotated its keys) waits for one JWKS refresh instead of being refused.
     const quint64 serial = ++m_exchangeSerial;
-    m_context.auth->authenticate(token, this, [this, serial, token](Result<Principal> who) {
+    const quint64 revocations = m_context.auth->revocations();   // before: one during it is seen later
+    m_context.auth->authenticate(token, this, [this, serial, token, revocations](Result<Principal> who) {
         if (serial != m_exchangeSerial || m_closing || m_closed)
             return;
         if (!who) {
@@ -514,11 +514,39 @@ void ProxyConnection::startRequest()
         m_principal = std::move(who).value();
         if (m_principal.expiresAt.isValid()) {
             m_provenToken = token;
-            m_provenPrincipal = m_principal;
+            m_provenPrincipal = detached(m_principal);
             m_provenExpiresMs = m_principal.expiresAt.toMSecsSinceEpoch();
+            m_provenRevocations = revocations;
         }
         authorize();
     });
+}
+
+bool ProxyConnection::stillNotRevoked()
+{
+    const quint64 now = m_context.auth->revocations();
+    if (now == m_provenRevocations || m_provenPrincipal.tokenId.isEmpty())
+        return true;
+    if (m_context.auth->isRevoked(m_provenPrincipal.tokenId))
+        return false;
+    m_provenRevocations = now;   // read before the check: a revocation since then moves it again
+    return true;
+}
+
+Principal ProxyConnection::detached(const Principal &p)
+{
+    // Every connection of a client holding one token shares the authenticator's copy of these
+    // strings; a copy per request counted references on them from both proxy threads.
+    auto own = [](const QString &s) { return QString(s.constData(), s.size()); };
+    Principal out = p;
+    out.subject = own(p.subject);
+    out.issuer = own(p.issuer);
+    out.tokenId = own(p.tokenId);
+    out.groups.clear();
+    out.groups.reserve(p.groups.size());
+    for (const QString &g : p.groups)
+        out.groups.append(own(g));
+    return out;
 }
 
 void ProxyConnection::authorize()
@@ -528,7 +556,8 @@ void ProxyConnection::authorize()
                QStringLiteral("the admin token is for the admin API; use a token issued to a person or service"));
         return;
     }
-    m_routes = m_worker->routes();
+    if (const std::shared_ptr<const RouteTable> &current = m_worker->routes(); m_routes != current)
+        m_routes = current;
     m_route = m_routes->find(m_target.connection);
     if (!m_route) {
         refuse(404, QByteArrayLiteral("not_found"),
@@ -570,11 +599,8 @@ void ProxyConnection::proceed()
         m_requestRecorded = 0;
         m_responseBytes = 0;
         m_responseRecorded = 0;
-        QList<QByteArray> secrets;
-        if (!m_route->credentialHeader.isEmpty())
-            secrets << m_route->credentialHeader;
         EventJson data;   // members in key order, as the QJsonObject form wrote them
-        data.addObject(QLatin1StringView("headers"), headersJsonForRecord(m_headers, secrets))
+        data.addObject(QLatin1StringView("headers"), headersJsonForRecord(m_headers, m_route->recordedSecretNames))
             .addLatin1(QLatin1StringView("method"), m_method)
             .addUtf8(QLatin1StringView("path"), m_upstreamPath)
             .addLatin1(QLatin1StringView("request_id"), m_requestId);
@@ -625,9 +651,12 @@ void ProxyConnection::upstreamReady()
 
 void ProxyConnection::forward()
 {
-    QByteArray credential;
-    if (m_route->credential) {
-        auto value = m_route->credential->value();
+    const std::shared_ptr<CredentialSource> &source = m_route->credential;
+    if (!source) {
+        m_credential.clear();
+        m_credentialSource.reset();
+    } else if (source != m_credentialSource || source->readsFiles()) {
+        auto value = source->value();
         if (!value) {
             qWarning("connection %s: %s", qPrintable(m_route->connection.name), qPrintable(value.error().message));
             releaseUpstream(true);
@@ -635,10 +664,18 @@ void ProxyConnection::forward()
                    QStringLiteral("the gateway cannot resolve the credential of connection \"%1\"").arg(m_route->connection.name));
             return;
         }
-        credential = std::move(value).value();
+        if (source->readsFiles()) {
+            m_credential = *std::move(value);
+            m_credentialSource.reset();
+        } else {
+            // Kept for the connection's next requests, in bytes of its own: copies of the source's
+            // would count references on a line the other proxy threads' copies count on too.
+            m_credential = QByteArray(value->constData(), value->size());
+            m_credentialSource = source;
+        }
     }
     m_sentAt.start();
-    m_upstream->sendHead(upstreamHeadBytes(credential), m_headRequest);
+    m_upstream->sendHead(upstreamHeadBytes(m_credential), m_headRequest);
     if (m_bodyBuffered) {
         if (!m_scanBody.isEmpty())
             m_upstream->sendBody(m_scanBody.constData(), m_scanBody.size(), false);

@@ -25,6 +25,7 @@ struct Rule;
 class MaskPlan;
 class PolicyPlan;
 class ResponseMasker;
+class CredentialSource;
 class ProxyWorker;
 class RouteTable;
 class SessionRecording;
@@ -84,6 +85,10 @@ private:
 
     void startRequest();
     void authorize();   // after authentication: access, route, then the rules
+    // The proven token's principal still stands against revocations (see m_provenRevocations).
+    bool stillNotRevoked();
+    // A principal in strings of its own, for a connection to keep.
+    static Principal detached(const Principal &p);
     // ProxyPolicy.cpp: deny -> approve, then proceed() records and forwards.
     void startBodyScan();
     void applyPolicy();
@@ -133,6 +138,10 @@ private:
     RequestTarget m_target;
     QByteArray m_requestId;
     std::shared_ptr<const RouteTable> m_routes;
+    // The credential sent with the last request, and the source it came from when that source's
+    // value cannot change (CredentialSource::readsFiles()): the next request reuses it as it is.
+    QByteArray m_credential;
+    std::shared_ptr<CredentialSource> m_credentialSource;
     const Route *m_route = nullptr;
     const PolicyPlan *m_policy = nullptr;   // m_routes keeps it alive
     QByteArray m_upstreamPath;              // what rules match and the record shows: path + query
@@ -143,6 +152,7 @@ private:
     QByteArray m_provenToken;
     Principal m_provenPrincipal;
     qint64 m_provenExpiresMs = 0;
+    quint64 m_provenRevocations = 0;   // Authenticator::revocations() from before it was proven
     QPointer<UpstreamConnection> m_upstream;
     QByteArray m_upstreamHead;
     QElapsedTimer m_sentAt;

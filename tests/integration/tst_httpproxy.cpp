@@ -121,6 +121,7 @@ private slots:
     void metricsCountProxyTraffic();
     void requestsAndRefusalsAreRecordedWithoutSecrets();
     void revokedTokenIsRefusedOnAnOpenConnection();
+    void aChangedCredentialReachesAnOpenConnection();
     void httpsUpstreamVerifiedAgainstItsCaFile();
 
 private:
@@ -744,11 +745,61 @@ void TestHttpProxy::revokedTokenIsRefusedOnAnOpenConnection()
     };
     QCOMPARE(statusOf(exchange(request)), 200);
     QCOMPARE(statusOf(exchange(request)), 200);
+    // Someone else's token revoked: carol's connection checks hers again and goes on.
+    const QByteArray dave = m_daemon.ctl({QStringLiteral("token"), QStringLiteral("issue"), QStringLiteral("--subject"),
+                                          QStringLiteral("dave")}).out.trimmed();
+    const QString daveJti = QJsonDocument::fromJson(QByteArray::fromBase64(
+        dave.split('.').value(1), QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)).object()
+        .value(QStringLiteral("jti")).toString();
+    QCOMPARE(m_daemon.ctl({QStringLiteral("token"), QStringLiteral("revoke"), daveJti}).exitCode, 0);
+    QCOMPARE(statusOf(exchange(request)), 200);
+    QCOMPARE(statusOf(exchange(request)), 200);
     QCOMPARE(m_daemon.ctl({QStringLiteral("token"), QStringLiteral("revoke"), jti}).exitCode, 0);
     // Same connection, same token: refused from the next request on.
     const QByteArray refused = exchange(request);
     QCOMPARE(statusOf(refused), 401);
     QVERIFY(refused.contains("revoked"));
+}
+
+// A connection keeps the credential it sent for its next requests: a new one applied meanwhile must
+// still go out with the very next request on it.
+void TestHttpProxy::aChangedCredentialReachesAnOpenConnection()
+{
+    const QByteArray up = "http://127.0.0.1:" + QByteArray::number(m_upstreamPort);
+    auto apply = [&](const QByteArray &key) {
+        const QString file = m_tmp.filePath(QStringLiteral("swap.toml"));
+        QFile f(file);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return false;
+        f.write("[[connection]]\nname = \"swap\"\ntype = \"http\"\nupstream = \"" + up + "\"\nallow_groups = [\"*\"]\n"
+                "credential = { header = \"X-Api-Key\", value = \"" + key + "\" }\n");
+        f.close();
+        return m_daemon.ctl({QStringLiteral("apply"), QStringLiteral("-f"), file}).exitCode == 0;
+    };
+    QVERIFY(apply("key-one"));
+
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, quint16(QUrl(m_daemon.proxyUrl()).port()));
+    QVERIFY(s.waitForConnected(5000));
+    const QByteArray request = "GET /swap/k HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + m_alice + "\r\n\r\n";
+    auto sentKey = [&s, &request]() {
+        s.write(request);
+        QByteArray got;
+        for (;;) {
+            const qsizetype end = got.indexOf("\r\n\r\n");
+            const qsizetype length = end < 0 ? -1 : got.mid(got.indexOf("Content-Length: ") + 16, 12).split('\r').value(0).toInt();
+            if (end >= 0 && got.size() >= end + 4 + length)
+                return seenHeader(QJsonDocument::fromJson(got.mid(end + 4, length)).object(), QStringLiteral("X-Api-Key"));
+            if (!s.waitForReadyRead(5000))
+                return QStringList{QStringLiteral("(no answer)")};
+            got += s.readAll();
+        }
+    };
+    QCOMPARE(sentKey(), QStringList{QStringLiteral("key-one")});
+    QCOMPARE(sentKey(), QStringList{QStringLiteral("key-one")});
+    QVERIFY(apply("key-two"));
+    QCOMPARE(sentKey(), QStringList{QStringLiteral("key-two")});
+    QCOMPARE(s.state(), QAbstractSocket::ConnectedState);   // the same connection all along
 }
 
 void TestHttpProxy::httpsUpstreamVerifiedAgainstItsCaFile()

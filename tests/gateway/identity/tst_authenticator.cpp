@@ -247,7 +247,10 @@ void tst_Authenticator::revokedTokenIsRefusedEvenWhenCached()
     QCOMPARE(auth->cachedCount(), 1);
     QVERIFY(auth->authenticateNow(issued->token).ok());   // a cache hit
 
+    // What lets a connection skip isRevoked() for the token it proved: it moves with each one.
+    const quint64 before = auth->revocations();
     auth->revoke(issued->jti, issued->expiresAt);
+    QVERIFY(auth->revocations() > before);
     const auto result = auth->authenticateNow(issued->token);
     QVERIFY(!result.ok());
     QVERIFY(result.error().message.contains(QStringLiteral("revoked")));
@@ -260,7 +263,9 @@ void tst_Authenticator::revocationListFromStoreApplies()
 {
     const auto auth = makeAuthenticator();
     const auto issued = m_issuer->issue(QStringLiteral("alice"), {}, 15min, 1h, m_clock.now());
+    const quint64 before = auth->revocations();
     auth->setRevoked({{issued->jti, issued->expiresAt}, {QStringLiteral("oidc-1"), QDateTime()}});
+    QVERIFY(auth->revocations() > before);
     QVERIFY(!auth->authenticateNow(issued->token).ok());
     QVERIFY(!auth->authenticateNow(signJwt(m_rsa, QStringLiteral("RS256"), oidcClaims())).ok());
     QVERIFY(auth->isRevoked(issued->jti));
