@@ -4,6 +4,7 @@
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteStore.h"
 
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -73,6 +74,7 @@ private slots:
     void lockedDatabaseRefusesTheRequest();
     void fileWithoutTheSchemaIsRefused();
     void savesAreSyncedOnlyWhenTheStoreIs();
+    void aSaveLeavesCheckpointsToTheStore();
 
 private:
     Result<std::unique_ptr<SqliteApprovalStore>> openApprovals(int busyTimeoutMs = 2000)
@@ -268,6 +270,32 @@ void tst_SqliteApprovalStore::savesAreSyncedOnlyWhenTheStoreIs()
     auto byDefault = openApprovals();
     QVERIFY(byDefault.ok());
     QCOMPARE(*(*byDefault)->syncsEachSave(), false);
+}
+
+// A commit that finds the write-ahead log past SQLite's threshold copies it into the database and
+// syncs it: a held request's approval doing that after a busy minute waited 95 ms. Checkpoints
+// are the recording store's to run; the database file grows only through them.
+void tst_SqliteApprovalStore::aSaveLeavesCheckpointsToTheStore()
+{
+    auto approvals = openApprovals();
+    QVERIFY(approvals.ok());
+    auto other = SqliteConnection::open(m_path, SqliteConnection::Access::ReadWrite, 5000);
+    QVERIFY(other.ok());
+    QVERIFY((*other)->exec("PRAGMA wal_autocheckpoint = 0; CREATE TABLE IF NOT EXISTS filler (x BLOB)").ok());
+    QVERIFY((*other)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    // Some 1500 pages in the log, past the threshold (1000) a default connection checkpoints at.
+    QVERIFY((*other)->exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+                           "INSERT INTO filler SELECT randomblob(4000) FROM n").ok());
+    const qint64 before = QFileInfo(m_path).size();
+    QVERIFY((*approvals)->save(sample(QStringLiteral("held-1"), Approval::State::Pending,
+                                      QDateTime::currentDateTimeUtc())).ok());
+    QCOMPARE(QFileInfo(m_path).size(), before);
+    QVERIFY(QFileInfo(m_path + QStringLiteral("-wal")).size() > 1500 * 4000);
+    // Still there for anyone to read, and the store's checkpoint takes it in.
+    QVERIFY((*other)->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    QVERIFY(QFileInfo(m_path).size() > before + 1500 * 4000);
+    auto found = (*approvals)->find(QStringLiteral("held-1"));
+    QVERIFY(found.ok() && found->has_value());
 }
 
 QTEST_GUILESS_MAIN(tst_SqliteApprovalStore)
