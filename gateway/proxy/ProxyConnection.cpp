@@ -537,7 +537,7 @@ Principal ProxyConnection::detached(const Principal &p)
 {
     // Every connection of a client holding one token shares the authenticator's copy of these
     // strings; a copy per request counted references on them from both proxy threads.
-    auto own = [](const QString &s) { return QString(s.constData(), s.size()); };
+    auto own = [](const QString &s) { return s.isNull() ? QString() : QString(s.constData(), s.size()); };
     Principal out = p;
     out.subject = own(p.subject);
     out.issuer = own(p.issuer);
