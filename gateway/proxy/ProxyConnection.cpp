@@ -492,8 +492,9 @@ void ProxyConnection::startRequest()
         refuse(401, QByteArrayLiteral("unauthenticated"), QStringLiteral("only Bearer tokens are accepted"));
         return;
     }
-    const QByteArray token = authorization.sliced(7).trimmed();
-    if (!m_provenToken.isEmpty() && token == m_provenToken && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
+    // A view: the connection's proven token is compared without a copy; one is made to ask.
+    const QByteArrayView presented = QByteArrayView(authorization).sliced(7).trimmed();
+    if (!m_provenToken.isEmpty() && presented == m_provenToken && QDateTime::currentMSecsSinceEpoch() < m_provenExpiresMs
         && stillNotRevoked()) {
         m_principal = m_provenPrincipal;
         authorize();
@@ -504,6 +505,7 @@ void ProxyConnection::startRequest()
     // provider rotated its keys) waits for one JWKS refresh instead of being refused.
     const quint64 serial = ++m_exchangeSerial;
     const quint64 revocations = m_context.auth->revocations();   // before: one during it is seen later
+    const QByteArray token = presented.toByteArray();
     m_context.auth->authenticate(token, this, [this, serial, token, revocations](Result<Principal> who) {
         if (serial != m_exchangeSerial || m_closing || m_closed)
             return;
@@ -699,7 +701,7 @@ QByteArray ProxyConnection::upstreamHeadBytes(const QByteArray &credential) cons
     ByteWriter head(bytes, size);
     head.put(m_method);
     head.put(' ');
-    head.put(m_target.upstreamTarget(up.basePath));
+    m_target.putUpstreamTarget(head, up.basePath);
     head.literal(" HTTP/1.1\r\nHost: ");
     head.put(up.hostHeader);
     head.literal("\r\n");

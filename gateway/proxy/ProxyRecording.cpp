@@ -17,7 +17,12 @@ bool ProxyConnection::ensureSession()
     Recorder *recorder = m_context.recorder;
     if (!recorder)
         return false;
-    const QString connection = m_route ? m_route->connection.name : QString::fromUtf8(m_target.connection.left(63));
+    // A reference to the route's name, not a copy: its bytes are every connection's on both
+    // proxy threads, and a copy per request counted references on them.
+    QString unrouted;
+    if (!m_route)
+        unrouted = QString::fromUtf8(m_target.connection.first(qMin<qsizetype>(63, m_target.connection.size())));
+    const QString &connection = m_route ? m_route->connection.name : unrouted;
     // Called for every request: compared field by field, nothing built (a keep-alive connection
     // keeps its session while the caller and the connection stay the same).
     if (m_session && m_sessionKey.issuer == m_principal.issuer && m_sessionKey.subject == m_principal.subject

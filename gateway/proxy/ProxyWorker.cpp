@@ -10,6 +10,8 @@
 #include <QRandomGenerator>
 #include <QSslSocket>
 
+#include <cstring>
+
 #include <unistd.h>
 
 namespace gh {
@@ -141,7 +143,16 @@ const std::shared_ptr<const RouteTable> &ProxyWorker::routes()
 
 QByteArray ProxyWorker::nextRequestId()
 {
-    return m_idPrefix + QByteArray::number(++m_nextId, 16);
+    // One allocation: the prefix and the number's hex digits written into the id itself.
+    char digits[16];
+    char *p = digits + sizeof digits;
+    for (quint64 n = ++m_nextId; n != 0 || p == digits + sizeof digits; n >>= 4)
+        *--p = "0123456789abcdef"[n & 0xF];
+    const qsizetype count = digits + sizeof digits - p;
+    QByteArray id(m_idPrefix.size() + count, Qt::Uninitialized);
+    std::memcpy(id.data(), m_idPrefix.constData(), size_t(m_idPrefix.size()));
+    std::memcpy(id.data() + m_idPrefix.size(), p, size_t(count));
+    return id;
 }
 
 } // namespace gh

@@ -26,27 +26,29 @@ bool isDotSegment(QByteArrayView segment)
 
 } // namespace
 
-std::optional<RequestTarget> RequestTarget::parse(QByteArrayView target)
+std::optional<RequestTarget> RequestTarget::parse(const QByteArray &raw)
 {
-    if (target.isEmpty() || target.front() != '/')
+    if (raw.isEmpty() || raw.front() != '/')
         return std::nullopt;
     RequestTarget t;
+    t.raw = raw;   // shared: the views below point into its bytes
+    const QByteArrayView target(t.raw);
     QByteArrayView pathPart = target;
     const qsizetype q = target.indexOf('?');
     if (q >= 0) {
         pathPart = target.first(q);
-        t.query = target.sliced(q + 1).toByteArray();
+        t.query = target.sliced(q + 1);
         t.hasQuery = true;
     }
     if (pathPart.contains('#'))
         return std::nullopt;
     const QByteArrayView afterSlash = pathPart.sliced(1);
     const qsizetype slash = afterSlash.indexOf('/');
-    t.connection = (slash < 0 ? afterSlash : afterSlash.first(slash)).toByteArray();
+    t.connection = slash < 0 ? afterSlash : afterSlash.first(slash);
     const QByteArrayView rest = slash < 0 ? QByteArrayView() : afterSlash.sliced(slash);
-    t.path = rest.isEmpty() ? QByteArrayLiteral("/") : rest.toByteArray();
+    t.path = rest.isEmpty() ? QByteArrayView("/") : rest;
 
-    QByteArrayView segments = QByteArrayView(t.path).sliced(1);
+    QByteArrayView segments = t.path.sliced(1);
     while (true) {
         const qsizetype next = segments.indexOf('/');
         if (isDotSegment(next < 0 ? segments : segments.first(next)))
@@ -58,18 +60,23 @@ std::optional<RequestTarget> RequestTarget::parse(QByteArrayView target)
     return t;
 }
 
+namespace {
+
+// QByteArray's own appends under the names putUpstreamTarget() uses.
+struct ArrayOut {
+    QByteArray &out;
+    void put(char c) { out.append(c); }
+    void put(QByteArrayView bytes) { out.append(bytes); }
+};
+
+} // namespace
+
 QByteArray RequestTarget::upstreamTarget(QByteArrayView basePath) const
 {
-    while (basePath.endsWith('/'))
-        basePath.chop(1);
     QByteArray out;
     out.reserve(basePath.size() + path.size() + query.size() + 1);
-    out.append(basePath);
-    out.append(path);
-    if (hasQuery) {
-        out.append('?');
-        out.append(query);
-    }
+    ArrayOut writer{out};
+    putUpstreamTarget(writer, basePath);
     return out;
 }
 

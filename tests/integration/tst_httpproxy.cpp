@@ -16,6 +16,7 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QTcpServer>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -285,6 +286,12 @@ void TestHttpProxy::credentialInjectedAndClientTokenRemoved()
     QVERIFY(!ids.constFirst().isEmpty());
     // The client sees the same request id the upstream got.
     QCOMPARE(QString::fromLatin1(r.header("X-Request-Id")), ids.constFirst());
+    // The gateway's ids: its prefix, then a count in hex, new for every request.
+    const QRegularExpression shape(QStringLiteral("^[0-9a-f]{9,}-[0-9a-f]+$"));
+    QVERIFY2(shape.match(ids.constFirst()).hasMatch(), qPrintable(ids.constFirst()));
+    const QString next = QString::fromLatin1(get(QStringLiteral("/echo/v1/models"), m_alice).header("X-Request-Id"));
+    QVERIFY2(shape.match(next).hasMatch(), qPrintable(next));
+    QVERIFY(next != ids.constFirst());
 }
 
 void TestHttpProxy::credentialFromFileReplacesClientAuthorization()

@@ -13,6 +13,7 @@ private slots:
     void parse();
     void refused_data();
     void refused();
+    void partsOutliveTheBufferParsedFrom();
 };
 
 void TestRequestTarget::parse_data()
@@ -52,8 +53,25 @@ void TestRequestTarget::parse()
     QFETCH(QByteArray, upstream);
     const auto t = RequestTarget::parse(target);
     QVERIFY(t);
-    QCOMPARE(t->connection, connection);
+    QCOMPARE(t->connection.toByteArray(), connection);
     QCOMPARE(t->upstreamTarget(base), upstream);
+}
+
+// The parts are views into the target's bytes, which the parsed target keeps: the buffer it came
+// from may be reused for the next request (as the proxy's is) and the parts still read the same.
+void TestRequestTarget::partsOutliveTheBufferParsedFrom()
+{
+    QByteArray buffer("/llm/v1/models?limit=5");
+    std::optional<RequestTarget> t = RequestTarget::parse(buffer);
+    QVERIFY(t);
+    buffer.clear();
+    buffer.append("/other/thing-that-is-longer-than-before?x=y");
+    const RequestTarget copy = *t;
+    t.reset();
+    QCOMPARE(copy.connection.toByteArray(), QByteArray("llm"));
+    QCOMPARE(copy.path.toByteArray(), QByteArray("/v1/models"));
+    QCOMPARE(copy.query.toByteArray(), QByteArray("limit=5"));
+    QCOMPARE(copy.upstreamTarget("/base/"), QByteArray("/base/v1/models?limit=5"));
 }
 
 void TestRequestTarget::refused_data()
