@@ -601,11 +601,6 @@ void ProxyConnection::proceed()
         m_requestRecorded = 0;
         m_responseBytes = 0;
         m_responseRecorded = 0;
-        EventJson data;   // members in key order, as the QJsonObject form wrote them
-        data.addObject(QLatin1StringView("headers"), headersJsonForRecord(m_headers, m_route->recordedSecretNames))
-            .addLatin1(QLatin1StringView("method"), m_method)
-            .addUtf8(QLatin1StringView("path"), m_upstreamPath)
-            .addLatin1(QLatin1StringView("request_id"), m_requestId);
         // A small body that is already here goes into the request event itself. What the parser
         // has not consumed yet starts at the head's final LF, which it reads again on resume.
         QByteArray body;
@@ -620,6 +615,14 @@ void ProxyConnection::proceed()
                 m_requestBodyInline = true;
             }
         }
+        // Members in key order, as the QJsonObject form wrote them; sized for all of them at once.
+        const EventJson headers = headersJsonForRecord(m_headers, m_route->recordedSecretNames);
+        EventJson data(headers.json().size() + m_upstreamPath.size() * 2 + m_requestId.size()
+                       + EventJson::bodyReserve(body.size()) + 128);
+        data.addObject(QLatin1StringView("headers"), headers)
+            .addLatin1(QLatin1StringView("method"), m_method)
+            .addUtf8(QLatin1StringView("path"), m_upstreamPath)
+            .addLatin1(QLatin1StringView("request_id"), m_requestId);
         ++m_exchangeSerial;   // what was pending for the exchange before (a held approval) is over
         // Recorded before forwarded (contract §6): the store's journal has the event when this
         // returns, so the request goes upstream without waiting for the database's commit.

@@ -188,7 +188,7 @@ void ProxyConnection::upstreamComplete(bool reusable)
     if (m_session) {
         if (m_responseInline) {
             m_session->record(QStringLiteral("http.response"),
-                              EventJson()
+                              EventJson(m_responseHeaders.json().size() + EventJson::bodyReserve(m_responseBody.size()) + 128)
                                   .addNumber(QLatin1StringView("body_size"), m_responseBytes)
                                   .addObject(QLatin1StringView("headers"), m_responseHeaders)
                                   .addLatin1(QLatin1StringView("request_id"), m_requestId)

@@ -254,9 +254,9 @@ void appendString(QByteArray &out, const QString &text)
 
 // ---- EventJson ------------------------------------------------------------------------------
 
-EventJson::EventJson()
+EventJson::EventJson(qsizetype reserve)
 {
-    m_json.reserve(256);
+    m_json.reserve(std::max<qsizetype>(reserve, 256));
     m_json.append("{}", 2);
 }
 

@@ -22,7 +22,11 @@ EventJson headersJsonForRecord(const QList<std::pair<QByteArray, QByteArray>> &h
 // unique and are written as given (ASCII literals).
 class EventJson final {
 public:
-    EventJson();
+    // `reserve`: the bytes the object is expected to grow to, the members the recorder adds for
+    // a body included, so building it (and recording it) reallocates nothing.
+    explicit EventJson(qsizetype reserve = 256);
+    // What the recorder adds for a body of `bytes` at most (its base64 form and the members' names).
+    static constexpr qsizetype bodyReserve(qsizetype bytes) { return (bytes + 2) / 3 * 4 + 96; }
 
     // Text from UTF-8 bytes, read the way QString::fromUtf8 reads them (invalid sequences become
     // U+FFFD).

@@ -120,6 +120,23 @@ private Q_SLOTS:
         QVERIFY(!fast.isEmpty());
     }
 
+    // Sized up front, an event is built without moving its bytes: a proxied request's two events
+    // reallocated three times as their members and body went in.
+    void aReservedObjectIsBuiltInPlace()
+    {
+        const QByteArray headers(600, 'h');
+        EventJson data(4096);
+        const char *const start = data.json().constData();
+        data.addNumber(QLatin1StringView("body_size"), 1024)
+            .addUtf8(QLatin1StringView("headers"), headers)
+            .addLatin1(QLatin1StringView("request_id"), "abc-1")
+            .addNumber(QLatin1StringView("status"), 200);
+        QCOMPARE(data.json().constData(), start);
+        QVERIFY(data.json().startsWith("{\"body_size\":1024,\"headers\":\"hhh"));
+        QCOMPARE(EventJson(0).json(), QByteArray("{}"));
+        QVERIFY(EventJson::bodyReserve(1024) >= 1024 * 4 / 3);   // a binary body's base64 fits
+    }
+
     void bodyMembersAreNoticed()
     {
         EventJson none;
