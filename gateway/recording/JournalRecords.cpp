@@ -9,37 +9,73 @@ namespace gh::journal {
 
 namespace {
 
+bool isAscii(const QString &text)
+{
+    for (const QChar c : text)
+        if (c.unicode() >= 0x80)
+            return false;
+    return true;
+}
+
+// The fields, little-endian, into room made beforehand (by Writer, or a record sized in advance).
+char *putLength(char *out, qsizetype size)
+{
+    const auto n = quint32(size);
+    for (int i = 0; i < 4; ++i)
+        out[i] = char((n >> (8 * i)) & 0xFF);
+    return out + 4;
+}
+
+char *putI64(char *out, qint64 v)
+{
+    for (int i = 0; i < 8; ++i)
+        out[i] = char((quint64(v) >> (8 * i)) & 0xFF);
+    return out + 8;
+}
+
+char *putBytes(char *out, QByteArrayView v)
+{
+    out = putLength(out, v.size());
+    if (!v.isEmpty())
+        std::memcpy(out, v.data(), size_t(v.size()));
+    return out + v.size();
+}
+
+// An ASCII text as it is (its UTF-8 is itself), any other through its UTF-8 form.
+char *putText(char *out, const QString &text, const QByteArray &utf8)
+{
+    if (!utf8.isNull())
+        return putBytes(out, utf8);
+    out = putLength(out, text.size());
+    const QChar *in = text.constData();
+    for (qsizetype i = 0; i < text.size(); ++i)
+        out[i] = char(in[i].unicode());
+    return out + text.size();
+}
+
 class Writer {
 public:
     explicit Writer(Kind kind, qsizetype reserve = 64) : m_writer(m_out, reserve) { m_writer.put(char(kind)); }
     Q_DISABLE_COPY_MOVE(Writer)
     Writer &i64(qint64 v)
     {
-        char *b = m_writer.claim(8);
-        for (int i = 0; i < 8; ++i)
-            b[i] = char((quint64(v) >> (8 * i)) & 0xFF);
+        putI64(m_writer.claim(8), v);
         m_writer.advance(8);
         return *this;
     }
     Writer &bytes(QByteArrayView v)
     {
-        length(v.size());
-        m_writer.put(v);
+        putBytes(m_writer.claim(4 + v.size()), v);
+        m_writer.advance(4 + v.size());
         return *this;
     }
     Writer &text(const QString &v)
     {
         // Ids and kinds are ASCII: written as they are read, without a UTF-8 copy.
-        const qsizetype n = v.size();
-        const QChar *in = v.constData();
-        char *out = m_writer.claim(4 + n);
-        for (qsizetype i = 0; i < n; ++i) {
-            if (in[i].unicode() >= 0x80)
-                return bytes(v.toUtf8());
-            out[4 + i] = char(in[i].unicode());
-        }
-        length(n);
-        m_writer.advance(n);
+        if (!isAscii(v))
+            return bytes(v.toUtf8());
+        putText(m_writer.claim(4 + v.size()), v, QByteArray());
+        m_writer.advance(4 + v.size());
         return *this;
     }
     Writer &list(const QStringList &v)
@@ -56,15 +92,6 @@ public:
     }
 
 private:
-    void length(qsizetype size)
-    {
-        const auto n = quint32(size);
-        char *b = m_writer.claim(4);
-        for (int i = 0; i < 4; ++i)
-            b[i] = char((n >> (8 * i)) & 0xFF);
-        m_writer.advance(4);
-    }
-
     QByteArray m_out;
     ByteWriter m_writer;
 };
@@ -150,53 +177,6 @@ QByteArray encodeEvent(const QString &sessionId, const Event &e)
         .take();
 }
 
-namespace {
-
-bool isAscii(const QString &text)
-{
-    for (const QChar c : text)
-        if (c.unicode() >= 0x80)
-            return false;
-    return true;
-}
-
-// Little-endian fields into a buffer sized beforehand: the layout Writer gives.
-char *putLength(char *out, qsizetype size)
-{
-    const auto n = quint32(size);
-    for (int i = 0; i < 4; ++i)
-        out[i] = char((n >> (8 * i)) & 0xFF);
-    return out + 4;
-}
-
-char *putI64(char *out, qint64 v)
-{
-    for (int i = 0; i < 8; ++i)
-        out[i] = char((quint64(v) >> (8 * i)) & 0xFF);
-    return out + 8;
-}
-
-char *putBytes(char *out, QByteArrayView v)
-{
-    out = putLength(out, v.size());
-    if (!v.isEmpty())
-        std::memcpy(out, v.data(), size_t(v.size()));
-    return out + v.size();
-}
-
-// An ASCII text as it is (its UTF-8 is itself), any other through its UTF-8 form.
-char *putText(char *out, const QString &text, const QByteArray &utf8)
-{
-    if (!utf8.isNull())
-        return putBytes(out, utf8);
-    out = putLength(out, text.size());
-    const QChar *in = text.constData();
-    for (qsizetype i = 0; i < text.size(); ++i)
-        out[i] = char(in[i].unicode());
-    return out + text.size();
-}
-
-} // namespace
 
 StoredEventRecord::StoredEventRecord(const QString &sessionId, const Event &event, qsizetype compressThreshold)
     : m_sessionId(sessionId), m_event(event)
