@@ -33,7 +33,11 @@ void ProxyConnection::upstreamHead(UpstreamResponseHead &head)
         m_stream->write(responseHeadBytes(head, masked, -1));
     m_responseInline = false;
     if (m_session) {
-        EventJson headers = headersJsonForRecord(head.headers, m_route ? m_route->recordedSecretNames : QList<QByteArray>());
+        // By reference: a ternary with a temporary would copy the route's list, a count on bytes
+        // every connection shares.
+        static const QList<QByteArray> noSecretNames;
+        const QList<QByteArray> &secretNames = m_route ? m_route->recordedSecretNames : noSecretNames;
+        EventJson headers = headersJsonForRecord(head.headers, secretNames);
         if (m_deferredHead || head.bodyless || (!masked && head.hasContentLength && head.contentLength <= quint64(kInlineBody))) {
             // Small and framed: one event at the end, head and body together.
             m_responseInline = true;
