@@ -235,7 +235,7 @@ qint64 SessionRecording::commit(const QString &kind, QByteArray json, const QByt
     } else if (Status s = m_store.appendEventDurable(m_id, event, {}); !s) {
         // Durable, the stronger promise, for the same price: the store's async form commits as it
         // returns as well.
-        logFailure("an event", m_id, s);
+        report(done, s);
     }
     return seq;
 }
