@@ -8,9 +8,16 @@
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 using namespace gh;
 
@@ -43,6 +50,28 @@ private:
                 *problem = c->problem;
         }
         return out;
+    }
+
+    // How many of a file's pages are in the page cache (-1: it cannot be told).
+    static int residentPages(const QString &path)
+    {
+        const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        struct stat st {};
+        int resident = -1;
+        if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+            void *map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+            if (map != MAP_FAILED) {
+                const long page = ::sysconf(_SC_PAGESIZE);
+                std::vector<unsigned char> in(size_t((st.st_size + page - 1) / page));
+                if (::mincore(map, size_t(st.st_size), in.data()) == 0)
+                    resident = int(std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; }));
+                ::munmap(map, size_t(st.st_size));
+            }
+        }
+        ::close(fd);
+        return resident;
     }
 
     // Segments made only when needed: the tests below count the files.
@@ -125,6 +154,44 @@ private Q_SLOTS:
         QVERIFY(again.ok());
         QCOMPARE((*again)->leftovers().size(), 3);
         QCOMPARE(readAll(**again).size(), 10);
+    }
+
+    // A segment the store has indexed (forgotten) leaves the page cache once it is on the disk:
+    // recording at the proxy's rate would otherwise fill the machine's memory with pages nobody
+    // reads again. One not yet indexed stays, and what leaves the cache is still in the file.
+    void indexedSegmentsLeaveThePageCache()
+    {
+        const QString dir = freshDir();
+        QVERIFY(QDir().mkpath(dir));
+        struct statfs fs {};
+        QVERIFY(::statfs(QFile::encodeName(dir).constData(), &fs) == 0);
+        if (fs.f_type == TMPFS_MAGIC)
+            QSKIP("the test directory is on tmpfs, whose pages are the files themselves");
+        RecordingJournal::Options o;
+        o.segmentBytes = 64 << 10;
+        o.spareSegments = 1;
+        auto journal = RecordingJournal::open(dir, o);
+        QVERIFY(journal.ok());
+        RecordingJournal &j = **journal;
+        QList<QByteArray> written;
+        for (int i = 0; i < 20; ++i) {   // 16 fill the first segment, the rest start the second
+            written << QByteArray(4000, char('a' + i));
+            QVERIFY(j.append(written.last()).ok());
+        }
+        const QList<RecordingJournal::LiveSegment> live = j.live();
+        QCOMPARE(live.size(), 2);
+        QVERIFY(live.at(0).sealed);
+        const QString first = j.segmentPath(live.at(0).number);
+        QTest::qWait(300);   // the helper has retired it meanwhile, but it is not indexed
+        QVERIFY2(residentPages(first) > 0, "a segment not yet indexed left the page cache");
+
+        j.forget(live.at(0).number);
+        QTRY_COMPARE_WITH_TIMEOUT(residentPages(first), 0, 10000);
+        QVERIFY(residentPages(j.segmentPath(live.at(1).number)) > 0);   // the open one is kept
+        Result<RecordingJournal::Contents> back = RecordingJournal::read(first);
+        QVERIFY(back.ok());
+        QVERIFY(back->problem.isEmpty());
+        QCOMPARE(back->records, written.first(16));
     }
 
     // What the store's indexer relies on: each record's location, a live list that publishes only
