@@ -1,5 +1,7 @@
 #include "recording/RecordingJournal.h"
 
+#include "core/BackgroundThread.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -60,6 +62,20 @@ __attribute__((target("sse4.2"))) quint32 crcHardware(quint32 c, const char *p, 
 }
 const bool kHardwareCrc = __builtin_cpu_supports("sse4.2");
 #endif
+
+// The helper's work on a segment (faulting it in, unmapping it, writing it out, dropping its
+// pages) goes a piece at a time, with the CPU offered to waiting threads in between
+// (backgroundYield()): a whole segment's in one system call held the CPU for milliseconds.
+constexpr qint64 kPieceBytes = 256 << 10;
+
+template <typename Each>
+void inPieces(qint64 bytes, Each &&each)
+{
+    for (qint64 at = 0; at < bytes; at += kPieceBytes) {
+        each(at, std::min(kPieceBytes, bytes - at));
+        backgroundYield();
+    }
+}
 
 void putU32(char *out, quint32 v)
 {
@@ -124,8 +140,16 @@ public:
     void dropCache()
     {
         trim();
-        (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-        (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        inPieces(published.load(), [this](qint64 at, qint64 n) {
+            (void)::sync_file_range(fd, at, n, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+            (void)::posix_fadvise(fd, at, n, POSIX_FADV_DONTNEED);
+        });
+    }
+
+    // Its pages on their way to the disk, without waiting for them.
+    void startWriteback()
+    {
+        inPieces(published.load(), [this](qint64 at, qint64 n) { (void)::sync_file_range(fd, at, n, SYNC_FILE_RANGE_WRITE); });
     }
 
     // Full: its pages need not stay mapped (and counted in the process's memory) any more. By the
@@ -133,7 +157,7 @@ public:
     void retire()
     {
         if (map)
-            ::munmap(map, size_t(capacity));
+            inPieces(capacity, [this](qint64 at, qint64 n) { ::munmap(map + at, size_t(n)); });
         map = nullptr;
     }
 
@@ -187,9 +211,8 @@ RecordingJournal::~RecordingJournal()
 
 void RecordingJournal::prepareSpares()
 {
-    (void)::pthread_setname_np(::pthread_self(), "gh-segments");   // as top -H and perf show it
     // Below the threads that append: this work is never urgent while a spare is left.
-    (void)::setpriority(PRIO_PROCESS, ::gettid(), 5);
+    markBackgroundThread("gh-segments");
     QMutexLocker lock(&m_spareMutex);
     bool failing = false, warned = false;
     QDeadlineTimer retryAt;
@@ -221,7 +244,7 @@ void RecordingJournal::prepareSpares()
                 // Its pages to the disk now, a segment at a time, rather than in the kernel's
                 // bursts once gigabytes are dirty: a burst of writeback takes the CPU from the
                 // proxy threads for milliseconds (their slowest requests), this does not wait.
-                (void)::sync_file_range(segment->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                segment->startWriteback();
             }
             lock.relock();
             m_writing.append(retired);
@@ -334,7 +357,7 @@ Result<std::shared_ptr<RecordingJournal::Segment>> RecordingJournal::newSegment(
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-    (void)::madvise(map, size_t(bytes), MADV_POPULATE_WRITE);
+    inPieces(bytes, [map](qint64 at, qint64 piece) { (void)::madvise(static_cast<char *>(map) + at, size_t(piece), MADV_POPULATE_WRITE); });
     return std::make_shared<Segment>(n, fd, path, static_cast<char *>(map), bytes);
 }
 
@@ -454,7 +477,10 @@ Result<QByteArray> preadRange(int fd, const QString &path, qint64 from, qint64 t
     QByteArray out(qsizetype(std::max<qint64>(0, to - from)), Qt::Uninitialized);
     qint64 done = 0;
     while (done < out.size()) {
-        const ssize_t n = ::pread(fd, out.data() + done, size_t(out.size() - done), off_t(from + done));
+        if (done > 0)
+            backgroundYield();   // read a piece at a time on the store's writer
+        const ssize_t n = ::pread(fd, out.data() + done, size_t(std::min<qint64>(out.size() - done, kPieceBytes)),
+                                  off_t(from + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

@@ -1,5 +1,7 @@
 #include "recording/SegmentIndexer.h"
 
+#include "core/BackgroundThread.h"
+
 #include "recording/JournalRecords.h"
 #include "recording/SqliteConnection.h"
 #include "recording/SqliteSchema.h"
@@ -113,6 +115,7 @@ Status SegmentIndexer::indexBytes(quint64 segment, QByteArrayView bytes, qint64 
                                   bool cutAllowed, bool crcChecked)
 {
     const QString problem = RecordingJournal::forEachRecord(bytes, base, [&](qint64 offset, QByteArrayView record) {
+        backgroundYield();
         const journal::Kind kind = journal::Kind(record.front());
         if (kind == journal::Kind::Probe)
             return;

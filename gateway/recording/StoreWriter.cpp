@@ -1,5 +1,7 @@
 #include "recording/StoreWriter.h"
 
+#include "core/BackgroundThread.h"
+
 #include <QMutexLocker>
 
 #include <exception>
@@ -177,6 +179,8 @@ Status StoreWriter::health() const
 
 void StoreWriter::run()
 {
+    // Indexing the segments, committing in batches: behind the proxy threads, which never wait for it.
+    markBackgroundThread("gh-store-writer");
     QDeadlineTimer nextTick = m_tickWork ? QDeadlineTimer(m_tickInterval) : QDeadlineTimer(QDeadlineTimer::Forever);
     for (;;) {
         std::deque<WriteJob> batch;
