@@ -4,6 +4,7 @@
 #include "masking/JsonFieldMasker.h"
 #include "masking/MaskPlan.h"
 #include "policy/PolicyPlan.h"
+#include "proxy/ResponseMasker.h"
 #include "recording/Store.h"
 
 #include <QJsonArray>
@@ -15,13 +16,6 @@
 namespace gh {
 
 namespace {
-
-// What ResponseMasker::create() takes for JSON (application/json and application/*+json).
-bool isJsonType(const QByteArray &contentType)
-{
-    const QByteArray type = contentType.split(';').value(0).trimmed().toLower();
-    return type == "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
-}
 
 // utf16[i] = UTF-16 code units before byte i of `utf8`: the offsets a QTextEdit (and JavaScript)
 // counts in. One pass; an offset inside a multi-byte character maps to just after it starts.
@@ -172,7 +166,7 @@ void AdminPreview::handle(const HttpRequest &req, const HttpResponder &res, Stor
         auto maskPlan = MaskPlan::compile(selection.rules);
         if (!maskPlan)
             return invalid(res, maskPlan.error().message, maskPlan.error().key);
-        if (side == QLatin1String("response") && isJsonType(contentType)) {
+        if (side == QLatin1String("response") && ResponseMasker::isJsonType(contentType)) {
             // As ResponseMasker does: a JSON answer is masked on its decoded strings; with a
             // json_fields rule it must be valid JSON, without one it falls back to raw masking.
             mode = QStringLiteral("json");

@@ -18,13 +18,6 @@ QByteArrayView mediaType(QByteArrayView contentType)
     return (semicolon < 0 ? contentType : contentType.first(semicolon)).trimmed();
 }
 
-bool isJson(QByteArrayView contentType)
-{
-    const QByteArrayView type = mediaType(contentType);
-    return equalsIgnoringAsciiCase(type, "application/json")
-        || (startsWithIgnoringAsciiCase(type, "application/") && endsWithIgnoringAsciiCase(type, "+json"));
-}
-
 bool isEventStream(QByteArrayView contentType)
 {
     return equalsIgnoringAsciiCase(mediaType(contentType), "text/event-stream");
@@ -42,6 +35,13 @@ MaskSummary &summaryEntry(QList<MaskSummary> &out, const QString &rule, const QS
 
 } // namespace
 
+bool ResponseMasker::isJsonType(QByteArrayView contentType)
+{
+    const QByteArrayView type = mediaType(contentType);
+    return equalsIgnoringAsciiCase(type, "application/json")
+        || (startsWithIgnoringAsciiCase(type, "application/") && endsWithIgnoringAsciiCase(type, "+json"));
+}
+
 ResponseMasker::~ResponseMasker() = default;
 
 Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<const MaskPlan> plan,
@@ -58,7 +58,7 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
         m->m_decoder = std::make_unique<ContentDecoder>(*encoding, ContentDecoder::kDefaultMaxOutputPerCall,
                                                         plan->hasJsonFields() ? jsonBound : 0);
     const QByteArray type = headerValue(head.headers, "content-type").trimmed();
-    if (plan->hasJsonFields() && isJson(type)) {
+    if (plan->hasJsonFields() && isJsonType(type)) {
         if (head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))
             return Error(QStringLiteral("the JSON response (%1 bytes) is larger than the %2 bytes a json_fields rule "
                                         "may read to mask it (mask_body_limit)")
@@ -66,7 +66,7 @@ Result<std::unique_ptr<ResponseMasker>> ResponseMasker::create(std::shared_ptr<c
                              .arg(jsonBound));
         m->m_json = std::make_unique<JsonFieldMasker>(plan, qsizetype(jsonBound));
         m->m_jsonBound = jsonBound;
-    } else if (isJson(type) && !(head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))) {
+    } else if (isJsonType(type) && !(head.hasContentLength && !m->m_decoder && head.contentLength > quint64(jsonBound))) {
         // Raw masking does not know JSON escapes: it can cut "\nada@example.org" after the
         // backslash (an invalid escape) and miss "a\u0040example.org". Read whole, the strings are
         // masked decoded. A body of unknown size (chunked, compressed) is masked so value by value

@@ -33,6 +33,10 @@ public:
                                                           const UpstreamResponseHead &head, qint64 jsonBound);
     ~ResponseMasker();
 
+    // The Content-Types create() masks as JSON: application/json and application/*+json, any
+    // parameters and case.
+    static bool isJsonType(QByteArrayView contentType);
+
     // True: the body is masked whole at the end, so the head waits too (and gets a Content-Length):
     // a JSON body (a json_fields rule covers it, or it is framed within the bound), or a small
     // framed one (one pass, one write, no chunks).
