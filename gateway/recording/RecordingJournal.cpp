@@ -252,14 +252,13 @@ void RecordingJournal::prepareSpares()
         }
         // Indexed (forgotten: the helper's reference is the only one left, and nothing takes a new
         // one of a forgotten segment): out of the page cache.
-        const auto indexed = [](const std::shared_ptr<Segment> &s) { return s.use_count() == 1; };
-        if (std::any_of(m_writing.cbegin(), m_writing.cend(), indexed)) {
-            QList<std::shared_ptr<Segment>> done;
-            for (qsizetype i = 0; i < m_writing.size();)
-                if (indexed(m_writing.at(i)))
-                    done.append(m_writing.takeAt(i));
-                else
-                    ++i;
+        QList<std::shared_ptr<Segment>> done;
+        for (qsizetype i = 0; i < m_writing.size();)
+            if (m_writing.at(i).use_count() == 1)
+                done.append(m_writing.takeAt(i));
+            else
+                ++i;
+        if (!done.isEmpty()) {
             lock.unlock();
             for (const std::shared_ptr<Segment> &segment : std::as_const(done))
                 segment->dropCache();
