@@ -148,8 +148,8 @@ private:
     QWaitCondition m_spareWanted;
     QList<std::shared_ptr<Segment>> m_spares;      // ready, not yet any thread's (oldest first)
     QList<std::shared_ptr<Segment>> m_retired;     // full: to be unmapped by the helper
-    // Unmapped, written out, and kept here until the store has indexed them (forget()): then the
-    // helper drops their pages from the page cache (see prepareSpares()).
+    // Unmapped, their writeback started, and kept here until the store has indexed them (forget()):
+    // then the helper waits for their writeback and drops their pages (see prepareSpares()).
     QList<std::shared_ptr<Segment>> m_writing;
     bool m_stopSpares = false;
     std::thread m_preparer;
