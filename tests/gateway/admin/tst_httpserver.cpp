@@ -13,6 +13,13 @@
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace gh;
 using gh::test::RawHttpClient;
 
@@ -507,12 +514,45 @@ void tst_HttpServer::streamToAClientThatDoesNotReadShowsPendingBytes()
 }
 
 // A long stream writes its next part only once the client has taken the last one.
+namespace {
+
+// The most a loopback connection can hold between the server's write buffer and what the client
+// has read: the server's send buffer at its autotuned maximum, the client's fixed receive buffer
+// (the kernel doubles what is asked) and what Qt reads ahead for the client.
+qint64 bytesTheKernelCanHold(int clientReceiveBuffer, qint64 clientReadAhead)
+{
+    qint64 sendMax = 4 * 1024 * 1024;   // Linux's default tcp_wmem maximum
+    QFile wmem(QStringLiteral("/proc/sys/net/ipv4/tcp_wmem"));
+    if (wmem.open(QIODevice::ReadOnly)) {
+        const auto fields = wmem.readAll().simplified().split(' ');
+        if (fields.size() == 3)
+            sendMax = std::max(sendMax, fields[2].toLongLong());
+    }
+    return sendMax + 2 * qint64(clientReceiveBuffer) + clientReadAhead;
+}
+
+} // namespace
+
 void tst_HttpServer::onWritableWaitsUntilTheClientHasReadEnough()
 {
+    // A fixed receive buffer on the client, set before connecting: without it the kernel may grow
+    // it to tcp_rmem's maximum (32 MiB on some machines) and swallow everything the server writes.
+    const int receiveBuffer = 64 * 1024;
+    const qint64 readAhead = 64 * 1024;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    QVERIFY(fd >= 0);
+    QCOMPARE(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer), 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(start());
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&to), sizeof to) != 0) {
+        ::close(fd);
+        QFAIL("connect to the server failed");
+    }
     QTcpSocket reader;
-    reader.setReadBufferSize(64 * 1024);
-    reader.connectToHost(QHostAddress::LocalHost, start());
-    QVERIFY(reader.waitForConnected(5000));
+    QVERIFY(reader.setSocketDescriptor(fd));
+    reader.setReadBufferSize(readAhead);
     reader.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
     QTRY_COMPARE(m_held.size(), 1);
     const HttpResponder res = m_held.first();
@@ -523,25 +563,38 @@ void tst_HttpServer::onWritableWaitsUntilTheClientHasReadEnough()
     QCOMPARE(ready, 0);
     QTRY_COMPARE(ready, 1);
 
-    for (int i = 0; i < 128; ++i)   // 8 MiB, more than the kernel's buffers take
-        res.write(QByteArray(64 * 1024, 'w'));
+    // Write 4 MiB more than the connection can hold, so most of it must wait in the server.
+    const qint64 inFlightMax = bytesTheKernelCanHold(receiveBuffer, readAhead);
+    const qint64 piece = 64 * 1024;
+    const qint64 written = (inFlightMax + 4 * 1024 * 1024 + piece - 1) / piece * piece;
+    for (qint64 sent = 0; sent < written; sent += piece)
+        res.write(QByteArray(piece, 'w'));
     QTest::qWait(100);
     const qint64 lowWater = 256 * 1024;
     QVERIFY(res.pendingBytes() > lowWater);
-    res.onWritable(this, lowWater, [&] { ++ready; });
+    qint64 received = 0;
+    qint64 receivedWhenReady = -1;
+    qint64 pendingWhenReady = -1;
+    res.onWritable(this, lowWater, [&] {
+        ++ready;
+        receivedWhenReady = received;
+        pendingWhenReady = res.pendingBytes();
+    });
     QTest::qWait(300);
     QCOMPARE(ready, 1);   // the client reads nothing: still waiting
 
-    qint64 received = 0;
     QElapsedTimer t;
     t.start();
-    while (ready == 1 && t.elapsed() < 10000) {   // one event loop: both ends make progress
-        QTest::qWait(5);
+    while (ready == 1 && t.elapsed() < 20000) {   // one event loop: both ends make progress
+        QTest::qWait(1);
         received += reader.readAll().size();
     }
     QCOMPARE(ready, 2);
-    QVERIFY(res.pendingBytes() <= lowWater);
-    QVERIFY(received > 4 * 1024 * 1024);   // it fired after the client took most of it, not before
+    QVERIFY2(pendingWhenReady <= lowWater, qPrintable(QString::number(pendingWhenReady)));
+    // It fired after the client took what the connection could not hold, not before.
+    QVERIFY2(receivedWhenReady >= written - lowWater - inFlightMax,
+             qPrintable(QStringLiteral("received %1 of %2, at most %3 in flight")
+                            .arg(receivedWhenReady).arg(written).arg(inFlightMax)));
     res.end();
 }
 
