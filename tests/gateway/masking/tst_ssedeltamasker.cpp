@@ -682,7 +682,8 @@ void TestSseDeltaMasker::responsesValueSplitAcrossDeltas_data()
 }
 
 // The Responses API's output_text.delta: two deltas split at every offset of the text, the body
-// read in two pieces split at many offsets; the deltas, the .done text and the whole texts in the
+// read in two pieces split at many offsets (every one inside the two delta events for a third of
+// the text splits, every 11th elsewhere); the deltas, the .done text and the whole texts in the
 // later events all come out masked, and no event is lost.
 void TestSseDeltaMasker::responsesValueSplitAcrossDeltas()
 {
@@ -692,7 +693,10 @@ void TestSseDeltaMasker::responsesValueSplitAcrossDeltas()
     QVERIFY(!expected.contains(QString::fromUtf8(value)));
     for (qsizetype p = 1; p < text.size(); ++p) {
         const QByteArray body = responsesBody({text.left(p), text.mid(p)});
-        for (qsizetype k = 0; k <= body.size(); k += (p % 3 == 0 ? 1 : 11)) {
+        const qsizetype deltasBegin = body.indexOf("event: response.output_text.delta");
+        const qsizetype deltasEnd = body.indexOf("event: response.output_text.done");
+        QVERIFY(deltasBegin > 0 && deltasEnd > deltasBegin);
+        for (qsizetype k = 0; k <= body.size(); k += (p % 3 == 0 && k >= deltasBegin && k < deltasEnd ? 1 : 11)) {
             SseDeltaMasker m(m_all);
             const QByteArray out = run(m, body, {k});
             const Events e = events(out);
