@@ -168,7 +168,7 @@ std::unique_ptr<QProcess> RulesFixture::startHeld(const QByteArray &token, const
 Answer RulesFixture::finish(QProcess &curlProcess, int timeoutMs)
 {
     CurlResult r;
-    if (curlProcess.waitForFinished(timeoutMs)) {
+    if (gh::test::waitFinished(curlProcess, timeoutMs)) {
         r.exitCode = curlProcess.exitCode();
         r.out = curlProcess.readAllStandardOutput();
         r.err = curlProcess.readAllStandardError();

@@ -382,7 +382,7 @@ void TestMaskRules::jsonAnswersStayValidJson()
     QTRY_VERIFY_WITH_TIMEOUT((seen += client.readAllStandardOutput()).contains("\"n\":1}}\n"), 8000);   // 2 of 3 sent, lines whole
     QVERIFY(client.state() == QProcess::Running);
     QVERIFY(!seen.contains("\"n\":2"));
-    QVERIFY(client.waitForFinished(15000));
+    QVERIFY(gh::test::waitFinished(client, 15000));
     seen += client.readAllStandardOutput();
     QCOMPARE(seen, QByteArray(watch).replace(R"(ada\u0040example.org)", "[EMAIL]"));
 

@@ -359,7 +359,7 @@ void TestPreviewApi::testDoesNotBlockTheDaemon()
     t.start();
     QCOMPARE(m_daemon.request("GET", QStringLiteral("/api/v1/whoami"), m_token).status, 200);
     QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
-    QVERIFY(slow.waitForFinished(15000));
+    QVERIFY(gh::test::waitFinished(slow, 15000));
     const QJsonObject o = QJsonDocument::fromJson(slow.readAllStandardOutput()).object();
     QVERIFY(o.value(QLatin1String("reachable")).toBool());
     QVERIFY(!o.value(QLatin1String("ok")).toBool());
@@ -392,7 +392,7 @@ void TestPreviewApi::testSpeaksPostgresSslRequest()
     QCOMPARE(got.toHex(), QByteArrayLiteral("0000000804d2162f"));
     s->write("N");
     s->flush();
-    QVERIFY(probe.waitForFinished(10000));
+    QVERIFY(gh::test::waitFinished(probe, 10000));
     const QJsonObject o = QJsonDocument::fromJson(probe.readAllStandardOutput()).object();
     QVERIFY(o.value(QLatin1String("ok")).toBool());
     QCOMPARE(o.value(QLatin1String("message")).toString(), QStringLiteral("PostgreSQL answered; it does not offer TLS"));

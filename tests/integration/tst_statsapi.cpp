@@ -172,7 +172,7 @@ void TestStatsApi::demoHoldsFineTunesForTheAdmin()
     QCOMPARE(client.state(), QProcess::Running);   // the request waits for a human
     const auto approved = m_daemon.ctl({QStringLiteral("approve"), id});
     QVERIFY2(approved.exitCode == 0, approved.err.constData());
-    QVERIFY(client.waitForFinished(15000));
+    QVERIFY(gh::test::waitFinished(client, 15000));
     const QJsonObject job = QJsonDocument::fromJson(client.readAllStandardOutput()).object();
     QCOMPARE(job.value(QStringLiteral("status")).toString(), QStringLiteral("queued"));
     QVERIFY(job.value(QStringLiteral("id")).toString().startsWith(QStringLiteral("ft-demo-")));

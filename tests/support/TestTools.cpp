@@ -21,6 +21,13 @@ CurlResult curl(const QStringList &args, int timeoutMs)
     return r;
 }
 
+bool waitFinished(QProcess &p, int timeoutMs)
+{
+    if (p.state() == QProcess::NotRunning)
+        return p.error() != QProcess::FailedToStart;
+    return p.waitForFinished(timeoutMs);
+}
+
 TestUpstream::~TestUpstream()
 {
     if (m_process.state() != QProcess::NotRunning) {

@@ -17,6 +17,11 @@ struct CurlResult {
 // Runs the real curl with -sS and `args`, waiting at most timeoutMs.
 CurlResult curl(const QStringList &args, int timeoutMs = 60000);
 
+// Waits until `p` (started) has finished, at most timeoutMs; true when it has. Unlike
+// QProcess::waitForFinished(), also true when it finished earlier and an event loop (a request, a
+// QTRY_ macro) already took note of it.
+bool waitFinished(QProcess &p, int timeoutMs = 30000);
+
 // A memory figure of a running process from /proc/PID/status ("VmRSS", "VmHWM"), in bytes; -1
 // when it cannot be read.
 qint64 processMemoryBytes(qint64 pid, const char *field);

@@ -185,7 +185,7 @@ void tst_OverviewPage::heldRequestIsListedAndOpensTheInbox()
 
     // Decided elsewhere, it leaves the list.
     QCOMPARE(m_daemon.ctl({QStringLiteral("approve"), id}).exitCode, 0);
-    QVERIFY(m_held->waitForFinished(10000));
+    QVERIFY(gh::test::waitFinished(*m_held, 10000));
     QTRY_VERIFY_WITH_TIMEOUT(list->count() == 1 && list->item(0)->data(Qt::UserRole).toString().isEmpty(), 10000);
 }
 
