@@ -44,9 +44,8 @@ public:
         // in), so the thread whose segment fills takes one ready: making it there cost that
         // thread about 1 ms, every few thousand requests, with the requests behind it waiting.
         // One spare: each is 4 MiB of resident pages (the 1 GiB figure's peak RSS counts them), and
-        // making the next takes the helper about a millisecond (up to ~12 ms on a VM whose host
-        // backs each first-touched page on demand), against ~75 ms between switches at 35k
-        // requests/s. Two spares measured no better there (bench/README.md, eighth sitting).
+        // making the next takes the helper under a millisecond of CPU, against ~75 ms between
+        // switches at 35k requests/s. Two spares measured no better (bench/README.md).
         // 0: each is made when needed, by the thread that needs it.
         int spareSegments = 1;
     };

@@ -513,7 +513,6 @@ void tst_HttpServer::streamToAClientThatDoesNotReadShowsPendingBytes()
     QCOMPARE(m_held.first().pendingBytes(), 0);
 }
 
-// A long stream writes its next part only once the client has taken the last one.
 namespace {
 
 // The most a loopback connection can hold between the server's write buffer and what the client
@@ -533,6 +532,7 @@ qint64 bytesTheKernelCanHold(int clientReceiveBuffer, qint64 clientReadAhead)
 
 } // namespace
 
+// A long stream writes its next part only once the client has taken the last one.
 void tst_HttpServer::onWritableWaitsUntilTheClientHasReadEnough()
 {
     // A fixed receive buffer on the client, set before connecting: without it the kernel may grow
